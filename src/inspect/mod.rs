@@ -1,0 +1,10 @@
+//! Inspection: the fields a request carries, and the findings detectors raise on them.
+//!
+//! Data flows one way: decoders turn a request into [`Field`]s, detectors turn fields into
+//! [`Finding`]s, the policy turns findings into a decision. Nothing here does I/O.
+
+mod field;
+mod finding;
+
+pub use field::{Field, FieldKind};
+pub use finding::{Category, Finding, Severity};
