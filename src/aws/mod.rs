@@ -3,6 +3,9 @@
 //! Called by the proxy for every intercepted request (and by `awsguard inspect`). Everything here
 //! is pure: it looks only at the request head and embedded AWS metadata.
 
+mod suffixes_tmp;
+pub use suffixes_tmp::partition_dns_suffixes;
+
 use std::fmt;
 
 /// The six AWS wire protocols, named as in the Smithy/botocore service models.
