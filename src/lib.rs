@@ -5,10 +5,20 @@
 //! - [`inspect`]: fields a request carries and the findings detectors raise on them.
 //! - [`ca`]: the local name-constrained CA and the leaf certificates it issues.
 //! - [`tls`]: TLS policy for both legs and the ClientHello reader.
+//! - [`config`]: settings from flags and the TOML file, validated before anything binds.
+//! - [`engine`]: the pure per-request pipeline (identify, decode, inspect, decide).
+//! - [`policy`]: allow/block decisions and AWS-shaped error responses.
+//! - [`proxy`]: listener, CONNECT, tunnels, interception, upstream client.
+//! - [`events`]: the event record and where it is written.
 #![forbid(unsafe_code)]
 #![warn(missing_docs, unreachable_pub)]
 
 pub mod aws;
 pub mod ca;
+pub mod config;
+pub mod engine;
+pub mod events;
 pub mod inspect;
+pub mod policy;
+pub mod proxy;
 pub mod tls;

@@ -1,1 +1,335 @@
-fn main() {}
+//! The `awsguard` command: parses arguments, builds a `Config`, calls the library, and renders
+//! errors once. Exit codes: 0 ok, 1 runtime error, 2 usage or configuration error.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+
+use awsguard::ca::{self, Ca};
+use awsguard::config::{Config, ConfigError, EventsTarget, FipsMissing, FipsMode, Mode, Settings};
+use awsguard::events::Recorder;
+use awsguard::inspect::Severity;
+use awsguard::proxy::Proxy;
+use awsguard::tls::MinTls;
+
+/// A local HTTPS audit proxy for AWS API calls: TLS and FIPS policy, sensitive data in tags and
+/// names, credentials in URLs.
+#[derive(Parser)]
+#[command(name = "awsguard", version, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Manage the local certificate authority.
+    #[command(subcommand)]
+    Ca(CaCommand),
+    /// Run the proxy in the foreground.
+    Run(RunArgs),
+    /// Print the export lines that point clients at a running proxy: eval "$(awsguard env)".
+    Env(EnvArgs),
+}
+
+#[derive(Subcommand)]
+enum CaCommand {
+    /// Create the CA (certificate + 0600 key), name-constrained to AWS domains.
+    Init {
+        /// CA directory [default: $AWSGUARD_HOME or ./certs].
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// Replace an existing CA.
+        #[arg(long)]
+        force: bool,
+        /// Also permit this DNS suffix (e.g. a LocalStack domain); repeatable.
+        #[arg(long = "permit", value_name = "DOMAIN")]
+        permit: Vec<String>,
+    },
+    /// Show the CA: paths, fingerprint, constraints, and the lines to export.
+    Show {
+        /// CA directory [default: $AWSGUARD_HOME or ./certs].
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
+}
+
+#[derive(Args)]
+struct ProxyArgs {
+    /// Address to listen on (port 0 picks a free port) [default: 127.0.0.1:8080].
+    #[arg(long, value_name = "ADDR:PORT")]
+    listen: Option<std::net::SocketAddr>,
+    /// audit records and forwards; enforce blocks violations [default: audit].
+    #[arg(long, value_enum)]
+    mode: Option<ModeArg>,
+    /// Lowest severity that blocks in enforce mode [default: medium].
+    #[arg(long, value_enum)]
+    block_severity: Option<SeverityArg>,
+    /// Minimum TLS version on both legs [default: 1.2].
+    #[arg(long, value_name = "1.2|1.3")]
+    min_tls: Option<MinTls>,
+    /// FIPS endpoint policy [default: audit].
+    #[arg(long, value_enum)]
+    fips: Option<FipsArg>,
+    /// What to do when no FIPS endpoint exists for the service and region [default: allow].
+    #[arg(long, value_enum)]
+    fips_missing: Option<FipsMissingArg>,
+    /// Append one JSON event per line to FILE (`-` = stdout).
+    #[arg(long, value_name = "FILE")]
+    events: Option<String>,
+    /// Send upstream connections for matching hosts elsewhere: PATTERN=HOST:PORT, PATTERN a host
+    /// or *.suffix; Host header and SNI are unchanged. Repeatable.
+    #[arg(long = "connect-to", value_name = "PATTERN=HOST:PORT")]
+    connect_to: Vec<String>,
+    /// Extra trust anchor(s) for verifying upstream certificates (PEM). Repeatable.
+    #[arg(long = "upstream-ca", value_name = "FILE")]
+    upstream_ca: Vec<PathBuf>,
+    /// TOML file with the same settings plus rules, identifiers and allowlists.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// CA directory [default: $AWSGUARD_HOME or ./certs].
+    #[arg(long = "ca-dir", value_name = "DIR")]
+    ca_dir: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct RunArgs {
+    #[command(flatten)]
+    proxy: ProxyArgs,
+}
+
+#[derive(Args)]
+struct EnvArgs {
+    /// Address of the running proxy.
+    #[arg(long, value_name = "ADDR:PORT", default_value = awsguard::config::DEFAULT_LISTEN)]
+    listen: std::net::SocketAddr,
+    /// CA directory [default: $AWSGUARD_HOME or ./certs].
+    #[arg(long = "ca-dir", value_name = "DIR")]
+    ca_dir: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum ModeArg {
+    Audit,
+    Enforce,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum SeverityArg {
+    Low,
+    Medium,
+    High,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum FipsArg {
+    Off,
+    Audit,
+    Enforce,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum FipsMissingArg {
+    Allow,
+    Flag,
+    Block,
+}
+
+impl ProxyArgs {
+    fn settings(&self) -> Settings {
+        Settings {
+            listen: self.listen,
+            mode: self.mode.map(|m| match m {
+                ModeArg::Audit => Mode::Audit,
+                ModeArg::Enforce => Mode::Enforce,
+            }),
+            block_severity: self.block_severity.map(|s| match s {
+                SeverityArg::Low => Severity::Low,
+                SeverityArg::Medium => Severity::Medium,
+                SeverityArg::High => Severity::High,
+            }),
+            min_tls: self.min_tls,
+            fips: self.fips.map(|f| match f {
+                FipsArg::Off => FipsMode::Off,
+                FipsArg::Audit => FipsMode::Audit,
+                FipsArg::Enforce => FipsMode::Enforce,
+            }),
+            fips_missing: self.fips_missing.map(|f| match f {
+                FipsMissingArg::Allow => FipsMissing::Allow,
+                FipsMissingArg::Flag => FipsMissing::Flag,
+                FipsMissingArg::Block => FipsMissing::Block,
+            }),
+            events: self.events.clone(),
+            connect_to: self.connect_to.clone(),
+            upstream_ca: self.upstream_ca.clone(),
+            ca_dir: self.ca_dir.clone(),
+            ..Settings::default()
+        }
+    }
+
+    fn config(&self) -> Result<Config, ConfigError> {
+        let file = match &self.config {
+            Some(path) => Settings::from_file(path)?,
+            None => Settings::default(),
+        };
+        Config::resolve(self.settings().over(file), default_ca_dir())
+    }
+}
+
+/// `$AWSGUARD_HOME`, or `./certs`.
+fn default_ca_dir() -> PathBuf {
+    std::env::var_os("AWSGUARD_HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("certs"))
+}
+
+fn absolute(path: &Path) -> PathBuf {
+    std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
+}
+
+fn export_lines(listen: std::net::SocketAddr, cert: &Path) -> String {
+    let proxy = format!("http://{listen}");
+    let cert = absolute(cert).display().to_string();
+    format!("export HTTPS_PROXY={proxy}\nexport https_proxy={proxy}\nexport AWS_CA_BUNDLE={cert}\n")
+}
+
+fn ca_command(command: CaCommand) -> anyhow::Result<()> {
+    match command {
+        CaCommand::Init { dir, force, permit } => {
+            let dir = dir.unwrap_or_else(default_ca_dir);
+            let ca = Ca::init(
+                &dir,
+                &ca::default_permitted(&permit),
+                force,
+                time::OffsetDateTime::now_utc(),
+            )?;
+            println!("created CA {}", absolute(&ca.paths().cert).display());
+            println!(
+                "key        {} (mode 0600)",
+                absolute(&ca.paths().key).display()
+            );
+            println!("sha256     {}", ca.fingerprint());
+        }
+        CaCommand::Show { dir } => {
+            let ca = Ca::load(&dir.unwrap_or_else(default_ca_dir))?;
+            println!("certificate  {}", absolute(&ca.paths().cert).display());
+            println!("key          {}", absolute(&ca.paths().key).display());
+            println!("sha256       {}", ca.fingerprint());
+            println!("expires      {}", ca.not_after());
+            println!("permitted    {}", ca.permitted().join(", "));
+            println!("excluded     every IP address");
+            println!();
+            print!(
+                "{}",
+                export_lines(
+                    awsguard::config::DEFAULT_LISTEN
+                        .parse()
+                        .context("default listen address")?,
+                    &ca.paths().cert
+                )
+            );
+        }
+    }
+    Ok(())
+}
+
+fn recorder(target: Option<&EventsTarget>) -> anyhow::Result<Recorder> {
+    Ok(match target {
+        None => Recorder::none(),
+        Some(EventsTarget::Stdout) => Recorder::none().with_writer(Box::new(std::io::stdout())),
+        Some(EventsTarget::File(path)) => {
+            let file = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .with_context(|| format!("cannot open events file {}", path.display()))?;
+            Recorder::none().with_writer(Box::new(file))
+        }
+    })
+}
+
+async fn run(args: RunArgs) -> anyhow::Result<()> {
+    let config = args.proxy.config()?;
+    let ca = Ca::load_or_init(
+        &config.ca_dir,
+        &ca::default_permitted(&[]),
+        time::OffsetDateTime::now_utc(),
+    )?;
+    let cert = ca.paths().cert.clone();
+    let recorder = recorder(config.events.as_ref())?;
+    let summary = format!(
+        "{:?} mode, minimum {}, FIPS {:?}",
+        config.mode,
+        config.min_tls.name(),
+        config.fips
+    );
+    let proxy = Proxy::bind(config, ca, recorder).await?;
+    let addr = proxy.local_addr()?;
+    eprintln!("awsguard listening on {addr} ({summary})");
+    eprintln!("point clients at it with:");
+    eprint!("{}", export_lines(addr, &cert));
+    proxy.run(shutdown_signal()).await;
+    eprintln!("awsguard stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = ctrl_c => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = ctrl_c.await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("awsguard=info")),
+        )
+        .init();
+    let result = match cli.command {
+        Command::Ca(command) => ca_command(command),
+        Command::Env(args) => {
+            let dir = args.ca_dir.unwrap_or_else(default_ca_dir);
+            print!(
+                "{}",
+                export_lines(args.listen, &ca::CaPaths::in_dir(&dir).cert)
+            );
+            Ok(())
+        }
+        Command::Run(args) => tokio::runtime::Runtime::new()
+            .context("cannot start the async runtime")
+            .and_then(|rt| rt.block_on(run(args))),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("awsguard: error: {error:#}");
+            if error.downcast_ref::<ConfigError>().is_some() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+    }
+}

@@ -7,6 +7,7 @@
 
 mod leaf;
 
+pub(crate) use leaf::FixedCert;
 pub use leaf::LeafIssuer;
 
 use std::fs;
@@ -264,7 +265,9 @@ fn validate_domain(domain: &str) -> Result<(), CaError> {
         && domain.split('.').all(|label| {
             !label.is_empty()
                 && label.len() <= 63
-                && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
         });
     if ok {
         Ok(())
@@ -333,8 +336,13 @@ mod tests {
     #[test]
     fn init_writes_key_0600_and_constraints() {
         let dir = tempfile::tempdir().unwrap();
-        let ca = Ca::init(dir.path(), &default_permitted(&["example.test".into()]), false, now())
-            .unwrap();
+        let ca = Ca::init(
+            dir.path(),
+            &default_permitted(&["example.test".into()]),
+            false,
+            now(),
+        )
+        .unwrap();
         let mode = fs::metadata(&ca.paths().key).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600);
         assert!(ca.permitted().contains(&"amazonaws.com".to_owned()));

@@ -115,7 +115,9 @@ pub fn parse_client_hello(input: &[u8]) -> Result<Option<ClientHello>, HelloErro
     // A hello split over several records is legal but never seen from real clients; refusing it
     // keeps the peek bounded to one record.
     let hello = hs.take(hs_len).ok_or(HelloError::TooLarge)?;
-    parse_hello_body(hello).map(Some).ok_or(HelloError::Malformed)
+    parse_hello_body(hello)
+        .map(Some)
+        .ok_or(HelloError::Malformed)
 }
 
 fn parse_hello_body(body: &[u8]) -> Option<ClientHello> {

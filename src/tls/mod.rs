@@ -15,7 +15,8 @@ use rustls::server::ResolvesServerCert;
 use rustls::{ClientConfig, RootCertStore, ServerConfig, SupportedProtocolVersion};
 use rustls_pki_types::CertificateDer;
 
-static TLS12_AND_UP: &[&SupportedProtocolVersion] = &[&rustls::version::TLS13, &rustls::version::TLS12];
+static TLS12_AND_UP: &[&SupportedProtocolVersion] =
+    &[&rustls::version::TLS13, &rustls::version::TLS12];
 static TLS13_ONLY: &[&SupportedProtocolVersion] = &[&rustls::version::TLS13];
 
 /// The lowest TLS version accepted on either leg.
@@ -64,7 +65,9 @@ impl std::str::FromStr for MinTls {
         match s {
             "1.2" => Ok(MinTls::Tls12),
             "1.3" => Ok(MinTls::Tls13),
-            other => Err(format!("unsupported TLS version {other:?} (use 1.2 or 1.3)")),
+            other => Err(format!(
+                "unsupported TLS version {other:?} (use 1.2 or 1.3)"
+            )),
         }
     }
 }
@@ -134,7 +137,12 @@ pub fn load_anchors(path: &Path) -> Result<Vec<CertificateDer<'static>>, TlsErro
     let bytes = std::fs::read(path).map_err(err)?;
     let certs: Vec<_> = CertificateDer::pem_slice_iter(&bytes)
         .collect::<Result<_, _>>()
-        .map_err(|e| err(std::io::Error::new(std::io::ErrorKind::InvalidData, e.to_string())))?;
+        .map_err(|e| {
+            err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                e.to_string(),
+            ))
+        })?;
     if certs.is_empty() {
         return Err(err(std::io::Error::new(
             std::io::ErrorKind::InvalidData,
@@ -151,9 +159,14 @@ pub fn version_name(v: rustls::ProtocolVersion) -> String {
 
 /// Event name of a negotiated cipher suite (IANA name).
 pub fn suite_name(suite: rustls::SupportedCipherSuite) -> String {
-    suite
+    // rustls prefixes TLS 1.3 suites with `TLS13_`; the IANA registry names them `TLS_`.
+    let name = suite
         .suite()
         .as_str()
         .map(str::to_owned)
-        .unwrap_or_else(|| format!("{:?}", suite.suite()))
+        .unwrap_or_else(|| format!("{:?}", suite.suite()));
+    match name.strip_prefix("TLS13_") {
+        Some(rest) => format!("TLS_{rest}"),
+        None => name,
+    }
 }

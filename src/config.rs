@@ -1,0 +1,369 @@
+//! `Config`: every setting of a proxy run, from command-line flags over an optional TOML file.
+//!
+//! Two stages, as typed then validated: [`Settings`] holds what a user wrote (all optional, from
+//! flags or the file), [`Config::resolve`] checks it and fills defaults. Nothing binds a port or
+//! reads the network before this has succeeded.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::inspect::Severity;
+use crate::tls::MinTls;
+
+/// Audit records and forwards; enforce blocks violations at or above the block severity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// Record and forward.
+    #[default]
+    Audit,
+    /// Block violations.
+    Enforce,
+}
+
+/// FIPS endpoint policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FipsMode {
+    /// No verdicts.
+    Off,
+    /// Verdicts and `non-fips-endpoint` findings (severity low); calls go through.
+    #[default]
+    Audit,
+    /// Calls to a standard endpoint where a FIPS one exists are refused.
+    Enforce,
+}
+
+/// What to do when a service has no FIPS endpoint in the call's region.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FipsMissing {
+    /// Nothing.
+    #[default]
+    Allow,
+    /// A finding.
+    Flag,
+    /// Refuse the call.
+    Block,
+}
+
+/// Where events are written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EventsTarget {
+    /// Append to a file.
+    File(PathBuf),
+    /// Standard output (`--events -`).
+    Stdout,
+}
+
+/// `--connect-to PATTERN=HOST:PORT`: where upstream connections for matching hosts go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnectTo {
+    /// Exact host, or `*.suffix`.
+    pub pattern: String,
+    /// `host:port` to connect to instead.
+    pub target: String,
+}
+
+impl ConnectTo {
+    /// Parses `PATTERN=HOST:PORT`.
+    pub fn parse(s: &str) -> Result<Self, ConfigError> {
+        let bad = || ConfigError::ConnectTo(s.to_owned());
+        let (pattern, target) = s.split_once('=').ok_or_else(bad)?;
+        let (host, port) = target.rsplit_once(':').ok_or_else(bad)?;
+        if pattern.is_empty() || host.is_empty() || port.parse::<u16>().is_err() {
+            return Err(bad());
+        }
+        Ok(ConnectTo {
+            pattern: pattern.trim_end_matches('.').to_ascii_lowercase(),
+            target: target.to_owned(),
+        })
+    }
+
+    /// Whether `host` matches the pattern.
+    pub fn matches(&self, host: &str) -> bool {
+        let host = host.trim_end_matches('.').to_ascii_lowercase();
+        match self.pattern.strip_prefix("*.") {
+            Some(suffix) => host.len() > suffix.len() && host.ends_with(&format!(".{suffix}")),
+            None => host == self.pattern,
+        }
+    }
+}
+
+/// Bounds on connections, headers and time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Limits {
+    /// Concurrent client connections.
+    pub max_connections: usize,
+    /// Largest request head accepted (bytes).
+    pub max_header_bytes: usize,
+    /// Time to send a request head.
+    pub header_read_timeout: Duration,
+    /// Time for a TLS handshake (either leg) and for the ClientHello to arrive.
+    pub handshake_timeout: Duration,
+    /// Time to open an upstream TCP connection.
+    pub connect_timeout: Duration,
+    /// Largest body buffered for inspection; larger ones stream through uninspected.
+    pub inspect_body_bytes: usize,
+    /// Leaf certificates cached.
+    pub leaf_cache: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_connections: 1024,
+            max_header_bytes: 64 * 1024,
+            header_read_timeout: Duration::from_secs(30),
+            handshake_timeout: Duration::from_secs(10),
+            connect_timeout: Duration::from_secs(10),
+            inspect_body_bytes: 1024 * 1024,
+            leaf_cache: 1024,
+        }
+    }
+}
+
+/// Settings as written: flags and file keys. Flags win over the file.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Settings {
+    /// Listen address.
+    pub listen: Option<SocketAddr>,
+    /// Audit or enforce.
+    pub mode: Option<Mode>,
+    /// Lowest severity that blocks in enforce mode.
+    pub block_severity: Option<Severity>,
+    /// Minimum TLS version, both legs.
+    pub min_tls: Option<MinTls>,
+    /// FIPS policy.
+    pub fips: Option<FipsMode>,
+    /// Policy when no FIPS endpoint exists.
+    pub fips_missing: Option<FipsMissing>,
+    /// Events file (`-` = stdout).
+    pub events: Option<String>,
+    /// `PATTERN=HOST:PORT` entries.
+    pub connect_to: Vec<String>,
+    /// Extra upstream trust anchors (PEM files).
+    pub upstream_ca: Vec<PathBuf>,
+    /// CA directory.
+    pub ca_dir: Option<PathBuf>,
+    /// Largest body inspected, bytes.
+    pub inspect_limit: Option<usize>,
+    /// Concurrent connections.
+    pub max_connections: Option<usize>,
+}
+
+impl Settings {
+    /// Reads a TOML settings file.
+    pub fn from_file(path: &Path) -> Result<Settings, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        toml::from_str(&text).map_err(|e| ConfigError::Parse {
+            path: path.to_path_buf(),
+            message: e.message().to_owned(),
+        })
+    }
+
+    /// `self` with every unset value taken from `base` (lists are concatenated).
+    pub fn over(self, base: Settings) -> Settings {
+        Settings {
+            listen: self.listen.or(base.listen),
+            mode: self.mode.or(base.mode),
+            block_severity: self.block_severity.or(base.block_severity),
+            min_tls: self.min_tls.or(base.min_tls),
+            fips: self.fips.or(base.fips),
+            fips_missing: self.fips_missing.or(base.fips_missing),
+            events: self.events.or(base.events),
+            connect_to: [base.connect_to, self.connect_to].concat(),
+            upstream_ca: [base.upstream_ca, self.upstream_ca].concat(),
+            ca_dir: self.ca_dir.or(base.ca_dir),
+            inspect_limit: self.inspect_limit.or(base.inspect_limit),
+            max_connections: self.max_connections.or(base.max_connections),
+        }
+    }
+}
+
+/// A validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Listen address (loopback by default).
+    pub listen: SocketAddr,
+    /// Audit or enforce.
+    pub mode: Mode,
+    /// Lowest blocking severity.
+    pub block_severity: Severity,
+    /// Minimum TLS version, both legs.
+    pub min_tls: MinTls,
+    /// FIPS policy.
+    pub fips: FipsMode,
+    /// No-FIPS-endpoint policy.
+    pub fips_missing: FipsMissing,
+    /// Where events go.
+    pub events: Option<EventsTarget>,
+    /// Upstream routing overrides.
+    pub connect_to: Vec<ConnectTo>,
+    /// Extra upstream trust anchors.
+    pub upstream_ca: Vec<PathBuf>,
+    /// CA directory.
+    pub ca_dir: PathBuf,
+    /// Bounds.
+    pub limits: Limits,
+}
+
+/// Default listen address.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+
+impl Config {
+    /// Validates settings; `default_ca_dir` is `$AWSGUARD_HOME` or `./certs`, read by the caller.
+    pub fn resolve(settings: Settings, default_ca_dir: PathBuf) -> Result<Config, ConfigError> {
+        let listen = match settings.listen {
+            Some(addr) => addr,
+            None => DEFAULT_LISTEN
+                .parse()
+                .map_err(|_| ConfigError::Listen(DEFAULT_LISTEN.to_owned()))?,
+        };
+        let connect_to = settings
+            .connect_to
+            .iter()
+            .map(|s| ConnectTo::parse(s))
+            .collect::<Result<_, _>>()?;
+        for path in &settings.upstream_ca {
+            if !path.is_file() {
+                return Err(ConfigError::Missing(path.clone()));
+            }
+        }
+        let events = settings.events.map(|e| match e.as_str() {
+            "-" => EventsTarget::Stdout,
+            path => EventsTarget::File(PathBuf::from(path)),
+        });
+        let mut limits = Limits::default();
+        if let Some(n) = settings.inspect_limit {
+            limits.inspect_body_bytes = n;
+        }
+        if let Some(n) = settings.max_connections {
+            if n == 0 {
+                return Err(ConfigError::Zero("max-connections"));
+            }
+            limits.max_connections = n;
+        }
+        Ok(Config {
+            listen,
+            mode: settings.mode.unwrap_or_default(),
+            block_severity: settings.block_severity.unwrap_or(Severity::Medium),
+            min_tls: settings.min_tls.unwrap_or_default(),
+            fips: settings.fips.unwrap_or_default(),
+            fips_missing: settings.fips_missing.unwrap_or_default(),
+            events,
+            connect_to,
+            upstream_ca: settings.upstream_ca,
+            ca_dir: settings.ca_dir.unwrap_or(default_ca_dir),
+            limits,
+        })
+    }
+
+    /// Where upstream connections for `host:port` go.
+    pub fn upstream_target(&self, host: &str, port: u16) -> String {
+        self.connect_to
+            .iter()
+            .find(|c| c.matches(host))
+            .map(|c| c.target.clone())
+            .unwrap_or_else(|| format!("{host}:{port}"))
+    }
+}
+
+/// Why settings are invalid.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// Config file unreadable.
+    #[error("cannot read config file {path}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Config file is not valid TOML for these settings.
+    #[error("invalid config file {path}: {message}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// Bad `--connect-to`.
+    #[error("invalid --connect-to {0:?} (expected PATTERN=HOST:PORT, PATTERN a host or *.suffix)")]
+    ConnectTo(String),
+    /// Bad listen address.
+    #[error("invalid listen address {0:?}")]
+    Listen(String),
+    /// A file named in the settings does not exist.
+    #[error("no such file: {0}")]
+    Missing(PathBuf),
+    /// A count that must be positive.
+    #[error("{0} must be greater than zero")]
+    Zero(&'static str),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_loopback_audit_tls12() {
+        let c = Config::resolve(Settings::default(), "certs".into()).unwrap();
+        assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.mode, Mode::Audit);
+        assert_eq!(c.min_tls, MinTls::Tls12);
+        assert_eq!(c.fips, FipsMode::Audit);
+        assert_eq!(c.fips_missing, FipsMissing::Allow);
+        assert_eq!(c.block_severity, Severity::Medium);
+        assert_eq!(c.limits.inspect_body_bytes, 1024 * 1024);
+    }
+
+    #[test]
+    fn connect_to_patterns() {
+        let c = ConnectTo::parse("*.amazonaws.com=127.0.0.1:4566").unwrap();
+        assert!(c.matches("sqs.us-east-1.amazonaws.com"));
+        assert!(c.matches("STS.AMAZONAWS.COM."));
+        assert!(!c.matches("amazonaws.com"));
+        assert!(!c.matches("evilamazonaws.com"));
+        let exact = ConnectTo::parse("sts.amazonaws.com=localhost:1").unwrap();
+        assert!(exact.matches("sts.amazonaws.com"));
+        assert!(!exact.matches("x.sts.amazonaws.com"));
+        for bad in ["nohost", "a=b", "a=:1", "=h:1", "a=h:port"] {
+            assert!(ConnectTo::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn flags_win_over_file_and_lists_add_up() {
+        let file: Settings = toml::from_str(
+            "mode = \"enforce\"\nmin-tls = \"1.3\"\nconnect-to = [\"a=h:1\"]\nfips = \"off\"",
+        )
+        .unwrap();
+        let flags = Settings {
+            mode: Some(Mode::Audit),
+            connect_to: vec!["b=h:2".into()],
+            ..Settings::default()
+        };
+        let c = Config::resolve(flags.over(file), "certs".into()).unwrap();
+        assert_eq!(c.mode, Mode::Audit);
+        assert_eq!(c.min_tls, MinTls::Tls13);
+        assert_eq!(c.fips, FipsMode::Off);
+        assert_eq!(c.connect_to.len(), 2);
+        assert_eq!(c.upstream_target("b", 443), "h:2");
+        assert_eq!(c.upstream_target("c", 443), "c:443");
+    }
+
+    #[test]
+    fn unknown_file_keys_are_rejected_with_their_name() {
+        let err = toml::from_str::<Settings>("modee = \"audit\"").unwrap_err();
+        assert!(err.message().contains("modee"), "{}", err.message());
+    }
+}

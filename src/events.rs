@@ -1,0 +1,270 @@
+//! The event record (one per API call or refused connection), and where events go.
+//!
+//! Shaped after CloudTrail records (DESIGN.md). Events hold only redacted data: the access key id
+//! is masked by the identification code and finding excerpts by the detectors, so serialising an
+//! event can never leak a secret.
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use serde::{Deserialize, Serialize};
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+use crate::aws::Protocol;
+use crate::inspect::Finding;
+
+/// Most events kept in memory for `exec` summaries and the test harness.
+const MEMORY_CAP: usize = 100_000;
+
+/// What an event records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EventType {
+    /// One HTTP request inside an intercepted connection.
+    ApiCall,
+    /// A connection-level outcome: tunnel, refused handshake, cleartext, upstream failure.
+    Connection,
+}
+
+/// Whether the call reached AWS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Decision {
+    /// Forwarded upstream (or tunnelled).
+    Allowed,
+    /// Answered by awsguard; nothing was sent upstream.
+    Blocked,
+}
+
+/// The masked access key id.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserIdentity {
+    /// First 4 + last 4 characters only (`AKIA…WXYZ`).
+    pub access_key_id: Option<String>,
+}
+
+/// Negotiated TLS on both legs.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TlsDetails {
+    /// Client leg version (`TLSv1.3`).
+    pub tls_version: Option<String>,
+    /// Client leg cipher suite (IANA name).
+    pub cipher_suite: Option<String>,
+    /// Upstream leg version.
+    pub upstream_tls_version: Option<String>,
+    /// Upstream leg cipher suite.
+    pub upstream_cipher_suite: Option<String>,
+}
+
+/// The FIPS verdict for the request host.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FipsDetails {
+    /// Whether the host is a FIPS endpoint; null when unknown or `--fips off`.
+    pub endpoint_is_fips: Option<bool>,
+    /// The FIPS endpoint serving the same service and region, if one exists.
+    pub fips_endpoint: Option<String>,
+}
+
+/// Connection-level details (connection events only).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConnectionDetails {
+    /// `tunnelled`, `tls-refused`, `tls-failed`, `cleartext-refused`, `upstream-failed`,
+    /// `malformed`, `forwarded`.
+    pub outcome: String,
+    /// SNI the client sent.
+    pub server_name: Option<String>,
+    /// TLS versions the client offered, highest first.
+    pub offered_tls_versions: Vec<String>,
+    /// What happened, for people.
+    pub message: Option<String>,
+}
+
+/// One event (DESIGN.md schema).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Event {
+    /// `api-call` or `connection`.
+    pub event_type: EventType,
+    /// RFC 3339 UTC.
+    pub event_time: String,
+    /// `<signing name>.amazonaws.com`, or null.
+    pub event_source: Option<String>,
+    /// Operation name, or null.
+    pub event_name: Option<String>,
+    /// Region from the SigV4 scope or host.
+    pub aws_region: Option<String>,
+    /// The Host the client asked for.
+    pub request_host: String,
+    /// Wire protocol.
+    pub protocol: Protocol,
+    /// The client's User-Agent.
+    pub user_agent: Option<String>,
+    /// The client's address.
+    pub source_ip_address: String,
+    /// Masked caller identity.
+    pub user_identity: UserIdentity,
+    /// TLS on both legs.
+    pub tls_details: TlsDetails,
+    /// FIPS verdict.
+    pub fips: FipsDetails,
+    /// Findings, redacted.
+    pub findings: Vec<Finding>,
+    /// Allowed or blocked.
+    pub decision: Decision,
+    /// HTTP status returned to the client (null when no HTTP response was possible).
+    pub response_status: Option<u16>,
+    /// HTTP method.
+    pub request_method: Option<String>,
+    /// Whether the body was inspected; false for streamed data-plane or oversized bodies.
+    pub body_inspected: Option<bool>,
+    /// Connection events only.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub connection: Option<ConnectionDetails>,
+}
+
+impl Event {
+    /// An event with every identification field empty, stamped `now`.
+    pub fn new(event_type: EventType, host: &str, source: &str, now: OffsetDateTime) -> Self {
+        Event {
+            event_type,
+            event_time: now.format(&Rfc3339).unwrap_or_default(),
+            event_source: None,
+            event_name: None,
+            aws_region: None,
+            request_host: host.to_owned(),
+            protocol: Protocol::Unknown,
+            user_agent: None,
+            source_ip_address: source.to_owned(),
+            user_identity: UserIdentity::default(),
+            tls_details: TlsDetails::default(),
+            fips: FipsDetails::default(),
+            findings: Vec::new(),
+            decision: Decision::Allowed,
+            response_status: None,
+            request_method: None,
+            body_inspected: None,
+            connection: None,
+        }
+    }
+}
+
+/// Where events go: a JSON-lines writer and/or memory (for `exec` summaries and the harness).
+#[derive(Clone, Default)]
+pub struct Recorder {
+    writer: Option<Arc<Mutex<Box<dyn Write + Send>>>>,
+    memory: Option<Arc<Mutex<Vec<Event>>>>,
+}
+
+impl std::fmt::Debug for Recorder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Recorder")
+            .field("writer", &self.writer.is_some())
+            .field("memory", &self.memory.is_some())
+            .finish()
+    }
+}
+
+impl Recorder {
+    /// Records nothing.
+    pub fn none() -> Self {
+        Recorder::default()
+    }
+
+    /// Also writes one JSON line per event to `writer` (a file opened for append, or stdout).
+    pub fn with_writer(mut self, writer: Box<dyn Write + Send>) -> Self {
+        self.writer = Some(Arc::new(Mutex::new(writer)));
+        self
+    }
+
+    /// Also keeps events in memory (at most 100,000; older ones are dropped first).
+    pub fn with_memory(mut self) -> Self {
+        self.memory = Some(Arc::new(Mutex::new(Vec::new())));
+        self
+    }
+
+    /// Records one event. A failing writer is logged, never fatal to the call.
+    pub fn record(&self, event: Event) {
+        if let Some(writer) = &self.writer {
+            match serde_json::to_vec(&event) {
+                Ok(mut line) => {
+                    line.push(b'\n');
+                    if let Ok(mut w) = writer.lock() {
+                        if let Err(error) = w.write_all(&line).and_then(|()| w.flush()) {
+                            tracing::warn!(%error, "cannot write event");
+                        }
+                    }
+                }
+                Err(error) => tracing::warn!(%error, "cannot serialise event"),
+            }
+        }
+        if let Some(memory) = &self.memory {
+            if let Ok(mut events) = memory.lock() {
+                if events.len() >= MEMORY_CAP {
+                    events.remove(0);
+                }
+                events.push(event);
+            }
+        }
+    }
+
+    /// The events kept in memory so far (empty without [`Recorder::with_memory`]).
+    pub fn events(&self) -> Vec<Event> {
+        self.memory
+            .as_ref()
+            .and_then(|m| m.lock().ok().map(|e| e.clone()))
+            .unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Clone, Default)]
+    struct Shared(Arc<Mutex<Vec<u8>>>);
+    impl Write for Shared {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn writes_one_camel_case_json_line_per_event() {
+        let out = Shared::default();
+        let recorder = Recorder::none()
+            .with_writer(Box::new(out.clone()))
+            .with_memory();
+        let now = OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap();
+        let mut event = Event::new(
+            EventType::ApiCall,
+            "sqs.us-east-1.amazonaws.com",
+            "127.0.0.1",
+            now,
+        );
+        event.response_status = Some(200);
+        recorder.record(event.clone());
+        recorder.record(event);
+        let text = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
+        let lines: Vec<_> = text.lines().collect();
+        assert_eq!(lines.len(), 2);
+        let v: serde_json::Value = serde_json::from_str(lines[0]).unwrap();
+        assert_eq!(v["eventType"], "api-call");
+        assert_eq!(v["eventTime"], "2023-11-14T22:13:20Z");
+        assert_eq!(v["requestHost"], "sqs.us-east-1.amazonaws.com");
+        assert_eq!(v["protocol"], "unknown");
+        assert_eq!(v["decision"], "allowed");
+        assert_eq!(v["responseStatus"], 200);
+        assert!(v["userIdentity"]["accessKeyId"].is_null());
+        assert!(v.get("connection").is_none());
+        assert_eq!(recorder.events().len(), 2);
+    }
+}

@@ -1,0 +1,252 @@
+//! The decision (allow or block) and the AWS-shaped error a blocked call gets.
+//!
+//! Pure: findings and settings in, a decision out; protocol and message in, response bytes out.
+//! The error shape follows each protocol's own wire format so AWS CLIs and SDKs print
+//! `An error occurred (AwsGuardPolicyViolation) when calling the X operation: ...`.
+
+use bytes::Bytes;
+use http::{HeaderValue, StatusCode};
+
+use crate::aws::Protocol;
+use crate::config::Mode;
+use crate::inspect::{Finding, Severity};
+
+/// Error code of a refused call.
+pub const VIOLATION_CODE: &str = "AwsGuardPolicyViolation";
+/// Error code when awsguard could not reach or trust the upstream.
+pub const UPSTREAM_CODE: &str = "AwsGuardUpstreamError";
+
+/// How one rule is enforced, from the config file's per-rule overrides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RuleMode {
+    /// Follow `--mode` and `--block-severity`.
+    #[default]
+    Default,
+    /// Never record.
+    Off,
+    /// Record, never block.
+    Audit,
+    /// Block whatever `--mode` says.
+    Enforce,
+}
+
+/// Whether a finding blocks the call.
+pub fn blocks(finding: &Finding, mode: Mode, block_severity: Severity, rule: RuleMode) -> bool {
+    match rule {
+        RuleMode::Enforce => true,
+        RuleMode::Audit | RuleMode::Off => false,
+        RuleMode::Default => mode == Mode::Enforce && finding.severity >= block_severity,
+    }
+}
+
+/// The message of a blocked call: rule, where, and how to fix it. Never the value itself.
+pub fn block_message(finding: &Finding, fix: Option<&str>) -> String {
+    let mut message = format!(
+        "awsguard blocked this call: rule {} ({} severity) matched {} at {} [{}]",
+        finding.rule,
+        finding.severity.as_str(),
+        finding.field,
+        finding.location,
+        finding.excerpt
+    );
+    if let Some(fix) = fix {
+        message.push_str("; ");
+        message.push_str(fix);
+    }
+    message
+}
+
+/// A response awsguard itself answers with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ErrorResponse {
+    /// HTTP status.
+    pub status: StatusCode,
+    /// Content-Type.
+    pub content_type: &'static str,
+    /// Extra headers (`x-amzn-ErrorType`, `smithy-protocol`).
+    pub headers: Vec<(&'static str, HeaderValue)>,
+    /// Body bytes.
+    pub body: Bytes,
+}
+
+/// Renders an error in the wire format of `protocol`.
+pub fn error_response(
+    protocol: Protocol,
+    status: StatusCode,
+    code: &str,
+    message: &str,
+) -> ErrorResponse {
+    let sender = if status.is_server_error() {
+        "Receiver"
+    } else {
+        "Sender"
+    };
+    let error_type = HeaderValue::from_str(code).unwrap_or(HeaderValue::from_static("Error"));
+    let (content_type, headers, body) = match protocol {
+        Protocol::Query => (
+            "text/xml",
+            vec![],
+            format!(
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ErrorResponse><Error><Type>{sender}</Type><Code>{}</Code><Message>{}</Message></Error><RequestId>awsguard</RequestId></ErrorResponse>",
+                xml_escape(code),
+                xml_escape(message)
+            )
+            .into_bytes(),
+        ),
+        Protocol::Ec2 => (
+            "text/xml",
+            vec![],
+            format!(
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Response><Errors><Error><Code>{}</Code><Message>{}</Message></Error></Errors><RequestID>awsguard</RequestID></Response>",
+                xml_escape(code),
+                xml_escape(message)
+            )
+            .into_bytes(),
+        ),
+        Protocol::RestXml => (
+            "application/xml",
+            vec![],
+            format!(
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{}</Code><Message>{}</Message><RequestId>awsguard</RequestId></Error>",
+                xml_escape(code),
+                xml_escape(message)
+            )
+            .into_bytes(),
+        ),
+        Protocol::RpcV2Cbor => (
+            "application/cbor",
+            vec![("smithy-protocol", HeaderValue::from_static("rpc-v2-cbor"))],
+            cbor_error(code, message),
+        ),
+        Protocol::Json | Protocol::RestJson | Protocol::Unknown => (
+            if protocol == Protocol::Json {
+                "application/x-amz-json-1.1"
+            } else {
+                "application/json"
+            },
+            vec![("x-amzn-errortype", error_type)],
+            serde_json::json!({ "__type": code, "message": message })
+                .to_string()
+                .into_bytes(),
+        ),
+    };
+    ErrorResponse {
+        status,
+        content_type,
+        headers,
+        body: Bytes::from(body),
+    }
+}
+
+fn cbor_error(code: &str, message: &str) -> Vec<u8> {
+    let value = ciborium::Value::Map(vec![
+        (ciborium::Value::from("__type"), ciborium::Value::from(code)),
+        (
+            ciborium::Value::from("message"),
+            ciborium::Value::from(message),
+        ),
+    ]);
+    let mut out = Vec::new();
+    // Writing a small map of strings into a Vec cannot fail.
+    let _ = ciborium::into_writer(&value, &mut out);
+    out
+}
+
+fn xml_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::inspect::Category;
+
+    fn finding(severity: Severity) -> Finding {
+        Finding {
+            rule: "email-address".into(),
+            category: Category::Pii,
+            severity,
+            field: "tag-value".into(),
+            location: "body:Tags[0].Value".into(),
+            excerpt: "j***@e***.com".into(),
+        }
+    }
+
+    #[test]
+    fn enforce_blocks_at_or_above_the_severity() {
+        let f = finding(Severity::Medium);
+        assert!(blocks(
+            &f,
+            Mode::Enforce,
+            Severity::Medium,
+            RuleMode::Default
+        ));
+        assert!(!blocks(
+            &f,
+            Mode::Enforce,
+            Severity::High,
+            RuleMode::Default
+        ));
+        assert!(!blocks(&f, Mode::Audit, Severity::Low, RuleMode::Default));
+        assert!(blocks(&f, Mode::Audit, Severity::High, RuleMode::Enforce));
+        assert!(!blocks(&f, Mode::Enforce, Severity::Low, RuleMode::Audit));
+    }
+
+    #[test]
+    fn message_names_rule_field_and_fix_but_not_the_value() {
+        let m = block_message(&finding(Severity::Medium), Some("remove it"));
+        assert_eq!(
+            m,
+            "awsguard blocked this call: rule email-address (medium severity) matched tag-value at body:Tags[0].Value [j***@e***.com]; remove it"
+        );
+    }
+
+    #[test]
+    fn query_error_is_an_error_response_document() {
+        let r = error_response(
+            Protocol::Query,
+            StatusCode::FORBIDDEN,
+            VIOLATION_CODE,
+            "a < b",
+        );
+        assert_eq!(r.status, 403);
+        assert_eq!(
+            std::str::from_utf8(&r.body).unwrap(),
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ErrorResponse><Error><Type>Sender</Type><Code>AwsGuardPolicyViolation</Code><Message>a &lt; b</Message></Error><RequestId>awsguard</RequestId></ErrorResponse>"
+        );
+    }
+
+    #[test]
+    fn json_error_has_type_and_header() {
+        let r = error_response(Protocol::Json, StatusCode::FORBIDDEN, VIOLATION_CODE, "m");
+        let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+        assert_eq!(v["__type"], VIOLATION_CODE);
+        assert_eq!(v["message"], "m");
+        assert_eq!(r.headers[0].0, "x-amzn-errortype");
+    }
+
+    #[test]
+    fn cbor_error_decodes() {
+        let r = error_response(
+            Protocol::RpcV2Cbor,
+            StatusCode::FORBIDDEN,
+            VIOLATION_CODE,
+            "m",
+        );
+        let v: ciborium::Value = ciborium::from_reader(&r.body[..]).unwrap();
+        let map = v.as_map().unwrap();
+        assert_eq!(map[0].1.as_text(), Some(VIOLATION_CODE));
+        assert_eq!(map[1].1.as_text(), Some("m"));
+    }
+}

@@ -1,0 +1,152 @@
+//! Request bodies on their way upstream: buffered for inspection when small, streamed otherwise.
+//!
+//! A body is read into memory only up to the inspection limit. If it ends within the limit it is
+//! inspected and sent from memory; if not, what was read is replayed and the rest streams through
+//! untouched, so a multi-GiB upload passes in flat memory.
+
+use std::collections::VecDeque;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use bytes::{Bytes, BytesMut};
+use http::HeaderMap;
+use http_body::{Body, Frame, SizeHint};
+use http_body_util::{BodyExt, Either, Full};
+use hyper::body::Incoming;
+
+/// What the proxy sends back to clients: upstream bodies, or its own small answers.
+pub(crate) type ResponseBody = Either<Incoming, Full<Bytes>>;
+
+/// A small in-memory response body.
+pub(crate) fn full(bytes: impl Into<Bytes>) -> ResponseBody {
+    Either::Right(Full::new(bytes.into()))
+}
+
+/// A request body: chunks already read, then (maybe) the rest of the client's stream.
+#[derive(Debug)]
+pub(crate) struct RequestBody {
+    read: VecDeque<Bytes>,
+    trailers: Option<HeaderMap>,
+    rest: Option<Incoming>,
+}
+
+impl RequestBody {
+    /// Streams `body` untouched.
+    pub(crate) fn streaming(body: Incoming) -> Self {
+        RequestBody {
+            read: VecDeque::new(),
+            trailers: None,
+            rest: Some(body),
+        }
+    }
+}
+
+/// The outcome of reading a body up to a limit.
+pub(crate) enum Buffered {
+    /// The whole body (and its trailers), within the limit.
+    Complete {
+        bytes: Bytes,
+        trailers: Option<HeaderMap>,
+    },
+    /// The limit was passed: the chunks read so far and the rest of the stream.
+    Partial(RequestBody),
+}
+
+impl Buffered {
+    /// The body to send upstream.
+    pub(crate) fn into_body(self) -> RequestBody {
+        match self {
+            Buffered::Complete { bytes, trailers } => RequestBody {
+                read: if bytes.is_empty() {
+                    VecDeque::new()
+                } else {
+                    VecDeque::from([bytes])
+                },
+                trailers,
+                rest: None,
+            },
+            Buffered::Partial(body) => body,
+        }
+    }
+}
+
+/// Reads `body` until it ends or more than `limit` bytes have arrived.
+pub(crate) async fn buffer(mut body: Incoming, limit: usize) -> Result<Buffered, hyper::Error> {
+    let mut chunks = VecDeque::new();
+    let mut total = 0usize;
+    let mut trailers = None;
+    while let Some(frame) = body.frame().await {
+        let frame = frame?;
+        match frame.into_data() {
+            Ok(data) => {
+                total = total.saturating_add(data.len());
+                chunks.push_back(data);
+                if total > limit {
+                    return Ok(Buffered::Partial(RequestBody {
+                        read: chunks,
+                        trailers: None,
+                        rest: Some(body),
+                    }));
+                }
+            }
+            Err(frame) => {
+                if let Ok(t) = frame.into_trailers() {
+                    trailers = Some(t);
+                }
+            }
+        }
+    }
+    let bytes = match chunks.len() {
+        0 => Bytes::new(),
+        1 => chunks.pop_front().unwrap_or_default(),
+        _ => {
+            let mut all = BytesMut::with_capacity(total);
+            for chunk in chunks {
+                all.extend_from_slice(&chunk);
+            }
+            all.freeze()
+        }
+    };
+    Ok(Buffered::Complete { bytes, trailers })
+}
+
+impl Body for RequestBody {
+    type Data = Bytes;
+    type Error = hyper::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
+        let this = self.get_mut();
+        if let Some(chunk) = this.read.pop_front() {
+            return Poll::Ready(Some(Ok(Frame::data(chunk))));
+        }
+        match this.rest.as_mut() {
+            Some(rest) => Pin::new(rest).poll_frame(cx),
+            None => Poll::Ready(this.trailers.take().map(|t| Ok(Frame::trailers(t)))),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.read.is_empty()
+            && self.trailers.is_none()
+            && self.rest.as_ref().is_none_or(Body::is_end_stream)
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        let read: u64 = self.read.iter().map(|c| c.len() as u64).sum();
+        match &self.rest {
+            None => SizeHint::with_exact(read),
+            Some(rest) => {
+                let hint = rest.size_hint();
+                let mut out = SizeHint::new();
+                out.set_lower(hint.lower().saturating_add(read));
+                if let Some(upper) = hint.upper() {
+                    out.set_upper(upper.saturating_add(read));
+                }
+                out
+            }
+        }
+    }
+}

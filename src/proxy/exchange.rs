@@ -1,0 +1,245 @@
+//! One intercepted request: ask the engine, then block or forward, and record the event.
+//!
+//! The only I/O here is reading the body (bounded) and the upstream round trip; every decision is
+//! the engine's.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use http::header::{self, HeaderMap, HeaderName};
+use http::{HeaderValue, Request, Response, StatusCode, Uri, Version};
+use http_body_util::Either;
+use hyper::body::Incoming;
+use time::OffsetDateTime;
+
+use super::body::{buffer, full, Buffered, RequestBody, ResponseBody};
+use super::upstream::{describe, UpstreamTls};
+use super::Shared;
+use crate::engine::{Evaluation, RequestView};
+use crate::events::{Decision, Event, EventType, TlsDetails, UserIdentity};
+use crate::policy::{self, ErrorResponse};
+
+/// What is known about the intercepted connection a request arrived on.
+#[derive(Debug)]
+pub(crate) struct ConnInfo {
+    pub(crate) host: String,
+    pub(crate) port: u16,
+    pub(crate) peer: SocketAddr,
+    pub(crate) tls_version: Option<String>,
+    pub(crate) cipher_suite: Option<String>,
+}
+
+/// Handles one request from an intercepted connection.
+pub(crate) async fn handle(
+    shared: Arc<Shared>,
+    conn: Arc<ConnInfo>,
+    req: Request<Incoming>,
+) -> Result<Response<ResponseBody>, Infallible> {
+    let (parts, body) = req.into_parts();
+    let path = parts.uri.path().to_owned();
+    let query = parts.uri.query().map(str::to_owned);
+    let method = parts.method.as_str().to_owned();
+    let view = RequestView {
+        method: &method,
+        host: &conn.host,
+        path: &path,
+        query: query.as_deref(),
+        headers: &parts.headers,
+    };
+    let head = shared.engine.head(&view);
+    let limit = shared.config.limits.inspect_body_bytes;
+    let (inspected, upstream_body) = if head.data_plane {
+        (None, RequestBody::streaming(body))
+    } else {
+        match buffer(body, limit).await {
+            Ok(Buffered::Complete { bytes, trailers }) => (
+                Some(bytes.clone()),
+                Buffered::Complete { bytes, trailers }.into_body(),
+            ),
+            Ok(partial) => (None, partial.into_body()),
+            Err(error) => {
+                tracing::debug!(%error, "client body read failed");
+                return Ok(plain(
+                    StatusCode::BAD_REQUEST,
+                    "request body could not be read",
+                ));
+            }
+        }
+    };
+    let evaluation = shared.engine.evaluate(&view, inspected.as_deref());
+    let mut event = api_event(&conn, &parts.headers, &method, &evaluation);
+    event.body_inspected = Some(inspected.is_some());
+    if let Some(block) = evaluation.block {
+        event.decision = Decision::Blocked;
+        event.response_status = Some(block.status.as_u16());
+        tracing::warn!(host = %conn.host, operation = ?event.event_name, "blocked a call");
+        shared.recorder.record(event);
+        return Ok(aws_error(block));
+    }
+    let upstream_req = match upstream_request(&conn, parts, upstream_body) {
+        Ok(req) => req,
+        Err(error) => {
+            tracing::debug!(%error, "cannot build upstream request");
+            return Ok(plain(StatusCode::BAD_REQUEST, "invalid request target"));
+        }
+    };
+    match shared.upstream.request(upstream_req).await {
+        Ok(response) => {
+            let (mut parts, body) = response.into_parts();
+            if let Some(tls) = parts.extensions.get::<UpstreamTls>() {
+                event.tls_details.upstream_tls_version = Some(tls.version.clone());
+                event.tls_details.upstream_cipher_suite = Some(tls.cipher_suite.clone());
+            }
+            event.response_status = Some(parts.status.as_u16());
+            shared.recorder.record(event);
+            strip_hop_by_hop(&mut parts.headers);
+            Ok(Response::from_parts(parts, Either::Left(body)))
+        }
+        Err(error) => {
+            let message = describe(&error);
+            tracing::warn!(host = %conn.host, %message, "upstream request failed");
+            let response = policy::error_response(
+                evaluation.protocol,
+                StatusCode::BAD_GATEWAY,
+                policy::UPSTREAM_CODE,
+                &format!("awsguard could not complete the call upstream: {message}"),
+            );
+            event.response_status = Some(response.status.as_u16());
+            event.connection = Some(crate::events::ConnectionDetails {
+                outcome: "upstream-failed".into(),
+                message: Some(message),
+                ..Default::default()
+            });
+            shared.recorder.record(event);
+            Ok(aws_error(response))
+        }
+    }
+}
+
+fn api_event(conn: &ConnInfo, headers: &HeaderMap, method: &str, eval: &Evaluation) -> Event {
+    let mut event = Event::new(
+        EventType::ApiCall,
+        &conn.host,
+        &conn.peer.ip().to_string(),
+        OffsetDateTime::now_utc(),
+    );
+    event.event_source = eval.event_source.clone();
+    event.event_name = eval.event_name.clone();
+    event.aws_region = eval.aws_region.clone();
+    event.protocol = eval.protocol;
+    event.user_agent = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    event.user_identity = UserIdentity {
+        access_key_id: eval.access_key_id.clone(),
+    };
+    event.tls_details = TlsDetails {
+        tls_version: conn.tls_version.clone(),
+        cipher_suite: conn.cipher_suite.clone(),
+        ..TlsDetails::default()
+    };
+    event.fips = eval.fips.clone();
+    event.findings = eval.findings.clone();
+    event.request_method = Some(method.to_owned());
+    event
+}
+
+fn upstream_request(
+    conn: &ConnInfo,
+    mut parts: http::request::Parts,
+    body: RequestBody,
+) -> Result<Request<RequestBody>, http::Error> {
+    let path_and_query = parts
+        .uri
+        .path_and_query()
+        .map(|pq| pq.as_str())
+        .unwrap_or("/");
+    let authority = if conn.port == 443 {
+        conn.host.clone()
+    } else {
+        format!("{}:{}", conn.host, conn.port)
+    };
+    parts.uri = Uri::builder()
+        .scheme("https")
+        .authority(authority.as_str())
+        .path_and_query(path_and_query)
+        .build()?;
+    parts.version = Version::HTTP_11;
+    strip_hop_by_hop(&mut parts.headers);
+    if !parts.headers.contains_key(header::HOST) {
+        if let Ok(value) = HeaderValue::from_str(&authority) {
+            parts.headers.insert(header::HOST, value);
+        }
+    }
+    Ok(Request::from_parts(parts, body))
+}
+
+/// Removes connection-specific headers (RFC 9110 §7.6.1), including those `Connection` names.
+pub(crate) fn strip_hop_by_hop(headers: &mut HeaderMap) {
+    let named: Vec<HeaderName> = headers
+        .get_all(header::CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|name| HeaderName::from_bytes(name.trim().as_bytes()).ok())
+        .collect();
+    for name in named {
+        headers.remove(name);
+    }
+    for name in [
+        header::CONNECTION,
+        header::TE,
+        header::TRAILER,
+        header::TRANSFER_ENCODING,
+        header::UPGRADE,
+        header::PROXY_AUTHORIZATION,
+        header::PROXY_AUTHENTICATE,
+    ] {
+        headers.remove(name);
+    }
+    headers.remove("proxy-connection");
+    headers.remove("keep-alive");
+}
+
+fn aws_error(error: ErrorResponse) -> Response<ResponseBody> {
+    let mut response = Response::new(full(error.body));
+    *response.status_mut() = error.status;
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(error.content_type),
+    );
+    headers.insert("x-amzn-requestid", HeaderValue::from_static("awsguard"));
+    for (name, value) in error.headers {
+        headers.insert(name, value);
+    }
+    response
+}
+
+fn plain(status: StatusCode, message: &'static str) -> Response<ResponseBody> {
+    let mut response = Response::new(full(message));
+    *response.status_mut() = status;
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hop_by_hop_headers_are_removed_with_those_connection_names() {
+        let mut h = HeaderMap::new();
+        h.insert("connection", HeaderValue::from_static("close, x-private"));
+        h.insert("x-private", HeaderValue::from_static("1"));
+        h.insert("transfer-encoding", HeaderValue::from_static("chunked"));
+        h.insert("proxy-authorization", HeaderValue::from_static("Basic x"));
+        h.insert("x-amz-date", HeaderValue::from_static("20240101T000000Z"));
+        h.insert("content-length", HeaderValue::from_static("3"));
+        strip_hop_by_hop(&mut h);
+        let mut names: Vec<_> = h.keys().map(|k| k.as_str().to_owned()).collect();
+        names.sort();
+        assert_eq!(names, vec!["content-length", "x-amz-date"]);
+    }
+}

@@ -1,0 +1,189 @@
+//! The client-facing plain HTTP leg: CONNECT requests and absolute-form `http://` requests.
+//!
+//! CONNECT to a host the CA may sign for is intercepted; any other CONNECT is tunnelled blind.
+//! Plain `http://` to AWS is refused (`cleartext`); plain `http://` elsewhere is forwarded as an
+//! ordinary forward proxy would.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use http::{Method, Request, Response, StatusCode};
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use time::OffsetDateTime;
+use tokio::net::TcpStream;
+
+use http_body_util::Either;
+
+use super::body::{full, RequestBody, ResponseBody};
+use super::{intercept, tunnel, Shared};
+use crate::events::{ConnectionDetails, Decision, Event, EventType};
+use crate::inspect::{Category, Finding, Severity};
+
+/// Serves one client connection to the proxy port.
+pub(crate) async fn serve(shared: Arc<Shared>, stream: TcpStream, peer: SocketAddr) {
+    let _ = stream.set_nodelay(true);
+    let limits = &shared.config.limits;
+    let svc_shared = shared.clone();
+    let service = service_fn(move |req| handle(svc_shared.clone(), peer, req));
+    let mut builder = http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_read_timeout)
+        .max_buf_size(limits.max_header_bytes.max(8192));
+    let conn = builder
+        .serve_connection(TokioIo::new(stream), service)
+        .with_upgrades();
+    tokio::pin!(conn);
+    let shutdown = shared.shutdown.clone();
+    let result = tokio::select! {
+        result = conn.as_mut() => result,
+        () = super::stopped(shutdown.clone()) => {
+            conn.as_mut().graceful_shutdown();
+            conn.await
+        }
+    };
+    if let Err(error) = result {
+        tracing::debug!(%peer, %error, "client connection ended with an error");
+        if error.is_parse() || error.is_parse_too_large() || error.is_timeout() {
+            let mut event = connection_event("", peer, "malformed");
+            if let Some(details) = event.connection.as_mut() {
+                details.message = Some(format!("bad request to the proxy: {error}"));
+            }
+            shared.recorder.record(event);
+        }
+    }
+}
+
+async fn handle(
+    shared: Arc<Shared>,
+    peer: SocketAddr,
+    req: Request<Incoming>,
+) -> Result<Response<ResponseBody>, Infallible> {
+    if req.method() == Method::CONNECT {
+        return Ok(connect(shared, peer, req).await);
+    }
+    if req.uri().scheme().is_some() && req.uri().host().is_some() {
+        return Ok(plain_http(shared, peer, req).await);
+    }
+    Ok(text(
+        StatusCode::BAD_REQUEST,
+        "awsguard is a proxy: send CONNECT or absolute-form requests (set HTTPS_PROXY)\n",
+    ))
+}
+
+/// Answers a CONNECT and, once the client has the 200, takes over the raw connection.
+async fn connect(
+    shared: Arc<Shared>,
+    peer: SocketAddr,
+    req: Request<Incoming>,
+) -> Response<ResponseBody> {
+    let Some(authority) = req.uri().authority().cloned() else {
+        return text(StatusCode::BAD_REQUEST, "CONNECT needs host:port\n");
+    };
+    let host = authority.host().trim_end_matches('.').to_ascii_lowercase();
+    let port = authority.port_u16().unwrap_or(443);
+    if shared.ca.permits(&host) {
+        tokio::spawn(async move {
+            if let Ok(upgraded) = hyper::upgrade::on(req).await {
+                intercept::run(shared, TokioIo::new(upgraded), host, port, peer).await;
+            }
+        });
+        return Response::new(full(""));
+    }
+    let upstream = match tunnel::dial(&shared, &host, port).await {
+        Ok(upstream) => upstream,
+        Err(message) => {
+            tracing::warn!(%host, %message, "tunnel failed");
+            let mut event = connection_event(&host, peer, "upstream-failed");
+            event.response_status = Some(StatusCode::BAD_GATEWAY.as_u16());
+            if let Some(details) = event.connection.as_mut() {
+                details.message = Some(message);
+            }
+            shared.recorder.record(event);
+            return text(
+                StatusCode::BAD_GATEWAY,
+                "awsguard could not reach the host\n",
+            );
+        }
+    };
+    tokio::spawn(async move {
+        if let Ok(upgraded) = hyper::upgrade::on(req).await {
+            tunnel::run(shared, TokioIo::new(upgraded), upstream, host, peer).await;
+        }
+    });
+    Response::new(full(""))
+}
+
+/// Absolute-form `http://`: refused for AWS hosts, forwarded for others.
+async fn plain_http(
+    shared: Arc<Shared>,
+    peer: SocketAddr,
+    req: Request<Incoming>,
+) -> Response<ResponseBody> {
+    let host = req.uri().host().unwrap_or_default().to_ascii_lowercase();
+    if shared.ca.permits(&host) {
+        let mut event = connection_event(&host, peer, "cleartext-refused");
+        event.decision = Decision::Blocked;
+        event.response_status = Some(StatusCode::FORBIDDEN.as_u16());
+        event.request_method = Some(req.method().to_string());
+        event.findings.push(Finding {
+            rule: "cleartext".into(),
+            category: Category::Transport,
+            severity: Severity::High,
+            field: "transport".into(),
+            location: "request:scheme".into(),
+            excerpt: "http://".into(),
+        });
+        shared.recorder.record(event);
+        return text(
+            StatusCode::FORBIDDEN,
+            "awsguard refused a cleartext http:// request to AWS: use https\n",
+        );
+    }
+    let (mut parts, body) = req.into_parts();
+    super::exchange::strip_hop_by_hop(&mut parts.headers);
+    let upstream_req = Request::from_parts(parts, RequestBody::streaming(body));
+    match shared.plain.request(upstream_req).await {
+        Ok(response) => {
+            let (mut parts, body) = response.into_parts();
+            super::exchange::strip_hop_by_hop(&mut parts.headers);
+            Response::from_parts(parts, Either::Left(body))
+        }
+        Err(error) => {
+            tracing::warn!(%host, error = %super::upstream::describe(&error), "plain http forward failed");
+            text(
+                StatusCode::BAD_GATEWAY,
+                "awsguard could not reach the host\n",
+            )
+        }
+    }
+}
+
+/// A connection event for `host` with `outcome`.
+pub(crate) fn connection_event(host: &str, peer: SocketAddr, outcome: &str) -> Event {
+    let mut event = Event::new(
+        EventType::Connection,
+        host,
+        &peer.ip().to_string(),
+        OffsetDateTime::now_utc(),
+    );
+    event.connection = Some(ConnectionDetails {
+        outcome: outcome.to_owned(),
+        ..ConnectionDetails::default()
+    });
+    event
+}
+
+pub(crate) fn text(status: StatusCode, body: &'static str) -> Response<ResponseBody> {
+    let mut response = Response::new(full(body));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    response
+}

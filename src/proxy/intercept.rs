@@ -1,0 +1,209 @@
+//! Intercepted connections: check the ClientHello against the TLS policy, terminate TLS with a
+//! leaf certificate for the host, then serve HTTP/1.1 or HTTP/2 (by ALPN) request by request.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
+use tokio_rustls::TlsAcceptor;
+
+use super::exchange::{self, ConnInfo};
+use super::front::connection_event;
+use super::hello_peek::{peek_hello, Peeked};
+use super::rewind::Rewind;
+use super::Shared;
+use crate::ca::FixedCert;
+use crate::events::Decision;
+use crate::inspect::{Category, Finding, Severity};
+use crate::tls::{suite_name, version_name, ClientHello};
+
+/// A fatal `protocol_version` alert (RFC 8446 §6), sent to clients that offer only old versions.
+const PROTOCOL_VERSION_ALERT: [u8; 7] = [0x15, 0x03, 0x01, 0x00, 0x02, 0x02, 0x46];
+
+/// Handles one CONNECT tunnel to an intercepted host.
+pub(crate) async fn run<S>(
+    shared: Arc<Shared>,
+    mut client: S,
+    host: String,
+    port: u16,
+    peer: SocketAddr,
+) where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let timeout = shared.config.limits.handshake_timeout;
+    let (peeked, replay) = peek_hello(&mut client, timeout).await;
+    let hello = match peeked {
+        Peeked::Hello(hello) => hello,
+        Peeked::NotTls(error) => return refuse_non_tls(&shared, &host, peer, &replay, error),
+        Peeked::Nothing => return,
+    };
+    if !shared.config.min_tls.accepts(&hello) {
+        let _ = client.write_all(&PROTOCOL_VERSION_ALERT).await;
+        return refuse_tls_version(&shared, &host, peer, &hello);
+    }
+    let config = match &hello.server_name {
+        Some(_) => shared.server_tls.clone(),
+        None => match shared.leaf.certified(&host) {
+            Ok(certified) => {
+                let mut config = (*shared.server_tls).clone();
+                config.cert_resolver = Arc::new(FixedCert(certified));
+                Arc::new(config)
+            }
+            Err(error) => {
+                tracing::warn!(%host, %error, "cannot issue a leaf certificate");
+                return;
+            }
+        },
+    };
+    let accept = TlsAcceptor::from(config).accept(Rewind::new(replay, client));
+    let tls = match tokio::time::timeout(timeout, accept).await {
+        Ok(Ok(tls)) => tls,
+        Ok(Err(error)) => {
+            return record_handshake_failure(&shared, &host, peer, &hello, error.to_string())
+        }
+        Err(_) => {
+            return record_handshake_failure(
+                &shared,
+                &host,
+                peer,
+                &hello,
+                "tls handshake timed out".into(),
+            )
+        }
+    };
+    let (_, session) = tls.get_ref();
+    let h2 = session.alpn_protocol() == Some(b"h2");
+    let info = Arc::new(ConnInfo {
+        host: hello.server_name.clone().unwrap_or(host),
+        port,
+        peer,
+        tls_version: session.protocol_version().map(version_name),
+        cipher_suite: session.negotiated_cipher_suite().map(suite_name),
+    });
+    serve_http(shared, TokioIo::new(tls), info, h2).await;
+}
+
+async fn serve_http<I>(shared: Arc<Shared>, io: TokioIo<I>, info: Arc<ConnInfo>, h2: bool)
+where
+    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let svc_shared = shared.clone();
+    let service = service_fn(move |req| exchange::handle(svc_shared.clone(), info.clone(), req));
+    let limits = &shared.config.limits;
+    let shutdown = shared.shutdown.clone();
+    let result = if h2 {
+        let mut builder = hyper::server::conn::http2::Builder::new(TokioExecutor::new());
+        builder
+            .timer(TokioTimer::new())
+            .max_header_list_size(u32::try_from(limits.max_header_bytes).unwrap_or(u32::MAX));
+        let conn = builder.serve_connection(io, service);
+        tokio::pin!(conn);
+        tokio::select! {
+            result = conn.as_mut() => result,
+            () = super::stopped(shutdown.clone()) => {
+                conn.as_mut().graceful_shutdown();
+                conn.await
+            }
+        }
+    } else {
+        let mut builder = hyper::server::conn::http1::Builder::new();
+        builder
+            .timer(TokioTimer::new())
+            .header_read_timeout(limits.header_read_timeout)
+            .max_buf_size(limits.max_header_bytes.max(8192));
+        let conn = builder.serve_connection(io, service);
+        tokio::pin!(conn);
+        tokio::select! {
+            result = conn.as_mut() => result,
+            () = super::stopped(shutdown.clone()) => {
+                conn.as_mut().graceful_shutdown();
+                conn.await
+            }
+        }
+    };
+    if let Err(error) = result {
+        tracing::debug!(%error, "intercepted connection ended with an error");
+    }
+}
+
+fn refuse_non_tls(
+    shared: &Shared,
+    host: &str,
+    peer: SocketAddr,
+    first: &[u8],
+    error: crate::tls::HelloError,
+) {
+    let looks_like_http = first
+        .split(|b| *b == b' ')
+        .next()
+        .is_some_and(|m| !m.is_empty() && m.iter().all(u8::is_ascii_uppercase));
+    let outcome = if looks_like_http {
+        "cleartext-refused"
+    } else {
+        "malformed"
+    };
+    let mut event = connection_event(host, peer, outcome);
+    event.decision = Decision::Blocked;
+    if looks_like_http {
+        event.findings.push(Finding {
+            rule: "cleartext".into(),
+            category: Category::Transport,
+            severity: Severity::High,
+            field: "transport".into(),
+            location: "connection".into(),
+            excerpt: "plain HTTP inside CONNECT".into(),
+        });
+    }
+    if let Some(details) = event.connection.as_mut() {
+        details.message = Some(format!(
+            "client sent no TLS ClientHello to an AWS host: {error}"
+        ));
+    }
+    tracing::warn!(%host, %outcome, "refused a non-TLS connection to an AWS host");
+    shared.recorder.record(event);
+}
+
+fn refuse_tls_version(shared: &Shared, host: &str, peer: SocketAddr, hello: &ClientHello) {
+    let offered = hello.version_names();
+    let min = shared.config.min_tls.name();
+    let mut event = connection_event(host, peer, "tls-refused");
+    event.decision = Decision::Blocked;
+    event.findings.push(Finding {
+        rule: "tls-version".into(),
+        category: Category::Transport,
+        severity: Severity::High,
+        field: "transport".into(),
+        location: "client-leg".into(),
+        excerpt: offered.join(","),
+    });
+    if let Some(details) = event.connection.as_mut() {
+        details.server_name = hello.server_name.clone();
+        details.offered_tls_versions = offered.clone();
+        details.message = Some(format!(
+            "client offered only {}; the minimum is {min}",
+            offered.join(", ")
+        ));
+    }
+    tracing::warn!(%host, offered = %offered.join(","), %min, "refused a TLS handshake below the minimum version");
+    shared.recorder.record(event);
+}
+
+fn record_handshake_failure(
+    shared: &Shared,
+    host: &str,
+    peer: SocketAddr,
+    hello: &ClientHello,
+    message: String,
+) {
+    let mut event = connection_event(host, peer, "tls-failed");
+    event.decision = Decision::Blocked;
+    if let Some(details) = event.connection.as_mut() {
+        details.server_name = hello.server_name.clone();
+        details.offered_tls_versions = hello.version_names();
+        details.message = Some(format!("tls handshake with client failed: {message}"));
+    }
+    tracing::info!(%host, %message, "client tls handshake failed");
+    shared.recorder.record(event);
+}

@@ -1,0 +1,179 @@
+//! The proxy: listener, CONNECT handling, blind tunnels, interception, forwarding, shutdown.
+//!
+//! `Proxy::bind` validates everything and binds; `Proxy::run` accepts until the shutdown future
+//! resolves, then lets connections finish for a short grace period.
+//!
+//! - `front`: the plain HTTP leg (CONNECT, absolute-form `http://`).
+//! - `tunnel`: non-AWS hosts, bytes copied blind.
+//! - `intercept`: AWS hosts, TLS terminated with a leaf certificate, HTTP served.
+//! - `exchange`: one intercepted request: engine, forward or block, record.
+//! - `upstream`: pooled verified TLS client. `body`: buffered/streamed bodies.
+
+mod body;
+mod exchange;
+mod front;
+mod hello_peek;
+mod intercept;
+mod rewind;
+mod tunnel;
+mod upstream;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::num::NonZeroUsize;
+use std::sync::Arc;
+use std::time::Duration;
+
+use rustls::ServerConfig;
+use tokio::net::TcpListener;
+use tokio::sync::{watch, Semaphore};
+use tokio::task::JoinSet;
+
+use crate::ca::{Ca, CaError, LeafIssuer};
+use crate::config::Config;
+use crate::engine::Engine;
+use crate::events::Recorder;
+use crate::tls::{self, TlsError};
+
+/// How long connections may finish after shutdown is requested.
+const GRACE: Duration = Duration::from_secs(5);
+
+/// Why the proxy could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ProxyError {
+    /// The listen address could not be bound.
+    #[error("cannot listen on {addr}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// TLS configuration failed.
+    #[error(transparent)]
+    Tls(#[from] TlsError),
+    /// The CA failed.
+    #[error(transparent)]
+    Ca(#[from] CaError),
+}
+
+/// State shared by every connection.
+pub(crate) struct Shared {
+    pub(crate) config: Config,
+    pub(crate) ca: Arc<Ca>,
+    pub(crate) leaf: Arc<LeafIssuer>,
+    pub(crate) server_tls: Arc<ServerConfig>,
+    pub(crate) upstream: upstream::UpstreamClient,
+    pub(crate) plain: upstream::PlainClient,
+    pub(crate) engine: Engine,
+    pub(crate) recorder: Recorder,
+    pub(crate) shutdown: watch::Receiver<bool>,
+}
+
+/// Resolves once shutdown has been requested.
+async fn stopped(mut shutdown: watch::Receiver<bool>) {
+    let _ = shutdown.wait_for(|stop| *stop).await.is_ok();
+}
+
+/// A bound proxy, ready to run.
+pub struct Proxy {
+    listener: TcpListener,
+    shared: Arc<Shared>,
+    shutdown_tx: watch::Sender<bool>,
+}
+
+impl Proxy {
+    /// Builds TLS configs and binds the listener. Nothing is accepted until [`Proxy::run`].
+    pub async fn bind(config: Config, ca: Ca, recorder: Recorder) -> Result<Proxy, ProxyError> {
+        let ca = Arc::new(ca);
+        let cache = NonZeroUsize::new(config.limits.leaf_cache).unwrap_or(NonZeroUsize::MIN);
+        let leaf = Arc::new(LeafIssuer::new(ca.clone(), cache)?);
+        let server_tls = Arc::new(tls::server_config(config.min_tls, leaf.clone())?);
+        let mut anchors = Vec::new();
+        for path in &config.upstream_ca {
+            anchors.extend(tls::load_anchors(path)?);
+        }
+        let client_tls = Arc::new(tls::client_config(config.min_tls, &anchors)?);
+        let connector = upstream::Connector::new(
+            client_tls,
+            config.connect_to.clone(),
+            config.min_tls,
+            config.limits.connect_timeout,
+        );
+        let listener =
+            TcpListener::bind(config.listen)
+                .await
+                .map_err(|source| ProxyError::Bind {
+                    addr: config.listen,
+                    source,
+                })?;
+        let (shutdown_tx, shutdown) = watch::channel(false);
+        let shared = Arc::new(Shared {
+            engine: Engine::new(&config),
+            upstream: upstream::client(connector),
+            plain: upstream::plain_client(),
+            config,
+            ca,
+            leaf,
+            server_tls,
+            recorder,
+            shutdown,
+        });
+        Ok(Proxy {
+            listener,
+            shared,
+            shutdown_tx,
+        })
+    }
+
+    /// The bound address (useful with port 0).
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// Accepts connections until `shutdown` resolves, then drains them for up to five seconds.
+    pub async fn run(self, shutdown: impl Future<Output = ()>) {
+        let permits = Arc::new(Semaphore::new(self.shared.config.limits.max_connections));
+        let mut tasks = JoinSet::new();
+        tokio::pin!(shutdown);
+        loop {
+            let permit = tokio::select! {
+                () = &mut shutdown => break,
+                permit = permits.clone().acquire_owned() => match permit {
+                    Ok(p) => p,
+                    Err(_) => break,
+                },
+            };
+            let accepted = tokio::select! {
+                () = &mut shutdown => break,
+                accepted = self.listener.accept() => accepted,
+            };
+            match accepted {
+                Ok((stream, peer)) => {
+                    let shared = self.shared.clone();
+                    tasks.spawn(async move {
+                        front::serve(shared, stream, peer).await;
+                        drop(permit);
+                    });
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+            }
+            while tasks.try_join_next().is_some() {}
+        }
+        drop(self.listener);
+        let _ = self.shutdown_tx.send(true);
+        let drained =
+            tokio::time::timeout(GRACE, async { while tasks.join_next().await.is_some() {} }).await;
+        if drained.is_err() {
+            tracing::info!(
+                open = tasks.len(),
+                "closing connections still open after grace period"
+            );
+        }
+        tasks.shutdown().await;
+    }
+}

@@ -1,0 +1,57 @@
+//! Blind tunnels for hosts awsguard does not intercept: bytes are copied, never decrypted.
+//!
+//! The first client bytes are read (and then passed on unchanged) only to record the SNI and the
+//! TLS versions offered in a `connection` event.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+use super::front::connection_event;
+use super::hello_peek::{peek_hello, Peeked};
+use super::Shared;
+
+/// Server-speaks-first protocols (SSH, SMTP) send no ClientHello: the peek gives up after this.
+const PEEK_TIMEOUT: Duration = Duration::from_millis(500);
+
+/// Opens the upstream side of a tunnel, before the client is told the CONNECT succeeded.
+pub(crate) async fn dial(shared: &Shared, host: &str, port: u16) -> Result<TcpStream, String> {
+    let target = shared.config.upstream_target(host, port);
+    let timeout = shared.config.limits.connect_timeout;
+    match tokio::time::timeout(timeout, TcpStream::connect(&target)).await {
+        Ok(Ok(stream)) => {
+            let _ = stream.set_nodelay(true);
+            Ok(stream)
+        }
+        Ok(Err(error)) => Err(format!("cannot connect to {target}: {error}")),
+        Err(_) => Err(format!("timed out connecting to {target}")),
+    }
+}
+
+/// Copies bytes between `client` and `upstream` until either side closes.
+pub(crate) async fn run<S>(
+    shared: Arc<Shared>,
+    mut client: S,
+    mut upstream: TcpStream,
+    host: String,
+    peer: SocketAddr,
+) where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let mut event = connection_event(&host, peer, "tunnelled");
+    let (peeked, first) = peek_hello(&mut client, PEEK_TIMEOUT).await;
+    if let (Peeked::Hello(hello), Some(details)) = (&peeked, event.connection.as_mut()) {
+        details.server_name = hello.server_name.clone();
+        details.offered_tls_versions = hello.version_names();
+    }
+    shared.recorder.record(event);
+    if !first.is_empty() && upstream.write_all(&first).await.is_err() {
+        return;
+    }
+    if let Err(error) = tokio::io::copy_bidirectional(&mut client, &mut upstream).await {
+        tracing::debug!(%host, %error, "tunnel closed with an error");
+    }
+}
