@@ -84,8 +84,10 @@ async fn connect(
     let Some(authority) = req.uri().authority().cloned() else {
         return text(StatusCode::BAD_REQUEST, "CONNECT needs host:port\n");
     };
+    let Some(port) = authority.port_u16() else {
+        return text(StatusCode::BAD_REQUEST, "CONNECT needs host:port\n");
+    };
     let host = authority.host().trim_end_matches('.').to_ascii_lowercase();
-    let port = authority.port_u16().unwrap_or(443);
     if shared.ca.permits(&host) {
         tokio::spawn(async move {
             if let Ok(upgraded) = hyper::upgrade::on(req).await {

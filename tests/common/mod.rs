@@ -1,0 +1,405 @@
+//! Shared setup for integration tests: a test PKI for upstreams, the awsguard binary as a child
+//! process, a TLS echo upstream, openssl/curl/moto helpers. Every process is killed on drop and
+//! every file lives in a fresh temporary directory.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Frame;
+use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose};
+
+/// A test CA and a server certificate for AWS-shaped names, written as PEM files.
+pub struct Pki {
+    pub dir: tempfile::TempDir,
+    pub ca_pem: PathBuf,
+    pub cert_pem: PathBuf,
+    pub key_pem: PathBuf,
+}
+
+/// Names every test upstream certificate covers.
+pub const UPSTREAM_NAMES: &[&str] = &[
+    "amazonaws.com",
+    "*.amazonaws.com",
+    "*.us-east-1.amazonaws.com",
+    "*.s3.amazonaws.com",
+    "*.s3.us-east-1.amazonaws.com",
+    "localhost",
+    "upstream.test",
+];
+
+pub fn upstream_pki() -> Pki {
+    let dir = tempfile::tempdir().unwrap();
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca_params = CertificateParams::default();
+    ca_params
+        .distinguished_name
+        .push(DnType::CommonName, "awsguard test upstream CA");
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca_params.key_usages = vec![
+        KeyUsagePurpose::KeyCertSign,
+        KeyUsagePurpose::DigitalSignature,
+    ];
+    let ca_cert = ca_params.self_signed(&ca_key).unwrap();
+    let issuer = Issuer::new(ca_params, ca_key);
+    let key = KeyPair::generate().unwrap();
+    let mut params = CertificateParams::new(
+        UPSTREAM_NAMES
+            .iter()
+            .map(|s| s.to_string())
+            .collect::<Vec<_>>(),
+    )
+    .unwrap();
+    params
+        .distinguished_name
+        .push(DnType::CommonName, "test upstream");
+    params
+        .subject_alt_names
+        .push(rcgen::SanType::IpAddress("127.0.0.1".parse().unwrap()));
+    let cert = params.signed_by(&key, &issuer).unwrap();
+    let ca_pem = dir.path().join("upstream-ca.pem");
+    let cert_pem = dir.path().join("upstream.pem");
+    let key_pem = dir.path().join("upstream.key");
+    std::fs::write(&ca_pem, ca_cert.pem()).unwrap();
+    std::fs::write(&cert_pem, cert.pem()).unwrap();
+    std::fs::write(&key_pem, key.serialize_pem()).unwrap();
+    Pki {
+        dir,
+        ca_pem,
+        cert_pem,
+        key_pem,
+    }
+}
+
+/// Kills the child process on drop.
+pub struct ChildGuard(pub Child);
+
+impl Drop for ChildGuard {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The awsguard proxy running as a child process.
+pub struct ProxyProc {
+    pub child: ChildGuard,
+    pub addr: SocketAddr,
+    pub dir: tempfile::TempDir,
+    pub events_path: PathBuf,
+    pub stderr: Arc<Mutex<String>>,
+}
+
+impl ProxyProc {
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn ca_pem(&self) -> PathBuf {
+        self.dir.path().join("ca").join("awsguard-ca.pem")
+    }
+
+    pub fn ca_dir(&self) -> PathBuf {
+        self.dir.path().join("ca")
+    }
+
+    /// Every event written so far.
+    pub fn events(&self) -> Vec<serde_json::Value> {
+        let text = std::fs::read_to_string(&self.events_path).unwrap_or_default();
+        text.lines()
+            .map(|l| serde_json::from_str(l).expect("event lines are JSON"))
+            .collect()
+    }
+
+    /// Waits (up to 10 s) until an event satisfies `pred`, and returns it.
+    pub fn wait_event(&self, pred: impl Fn(&serde_json::Value) -> bool) -> serde_json::Value {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Some(e) = self.events().into_iter().find(|e| pred(e)) {
+                return e;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no matching event; events: {:#?}\nstderr: {}",
+                self.events(),
+                self.stderr.lock().unwrap()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Peak resident set size of the proxy process so far (VmHWM), in KiB.
+    pub fn peak_rss_kib(&self) -> u64 {
+        let status =
+            std::fs::read_to_string(format!("/proc/{}/status", self.child.0.id())).unwrap();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap()
+    }
+}
+
+/// Starts `awsguard run --listen 127.0.0.1:0` with a fresh CA and events file, plus `args`.
+pub fn start_proxy(args: &[&str]) -> ProxyProc {
+    let dir = tempfile::tempdir().unwrap();
+    let events_path = dir.path().join("events.jsonl");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_awsguard"));
+    cmd.arg("run")
+        .arg("--listen")
+        .arg("127.0.0.1:0")
+        .arg("--ca-dir")
+        .arg(dir.path().join("ca"))
+        .arg("--events")
+        .arg(&events_path)
+        .args(args)
+        .env("RUST_LOG", "awsguard=debug")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("awsguard binary runs");
+    let stderr = child.stderr.take().unwrap();
+    let log = Arc::new(Mutex::new(String::new()));
+    let (tx, rx) = std::sync::mpsc::channel();
+    let log_writer = log.clone();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if let Some(addr) = line
+                .strip_prefix("awsguard listening on ")
+                .and_then(|rest| rest.split_whitespace().next())
+            {
+                let _ = tx.send(addr.parse::<SocketAddr>().unwrap());
+            }
+            let mut log = log_writer.lock().unwrap();
+            log.push_str(&line);
+            log.push('\n');
+        }
+    });
+    let child = ChildGuard(child);
+    let addr = rx
+        .recv_timeout(Duration::from_secs(20))
+        .unwrap_or_else(|_| panic!("proxy did not start: {}", log.lock().unwrap()));
+    ProxyProc {
+        child,
+        addr,
+        dir,
+        events_path,
+        stderr: log,
+    }
+}
+
+/// A port that was free a moment ago (for programs that cannot report the port they bound).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Starts `openssl s_server` with `args` on a free port; returns its port.
+pub fn start_s_server(pki: &Pki, args: &[&str]) -> (ChildGuard, u16) {
+    let mut child = Command::new("openssl")
+        .arg("s_server")
+        .arg("-accept")
+        .arg("127.0.0.1:0")
+        .arg("-cert")
+        .arg(&pki.cert_pem)
+        .arg("-key")
+        .arg(&pki.key_pem)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("openssl runs");
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = BufReader::new(stdout).lines();
+    let port = loop {
+        let line = lines.next().expect("s_server prints ACCEPT").unwrap();
+        if let Some(addr) = line.strip_prefix("ACCEPT ") {
+            break addr.rsplit(':').next().unwrap().parse().unwrap();
+        }
+    };
+    std::thread::spawn(move || for _ in lines {});
+    (ChildGuard(child), port)
+}
+
+/// Output of a finished command.
+pub struct Output {
+    pub status: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+pub fn run(cmd: &mut Command) -> Output {
+    let out = cmd.stdin(Stdio::null()).output().expect("command runs");
+    Output {
+        status: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// `curl` through the proxy, trusting the proxy's CA.
+pub fn curl(proxy: &ProxyProc, args: &[&str]) -> Output {
+    run(Command::new("curl")
+        .arg("-sS")
+        .arg("--proxy")
+        .arg(proxy.url())
+        .arg("--cacert")
+        .arg(proxy.ca_pem())
+        .args(args))
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex(ring::digest::digest(&ring::digest::SHA256, bytes).as_ref())
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The byte at offset `i` of a generated payload: not constant, so reordering would show.
+pub fn pattern_byte(i: u64) -> u8 {
+    (i.wrapping_mul(2_654_435_761) >> 13) as u8
+}
+
+/// A TLS upstream (test PKI certificate) that answers every request with
+/// `len=<body bytes> sha256=<hex> host=<Host header>`, and `GET /bytes/N` with N pattern bytes.
+pub struct EchoUpstream {
+    pub addr: SocketAddr,
+    pub runtime: tokio::runtime::Runtime,
+}
+
+pub fn start_echo_upstream(pki: &Pki) -> EchoUpstream {
+    use rustls_pki_types::pem::PemObject;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let certs = rustls_pki_types::CertificateDer::pem_file_iter(&pki.cert_pem)
+        .unwrap()
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap();
+    let key = rustls_pki_types::PrivateKeyDer::from_pem_file(&pki.key_pem).unwrap();
+    let mut config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(certs, key)
+    .unwrap();
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let addr = listener.local_addr().unwrap();
+    runtime.spawn(async move {
+        loop {
+            let Ok((tcp, _)) = listener.accept().await else {
+                continue;
+            };
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                let Ok(tls) = acceptor.accept(tcp).await else {
+                    return;
+                };
+                let service = hyper::service::service_fn(echo);
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(hyper_util::rt::TokioIo::new(tls), service)
+                    .await;
+            });
+        }
+    });
+    EchoUpstream { addr, runtime }
+}
+
+type EchoBody = http_body_util::Either<Full<Bytes>, PatternBody>;
+
+async fn echo(
+    req: hyper::Request<hyper::body::Incoming>,
+) -> Result<hyper::Response<EchoBody>, hyper::Error> {
+    if let Some(n) = req.uri().path().strip_prefix("/bytes/") {
+        let n: u64 = n.parse().unwrap_or(0);
+        let body = PatternBody { sent: 0, total: n };
+        return Ok(hyper::Response::new(http_body_util::Either::Right(body)));
+    }
+    let host = req
+        .headers()
+        .get("host")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    let mut body = req.into_body();
+    let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
+    let mut len = 0u64;
+    while let Some(frame) = body.frame().await {
+        if let Ok(data) = frame?.into_data() {
+            len += data.len() as u64;
+            ctx.update(&data);
+        }
+    }
+    let text = format!(
+        "len={len} sha256={} host={host}",
+        hex(ctx.finish().as_ref())
+    );
+    Ok(hyper::Response::new(http_body_util::Either::Left(
+        Full::new(Bytes::from(text)),
+    )))
+}
+
+/// `total` pattern bytes, generated in 64 KiB chunks.
+pub struct PatternBody {
+    sent: u64,
+    total: u64,
+}
+
+impl http_body::Body for PatternBody {
+    type Data = Bytes;
+    type Error = hyper::Error;
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
+        if self.sent >= self.total {
+            return std::task::Poll::Ready(None);
+        }
+        let n = (self.total - self.sent).min(64 * 1024);
+        let start = self.sent;
+        let chunk: Vec<u8> = (start..start + n).map(pattern_byte).collect();
+        self.sent += n;
+        std::task::Poll::Ready(Some(Ok(Frame::data(Bytes::from(chunk)))))
+    }
+    fn size_hint(&self) -> http_body::SizeHint {
+        http_body::SizeHint::with_exact(self.total - self.sent)
+    }
+}
+
+/// Writes `n` pattern bytes to `path` and returns their SHA-256.
+pub fn write_pattern_file(path: &Path, n: u64) -> String {
+    use std::io::Write;
+    let mut file = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
+    let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
+    let mut buf = Vec::with_capacity(1 << 16);
+    let mut i = 0;
+    while i < n {
+        buf.clear();
+        let end = (i + (1 << 16)).min(n);
+        buf.extend((i..end).map(pattern_byte));
+        ctx.update(&buf);
+        file.write_all(&buf).unwrap();
+        i = end;
+    }
+    file.flush().unwrap();
+    hex(ctx.finish().as_ref())
+}
