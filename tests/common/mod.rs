@@ -331,7 +331,7 @@ async fn echo(
 ) -> Result<hyper::Response<EchoBody>, hyper::Error> {
     if let Some(n) = req.uri().path().strip_prefix("/bytes/") {
         let n: u64 = n.parse().unwrap_or(0);
-        let body = PatternBody { sent: 0, total: n };
+        let body = PatternBody::new(n);
         return Ok(hyper::Response::new(http_body_util::Either::Right(body)));
     }
     let host = req
@@ -362,6 +362,12 @@ async fn echo(
 pub struct PatternBody {
     sent: u64,
     total: u64,
+}
+
+impl PatternBody {
+    pub fn new(total: u64) -> Self {
+        PatternBody { sent: 0, total }
+    }
 }
 
 impl http_body::Body for PatternBody {
@@ -402,4 +408,73 @@ pub fn write_pattern_file(path: &Path, n: u64) -> String {
     }
     file.flush().unwrap();
     hex(ctx.finish().as_ref())
+}
+
+/// `moto_server` serving TLS with the test PKI certificate.
+pub struct Moto {
+    pub child: ChildGuard,
+    pub port: u16,
+}
+
+pub fn start_moto(pki: &Pki) -> Moto {
+    let port = free_port();
+    let child = Command::new("moto_server")
+        .args(["-H", "127.0.0.1", "-p", &port.to_string(), "-c"])
+        .arg(&pki.cert_pem)
+        .arg("-k")
+        .arg(&pki.key_pem)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("moto_server is installed (pip install 'moto[server]')");
+    let child = ChildGuard(child);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "moto_server did not start");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Moto { child, port }
+}
+
+/// A proxy routing every AWS host to `moto`, trusting the test PKI upstream.
+pub fn start_proxy_for_moto(pki: &Pki, moto: &Moto, extra: &[&str]) -> ProxyProc {
+    let route = format!("*.amazonaws.com=127.0.0.1:{}", moto.port);
+    let mut args = vec![
+        "--connect-to",
+        &route,
+        "--upstream-ca",
+        pki.ca_pem.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    start_proxy(&args)
+}
+
+/// Test credentials: a well-formed but fake access key id.
+pub const TEST_ACCESS_KEY_ID: &str = "AKIA2OGYBAH6TESTKEY7";
+
+/// The AWS CLI configured to go through `proxy` (and nothing else from the environment).
+pub fn aws_command(proxy: &ProxyProc, args: &[&str]) -> Command {
+    let mut cmd = Command::new("aws");
+    cmd.args(args)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", proxy.dir.path())
+        .env("HTTPS_PROXY", proxy.url())
+        .env("AWS_CA_BUNDLE", proxy.ca_pem())
+        .env("AWS_ACCESS_KEY_ID", TEST_ACCESS_KEY_ID)
+        .env("AWS_SECRET_ACCESS_KEY", "testing/secret/key/not/real/0000000000")
+        .env("AWS_DEFAULT_REGION", "us-east-1")
+        .env("AWS_CONFIG_FILE", proxy.dir.path().join("no-config"))
+        .env("AWS_SHARED_CREDENTIALS_FILE", proxy.dir.path().join("no-credentials"))
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_PAGER", "");
+    if let Some(pyenv) = std::env::var_os("PYENV_ROOT") {
+        cmd.env("PYENV_ROOT", pyenv);
+    }
+    cmd
+}
+
+pub fn aws(proxy: &ProxyProc, args: &[&str]) -> Output {
+    run(&mut aws_command(proxy, args))
 }

@@ -1,0 +1,230 @@
+//! Throughput and latency through awsguard against the same upstream reached directly, in one run.
+//!
+//! `cargo bench --bench proxy` (release build). The proxy runs as its own process (the real
+//! binary), the upstream is a local rustls/hyper server, the client is hyper over rustls. Direct
+//! and proxied runs alternate (ABAB…) for several rounds; the table gives medians and the median
+//! of per-round ratios. Options: `--rounds N` (default 5), `--secs S` per run (default 3),
+//! `--upload-mib M` (default 256). Under `cargo test` it runs one short round as a smoke test.
+
+#[path = "../tests/common/mod.rs"]
+#[allow(dead_code, unreachable_pub)]
+mod common;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Empty};
+use hyper_util::rt::TokioIo;
+use rustls_pki_types::{CertificateDer, ServerName};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+const HOST: &str = "sqs.us-east-1.amazonaws.com";
+
+#[derive(Clone)]
+struct Target {
+    /// Proxy address, or None for direct.
+    proxy: Option<SocketAddr>,
+    upstream: SocketAddr,
+    tls: Arc<rustls::ClientConfig>,
+}
+
+fn tls_config(ca_pem: &std::path::Path) -> Arc<rustls::ClientConfig> {
+    use rustls_pki_types::pem::PemObject;
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in CertificateDer::pem_file_iter(ca_pem).unwrap() {
+        roots.add(cert.unwrap()).unwrap();
+    }
+    let mut config = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Arc::new(config)
+}
+
+type Sender = hyper::client::conn::http1::SendRequest<Empty<Bytes>>;
+
+/// Opens an HTTP/1.1 connection over TLS to the upstream, through the proxy's CONNECT or directly.
+async fn open<B>(target: &Target) -> hyper::client::conn::http1::SendRequest<B>
+where
+    B: http_body::Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let tcp = match target.proxy {
+        Some(proxy) => {
+            let mut tcp = TcpStream::connect(proxy).await.unwrap();
+            tcp.write_all(format!("CONNECT {HOST}:443 HTTP/1.1\r\nHost: {HOST}:443\r\n\r\n").as_bytes())
+                .await
+                .unwrap();
+            let mut buf = Vec::new();
+            while !buf.ends_with(b"\r\n\r\n") {
+                let mut byte = [0u8; 1];
+                tcp.read_exact(&mut byte).await.unwrap();
+                buf.push(byte[0]);
+            }
+            assert!(buf.starts_with(b"HTTP/1.1 200"));
+            tcp
+        }
+        None => TcpStream::connect(target.upstream).await.unwrap(),
+    };
+    tcp.set_nodelay(true).unwrap();
+    let tls = tokio_rustls::TlsConnector::from(target.tls.clone())
+        .connect(ServerName::try_from(HOST).unwrap(), tcp)
+        .await
+        .unwrap();
+    let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tls)).await.unwrap();
+    tokio::spawn(conn);
+    sender
+}
+
+async fn get(sender: &mut Sender) {
+    let req = hyper::Request::get("/bytes/200")
+        .header("host", HOST)
+        .body(Empty::new())
+        .unwrap();
+    let resp = sender.send_request(req).await.unwrap();
+    let body = resp.into_body().collect().await.unwrap().to_bytes();
+    assert_eq!(body.len(), 200);
+}
+
+/// Requests per second and latencies (µs) for `conns` keep-alive connections, or a new
+/// connection per request when `fresh`.
+async fn load(target: Target, conns: usize, fresh: bool, secs: f64) -> (f64, Vec<u64>) {
+    let deadline = Instant::now() + Duration::from_secs_f64(secs);
+    let mut tasks = Vec::new();
+    for _ in 0..conns {
+        let target = target.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            let mut sender = open(&target).await;
+            while Instant::now() < deadline {
+                let start = Instant::now();
+                if fresh {
+                    sender = open(&target).await;
+                }
+                get(&mut sender).await;
+                latencies.push(start.elapsed().as_micros() as u64);
+            }
+            latencies
+        }));
+    }
+    let start = Instant::now();
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.unwrap());
+    }
+    let rate = all.len() as f64 / start.elapsed().as_secs_f64();
+    all.sort_unstable();
+    (rate, all)
+}
+
+fn pct(sorted: &[u64], p: f64) -> u64 {
+    if sorted.is_empty() {
+        return 0;
+    }
+    sorted[((sorted.len() - 1) as f64 * p) as usize]
+}
+
+fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    v[v.len() / 2]
+}
+
+async fn upload(target: &Target, mib: u64) -> f64 {
+    let len = mib * 1024 * 1024;
+    let mut sender = open(target).await;
+    let req = hyper::Request::post("/upload")
+        .header("host", HOST)
+        .header("content-length", len.to_string())
+        .body(common::PatternBody::new(len))
+        .unwrap();
+    let start = Instant::now();
+    let resp = sender.send_request(req).await.unwrap();
+    let text = resp.into_body().collect().await.unwrap().to_bytes();
+    assert!(text.starts_with(format!("len={len}").as_bytes()));
+    (len as f64 / 1e6) / start.elapsed().as_secs_f64()
+}
+
+fn arg(name: &str, default: f64) -> f64 {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn main() {
+    // `cargo bench` passes --bench; under `cargo test` this runs as a quick smoke test.
+    let full = std::env::args().any(|a| a == "--bench");
+    let rounds = arg("--rounds", if full { 5.0 } else { 1.0 }) as usize;
+    let secs = arg("--secs", if full { 3.0 } else { 0.2 });
+    let upload_mib = arg("--upload-mib", if full { 256.0 } else { 8.0 }) as u64;
+    let pki = common::upstream_pki();
+    let upstream = common::start_echo_upstream(&pki);
+    let route = format!("*.amazonaws.com=127.0.0.1:{}", upstream.addr.port());
+    let proxy = common::start_proxy(&["--connect-to", &route, "--upstream-ca", pki.ca_pem.to_str().unwrap()]);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let direct = Target { proxy: None, upstream: upstream.addr, tls: tls_config(&pki.ca_pem) };
+    let proxied = Target { proxy: Some(proxy.addr), upstream: upstream.addr, tls: tls_config(&proxy.ca_pem()) };
+    let idle_rss = proxy.peak_rss_kib();
+
+    println!("| measurement | direct | awsguard | ratio (median of rounds) |");
+    println!("|---|---|---|---|");
+    for (label, conns, fresh) in [
+        ("keep-alive, 1 connection (req/s)", 1, false),
+        ("keep-alive, 4 connections (req/s)", 4, false),
+        ("new connection per request (req/s)", 1, true),
+    ] {
+        rt.block_on(load(proxied.clone(), conns, fresh, 0.5));
+        let (mut d, mut p, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut d_lat, mut p_lat) = (Vec::new(), Vec::new());
+        for _ in 0..rounds {
+            let (dr, dl) = rt.block_on(load(direct.clone(), conns, fresh, secs));
+            let (pr, pl) = rt.block_on(load(proxied.clone(), conns, fresh, secs));
+            d.push(dr);
+            p.push(pr);
+            ratios.push(pr / dr);
+            d_lat.push(pct(&dl, 0.99) as f64);
+            p_lat.push(pct(&pl, 0.99) as f64);
+        }
+        let spread = ratios.iter().cloned().fold(f64::MAX, f64::min)..=ratios.iter().cloned().fold(0.0, f64::max);
+        println!(
+            "| {label} | {:.0} (p99 {:.0} µs) | {:.0} (p99 {:.0} µs) | {:.2} ({:.2}–{:.2}) |",
+            median(&mut d),
+            median(&mut d_lat),
+            median(&mut p),
+            median(&mut p_lat),
+            median(&mut ratios),
+            spread.start(),
+            spread.end()
+        );
+    }
+    let rss_before = proxy.peak_rss_kib();
+    let (mut d, mut p) = (Vec::new(), Vec::new());
+    for _ in 0..rounds.min(3) {
+        d.push(rt.block_on(upload(&direct, upload_mib)));
+        p.push(rt.block_on(upload(&proxied, upload_mib)));
+    }
+    let rss_after = proxy.peak_rss_kib();
+    let (dm, pm) = (median(&mut d), median(&mut p));
+    println!("| {upload_mib} MiB upload (MB/s) | {dm:.0} | {pm:.0} | {:.2} |", pm / dm);
+    println!(
+        "| proxy peak RSS: idle / before upload / after upload (MiB) | | {:.1} / {:.1} / {:.1} | growth {:.1} MiB |",
+        idle_rss as f64 / 1024.0,
+        rss_before as f64 / 1024.0,
+        rss_after as f64 / 1024.0,
+        (rss_after.saturating_sub(rss_before)) as f64 / 1024.0
+    );
+}
