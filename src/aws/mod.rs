@@ -3,6 +3,9 @@
 //! Called by the proxy for every intercepted request (and by `awsguard inspect`). Everything here
 //! is pure: it looks only at the request head and embedded AWS metadata.
 
+pub mod endpoints;
+pub mod host;
+
 use std::fmt;
 
 /// The six AWS wire protocols, named as in the Smithy/botocore service models.
