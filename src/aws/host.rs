@@ -333,4 +333,45 @@ mod tests {
             assert_eq!(parse_host(host), None, "{host}");
         }
     }
+
+    mod prop {
+        use super::super::*;
+        use crate::aws::endpoints::fips_verdict;
+        use proptest::prelude::*;
+
+        fn check(host: &str) -> Result<(), TestCaseError> {
+            let info = parse_host(host);
+            let verdict = fips_verdict(host);
+            prop_assert_eq!(info.is_some(), verdict.is_some());
+            if let (Some(info), Some(verdict)) = (info, verdict) {
+                prop_assert!(is_aws_host(host));
+                prop_assert_eq!(info.fips, verdict.endpoint_is_fips);
+                prop_assert_eq!(info.endpoint_prefix, verdict.service);
+                if verdict.endpoint_is_fips {
+                    prop_assert_eq!(verdict.fips_endpoint, Some(info.host));
+                }
+            }
+            Ok(())
+        }
+
+        proptest! {
+            #[test]
+            fn arbitrary_strings_never_panic(host in any::<String>()) {
+                check(&host)?;
+                let _ = normalize_region(&host);
+            }
+
+            #[test]
+            fn aws_shaped_strings_never_panic(
+                host in "([a-z0-9-]{0,12}[.]){0,5}(fips[.-])?(us|eu|cn|us-gov|fips-us)?-?[a-z]{0,6}-?[0-9]?(-fips)?[.](amazonaws[.]com|api[.]aws|on[.]aws|c2s[.]ic[.]gov)[.]?(:[0-9]{0,5})?"
+            ) {
+                check(&host)?;
+            }
+
+            #[test]
+            fn arbitrary_bytes_as_lossy_text_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..300)) {
+                check(&String::from_utf8_lossy(&bytes))?;
+            }
+        }
+    }
 }
