@@ -202,17 +202,24 @@ def resolve(partitions, entries, variants):
                 if target:
                     break
         records[host] = (first.part.name, first.service, first.region, fips, dual, target)
-    return add_region_fallback(records)
+    return records
 
 
-def add_region_fallback(records):
-    """Standard hosts without a variant of their own (sts.amazonaws.com, sqs.us-east-1.api.aws)
-    get the explicit FIPS host of the same service and region, preferring a non-dual-stack one."""
+def fips_by_region(records):
+    """(partition, service, region) -> the explicit FIPS host serving it, preferring a
+    non-dual-stack one; used for hosts whose own entry has no variant and for hosts the catalogue
+    does not list."""
     index = {}
     for host in sorted(records, key=lambda h: (records[h][4], h)):
         part, service, region, fips, dual, target = records[host]
-        if target and region and not records[target][4]:
+        if target and region:
             index.setdefault((part, service, region), target)
+    return index
+
+
+def add_region_fallback(records, index):
+    """Standard hosts without a variant of their own (sts.amazonaws.com, sqs.us-east-1.api.aws)
+    get the explicit FIPS host of the same service and region."""
     out = {}
     for host, (part, service, region, fips, dual, target) in records.items():
         if not fips and not target:
@@ -238,7 +245,10 @@ def header(version):
         f"# Regenerate with: {REGENERATE}",
         "# P  partition  dnsSuffix  dualStackDnsSuffix  regionRegex  regions(,)",
         "# X  extra-suffix  partition",
+        "# S  endpoint-prefix                        (every prefix the data names)",
+        "# F  partition-index  endpoint-prefix  region  fips-host   (FIPS host per service+region)",
         "# H  host  partition-index  endpoint-prefix  region|-  flags(f=fips d=dualstack)|-  fips-host|-",
+        "#    (H lines are sorted by host, bytewise: the reader binary-searches them)",
     ]
 
 
@@ -250,6 +260,10 @@ def catalogue_lines(partitions, records, version):
                                 ",".join(p.regions)]))
     for suffix, part, _ in EXTRA_SUFFIXES:
         lines.append(f"X\t{suffix}\t{part}")
+    for service in sorted({r[1] for r in records.values()}):
+        lines.append(f"S\t{service}")
+    for (part, service, region), target in sorted(fips_by_region(records).items()):
+        lines.append(f"F\t{index[part]}\t{service}\t{region}\t{target}")
     for host in sorted(records):
         part, service, region, fips, dual, target = records[host]
         flags = ("f" if fips else "") + ("d" if dual else "")
@@ -291,6 +305,7 @@ def main():
     suffixes = {s for p in partitions for s in (p.dns_suffix, p.dualstack_suffix)}
     entries, variants = all_entries(partitions, suffixes)
     records = resolve(partitions, entries, variants)
+    records = add_region_fallback(records, fips_by_region(records))
     version = botocore.__version__
     text = "\n".join(catalogue_lines(partitions, records, version)) + "\n"
     write_gzip(os.path.join(root, "data", "endpoints.tsv.gz"), text)

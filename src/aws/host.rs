@@ -92,7 +92,7 @@ pub fn parse_host(host: &str) -> Option<HostInfo> {
 #[derive(Debug)]
 pub(crate) struct Resolved {
     pub(crate) info: HostInfo,
-    pub(crate) endpoint: Option<&'static Endpoint>,
+    pub(crate) endpoint: Option<Endpoint>,
     pub(crate) partition_index: usize,
     /// Labels in front of the endpoint host (bucket, access point, account), if any.
     pub(crate) leading: Option<String>,
@@ -119,7 +119,7 @@ pub(crate) fn resolve(host: &str) -> Option<Resolved> {
 fn from_endpoint(
     cat: &'static Catalogue,
     host: String,
-    ep: &'static Endpoint,
+    ep: Endpoint,
     leading: Option<String>,
     suffix: &'static str,
 ) -> Resolved {

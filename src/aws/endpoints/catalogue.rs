@@ -7,10 +7,15 @@
 //! ([`Catalogue::suffix_of`]) and which partition owns a region ([`Catalogue::partition_for`]).
 
 use std::collections::{HashMap, HashSet};
+
 use std::io::Read;
 use std::sync::OnceLock;
 
 use regex::{Regex, RegexBuilder};
+
+use super::hasher::BuildWordHasher;
+
+type FastMap<K, V> = HashMap<K, V, BuildWordHasher>;
 
 /// The gzip-compressed catalogue text.
 const EMBEDDED: &[u8] = include_bytes!("../../../data/endpoints.tsv.gz");
@@ -29,6 +34,9 @@ pub enum CatalogueError {
         /// 1-based line number.
         line: usize,
     },
+    /// Host lines are not sorted, so lookups could miss.
+    #[error("endpoint catalogue host lines are not sorted")]
+    Unsorted,
     /// A partition's region pattern does not compile.
     #[error("region pattern of partition {partition} does not compile")]
     BadRegex {
@@ -78,6 +86,10 @@ pub(crate) struct Endpoint {
 }
 
 /// The parsed catalogue; see the module docs.
+///
+/// Host lines stay as text: loading only collects them (they are sorted by host) and a lookup
+/// binary-searches them and parses the one line it finds, so start-up does not pay for ten
+/// thousand map inserts.
 #[derive(Debug, Default)]
 pub(crate) struct Catalogue {
     partitions: Vec<Partition>,
@@ -85,14 +97,15 @@ pub(crate) struct Catalogue {
     suffix_owners: Vec<(&'static str, usize)>,
     /// Distinct suffixes, longest first.
     suffixes: Vec<&'static str>,
-    hosts: HashMap<&'static str, Endpoint>,
-    services: HashSet<&'static str>,
+    /// `H` lines without their tag, sorted by host.
+    host_lines: Vec<&'static str>,
+    services: HashSet<&'static str, BuildWordHasher>,
     /// (partition, service, region) -> FIPS host, for hosts the catalogue does not list.
-    fips_by_region: HashMap<(usize, &'static str, &'static str), &'static str>,
+    fips_by_region: FastMap<(usize, &'static str, &'static str), &'static str>,
 }
 
 /// The catalogue, parsed on first use. A corrupt embedded file yields an empty catalogue (every
-/// host is then unknown) rather than a panic; [`load_error`] reports it.
+/// host is then unknown) rather than a panic; [`check`] reports it.
 pub(crate) fn catalogue() -> &'static Catalogue {
     static CATALOGUE: OnceLock<Catalogue> = OnceLock::new();
     CATALOGUE.get_or_init(|| match text() {
@@ -101,13 +114,17 @@ pub(crate) fn catalogue() -> &'static Catalogue {
     })
 }
 
-/// Load the catalogue now; the number of hosts it lists, or why it is empty.
+/// Load the catalogue now and validate every line; the number of hosts, or what is wrong.
 pub(crate) fn check() -> Result<usize, CatalogueError> {
-    let cat = catalogue();
-    if cat.len() > 0 {
-        return Ok(cat.len());
+    let text = text()?;
+    let cat = Catalogue::parse(text)?;
+    for (n, line) in text.lines().enumerate() {
+        if let Some(rest) = line.strip_prefix("H\t") {
+            parse_host_line(rest, cat.partitions.len())
+                .ok_or(CatalogueError::BadLine { line: n + 1 })?;
+        }
     }
-    Catalogue::parse(text()?).map(|c| c.len())
+    Ok(catalogue().len())
 }
 
 fn text() -> Result<&'static str, CatalogueError> {
@@ -122,7 +139,7 @@ fn text() -> Result<&'static str, CatalogueError> {
 }
 
 fn decompress(bytes: &[u8]) -> Result<String, std::io::Error> {
-    let mut out = String::new();
+    let mut out = String::with_capacity(bytes.len() * 12);
     flate2::read::GzDecoder::new(bytes)
         .take(MAX_TEXT)
         .read_to_string(&mut out)?;
@@ -130,29 +147,39 @@ fn decompress(bytes: &[u8]) -> Result<String, std::io::Error> {
 }
 
 impl Catalogue {
-    /// Parse catalogue text (see the generator for the format).
+    /// Parse catalogue text (see the generator for the format). Host lines are only collected
+    /// and checked for order; [`check`] validates their fields.
     pub(crate) fn parse(text: &'static str) -> Result<Catalogue, CatalogueError> {
         let mut cat = Catalogue::default();
         let mut extras = Vec::new();
         for (n, line) in text.lines().enumerate() {
             let bad = || CatalogueError::BadLine { line: n + 1 };
-            let mut fields = line.split('\t');
-            match fields.next() {
-                Some("P") => cat
-                    .partitions
-                    .push(parse_partition(fields).ok_or_else(bad)??),
-                Some("X") => extras.push(parse_extra(fields).ok_or_else(bad)?),
-                Some("H") => {
-                    let (host, ep) =
-                        parse_host_line(fields, cat.partitions.len()).ok_or_else(bad)?;
-                    cat.services.insert(ep.service);
-                    cat.hosts.insert(host, ep);
+            let Some((tag, rest)) = line.split_once('\t') else {
+                continue;
+            };
+            match tag {
+                "H" => cat.host_lines.push(rest),
+                "P" => cat.partitions.push(parse_partition(rest).ok_or_else(bad)??),
+                "X" => extras.push(rest.split_once('\t').ok_or_else(bad)?),
+                "S" => {
+                    cat.services.insert(rest);
+                }
+                "F" => {
+                    let (key, host) =
+                        parse_fips_line(rest, cat.partitions.len()).ok_or_else(bad)?;
+                    cat.fips_by_region.insert(key, host);
                 }
                 _ => {}
             }
         }
+        let sorted = cat.host_lines.windows(2).all(|w| match w {
+            [a, b] => host_field(a) < host_field(b),
+            _ => true,
+        });
+        if !sorted {
+            return Err(CatalogueError::Unsorted);
+        }
         cat.index_suffixes(&extras);
-        cat.index_fips_by_region();
         Ok(cat)
     }
 
@@ -181,28 +208,13 @@ impl Catalogue {
         self.suffixes = suffixes;
     }
 
-    fn index_fips_by_region(&mut self) {
-        let mut hosts: Vec<(&&'static str, &Endpoint)> = self.hosts.iter().collect();
-        hosts.sort_by_key(|(h, _)| **h);
-        for (_, ep) in hosts {
-            let (Some(region), Some(target)) = (ep.region, ep.fips_host) else {
-                continue;
-            };
-            let target_dual = self.hosts.get(target).is_some_and(|t| t.dualstack);
-            let key = (ep.partition, ep.service, region);
-            let better = match self.fips_by_region.get(&key) {
-                None => true,
-                Some(old) => !target_dual && self.hosts.get(old).is_some_and(|t| t.dualstack),
-            };
-            if better {
-                self.fips_by_region.insert(key, target);
-            }
-        }
-    }
-
-    /// The record for an exact (normalised) host.
-    pub(crate) fn endpoint(&self, host: &str) -> Option<&Endpoint> {
-        self.hosts.get(host)
+    /// The record for an exact (normalised) host: a binary search over the sorted host lines.
+    pub(crate) fn endpoint(&self, host: &str) -> Option<Endpoint> {
+        let at = self
+            .host_lines
+            .binary_search_by(|l| host_field(l).cmp(host))
+            .ok()?;
+        parse_host_line(self.host_lines.get(at)?, self.partitions.len()).map(|(_, ep)| ep)
     }
 
     /// All partitions, in data order.
@@ -267,9 +279,9 @@ impl Catalogue {
             .copied()
     }
 
-    /// Number of hosts listed (for tests and measurements).
+    /// Number of hosts listed.
     pub(crate) fn len(&self) -> usize {
-        self.hosts.len()
+        self.host_lines.len()
     }
 }
 
@@ -280,9 +292,8 @@ pub(crate) fn is_under(host: &str, suffix: &str) -> bool {
         && host.as_bytes().get(host.len() - suffix.len() - 1) == Some(&b'.')
 }
 
-fn parse_partition<'a>(
-    mut f: impl Iterator<Item = &'static str>,
-) -> Option<Result<Partition, CatalogueError>> {
+fn parse_partition(line: &'static str) -> Option<Result<Partition, CatalogueError>> {
+    let mut f = line.split('\t');
     let (name, dns_suffix, dualstack_suffix) = (f.next()?, f.next()?, f.next()?);
     let (pattern, regions) = (f.next()?, f.next()?);
     let region_shape = match RegexBuilder::new(pattern).unicode(false).build() {
@@ -302,14 +313,22 @@ fn parse_partition<'a>(
     }))
 }
 
-fn parse_extra(mut f: impl Iterator<Item = &'static str>) -> Option<(&'static str, &'static str)> {
-    Some((f.next()?, f.next()?))
+type FipsKey = (usize, &'static str, &'static str);
+
+fn parse_fips_line(line: &'static str, partitions: usize) -> Option<(FipsKey, &'static str)> {
+    let mut f = line.split('\t');
+    let partition: usize = f.next()?.parse().ok().filter(|i| *i < partitions)?;
+    let (service, region, host) = (f.next()?, f.next()?, f.next()?);
+    Some(((partition, service, region), host))
 }
 
-fn parse_host_line(
-    mut f: impl Iterator<Item = &'static str>,
-    partitions: usize,
-) -> Option<(&'static str, Endpoint)> {
+/// The host field of an `H` line (without its tag).
+fn host_field(line: &str) -> &str {
+    line.split_once('\t').map_or(line, |(host, _)| host)
+}
+
+fn parse_host_line(line: &'static str, partitions: usize) -> Option<(&'static str, Endpoint)> {
+    let mut f = line.split('\t');
     let host = f.next()?;
     let partition: usize = f.next()?.parse().ok().filter(|i| *i < partitions)?;
     let (service, region, flags, target) = (f.next()?, f.next()?, f.next()?, f.next()?);
@@ -350,13 +369,43 @@ mod tests {
     }
 
     #[test]
-    fn malformed_host_line_is_reported_with_its_number() {
-        let text = "P\taws\tamazonaws.com\tapi.aws\t^us-\\w+-\\d+$\tus-east-1\nH\tsqs.x\t7\n";
+    fn malformed_fips_line_is_reported_with_its_number() {
+        let text = "P\taws\tamazonaws.com\tapi.aws\t^us-\\w+-\\d+$\tus-east-1\nF\t7\tsqs\n";
         let err = Catalogue::parse(text).err();
         assert!(
             matches!(err, Some(CatalogueError::BadLine { line: 2 })),
             "{err:?}"
         );
+    }
+
+    const SMALL: &str = "P\taws\tamazonaws.com\tapi.aws\t^us-\\w+-\\d+$\tus-east-1\n\
+                         H\ta.us-east-1.amazonaws.com\t0\ta\tus-east-1\t-\t-\n\
+                         H\tb.us-east-1.amazonaws.com\t9\tb\tus-east-1\t-\t-\n\
+                         H\tc.us-east-1.amazonaws.com\t0\tc\tus-east-1\tfd\t-\n";
+
+    #[test]
+    fn lookup_binary_searches_the_host_lines() {
+        let cat = Catalogue::parse(SMALL).unwrap_or_default();
+        let c = cat.endpoint("c.us-east-1.amazonaws.com");
+        assert_eq!(
+            c.map(|e| (e.service, e.fips, e.dualstack)),
+            Some(("c", true, true))
+        );
+        assert_eq!(
+            cat.endpoint("a.us-east-1.amazonaws.com").map(|e| e.service),
+            Some("a")
+        );
+        assert!(cat.endpoint("d.us-east-1.amazonaws.com").is_none());
+        // A line naming a partition that does not exist is never returned.
+        assert!(cat.endpoint("b.us-east-1.amazonaws.com").is_none());
+        assert_eq!(cat.len(), 3);
+    }
+
+    #[test]
+    fn unsorted_host_lines_are_rejected() {
+        let text = "H\tb.x\t0\tb\t-\t-\t-\nH\ta.x\t0\ta\t-\t-\t-\n";
+        let err = Catalogue::parse(text).err();
+        assert!(matches!(err, Some(CatalogueError::Unsorted)), "{err:?}");
     }
 
     #[test]
