@@ -106,7 +106,8 @@ pub(crate) fn resolve(host: &str) -> Option<Resolved> {
     if let Some(ep) = cat.endpoint(&host) {
         return Some(from_endpoint(cat, host, ep, None, suffix));
     }
-    let front_len = host.len() - suffix.len() - 1;
+    // suffix_of guarantees at least one label before the suffix.
+    let front_len = host.len().saturating_sub(suffix.len() + 1);
     for (dot, _) in host.match_indices('.').take_while(|(i, _)| *i < front_len) {
         if let Some(ep) = host.get(dot + 1..).and_then(|rest| cat.endpoint(rest)) {
             let leading = host.get(..dot).map(str::to_string);
