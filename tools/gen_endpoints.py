@@ -2,7 +2,8 @@
 """Derive awsguard's AWS endpoint catalogue from botocore's endpoints.json and partitions.json.
 
 Writes:
-  data/endpoints.tsv.gz                 the catalogue embedded by src/aws/endpoints.rs
+  data/endpoints.tsv.gz                 the catalogue embedded by src/aws/endpoints/catalogue.rs
+  data/endpoints.README.md              provenance and format notes
   tests/testdata/fips/expectations.tsv  every standard host with an explicit FIPS variant and every
                                         FIPS host, checked by tests/fips_catalogue.rs
 
@@ -287,6 +288,23 @@ def expectation_lines(records, version):
     return lines
 
 
+def readme(version):
+    return f"""# data/endpoints.tsv.gz
+
+The AWS endpoint catalogue embedded by `src/aws/endpoints/catalogue.rs`: every partition (DNS
+suffixes, regions, region pattern) and every host botocore's `endpoints.json` names, with its
+endpoint prefix, signing region, FIPS and dual-stack flags and the explicit FIPS host of the same
+service and region.
+
+- Derived from botocore {version} data (`botocore/data/endpoints.json`, `partitions.json`, and the
+  `neptune-graph` endpoint rule set for the `on.aws` suffix). That data is licensed Apache-2.0.
+- Regenerate from the repository root with `{REGENERATE}` (deterministic for a
+  given botocore version); it also rewrites this file and `tests/testdata/fips/expectations.tsv`.
+- The decompressed text starts with a header describing each line kind (`P`, `X`, `S`, `F`, `H`).
+  `H` lines are sorted bytewise by host: the reader binary-searches them.
+"""
+
+
 def write_gzip(path, text):
     buf = io.BytesIO()
     with gzip.GzipFile(filename="", mode="wb", fileobj=buf, compresslevel=9, mtime=0) as f:
@@ -312,6 +330,8 @@ def main():
     exp = "\n".join(expectation_lines(records, version)) + "\n"
     with open(os.path.join(root, "tests", "testdata", "fips", "expectations.tsv"), "w") as f:
         f.write(exp)
+    with open(os.path.join(root, "data", "endpoints.README.md"), "w") as f:
+        f.write(readme(version))
     fips = sum(1 for r in records.values() if r[3])
     mapped = sum(1 for r in records.values() if r[5])
     print(f"{len(records)} hosts, {fips} FIPS, {mapped} with a FIPS counterpart, "

@@ -150,10 +150,10 @@ fn from_endpoint(
     }
 }
 
-/// Put the labels in front of an endpoint where they belong: an S3 bucket, an account id, or a
-/// plain subdomain.
+/// Put the labels in front of an endpoint where they belong: an S3 (or S3 Express) bucket, an
+/// account id, or a plain subdomain.
 pub(crate) fn assign_leading(info: &mut HostInfo, lead: &str) {
-    if info.endpoint_prefix == "s3" {
+    if matches!(info.endpoint_prefix.as_str(), "s3" | "s3express") {
         info.bucket = Some(lead.to_string());
     } else if is_account_id(lead) {
         info.account_id = Some(lead.to_string());

@@ -97,8 +97,8 @@ pub(crate) struct Catalogue {
     suffix_owners: Vec<(&'static str, usize)>,
     /// Distinct suffixes, longest first.
     suffixes: Vec<&'static str>,
-    /// `H` lines without their tag, sorted by host.
-    host_lines: Vec<&'static str>,
+    /// `H` lines without their tag, split into (host, the other fields), sorted by host.
+    host_lines: Vec<(&'static str, &'static str)>,
     services: HashSet<&'static str, BuildWordHasher>,
     /// (partition, service, region) -> FIPS host, for hosts the catalogue does not list.
     fips_by_region: FastMap<(usize, &'static str, &'static str), &'static str>,
@@ -120,7 +120,9 @@ pub(crate) fn check() -> Result<usize, CatalogueError> {
     let cat = Catalogue::parse(text)?;
     for (n, line) in text.lines().enumerate() {
         if let Some(rest) = line.strip_prefix("H\t") {
-            parse_host_line(rest, cat.partitions.len())
+            let fields = rest.split_once('\t').map(|(_, f)| f);
+            fields
+                .and_then(|f| parse_host_fields(f, cat.partitions.len()))
                 .ok_or(CatalogueError::BadLine { line: n + 1 })?;
         }
     }
@@ -158,7 +160,7 @@ impl Catalogue {
                 continue;
             };
             match tag {
-                "H" => cat.host_lines.push(rest),
+                "H" => cat.host_lines.push(rest.split_once('\t').ok_or_else(bad)?),
                 "P" => cat.partitions.push(parse_partition(rest).ok_or_else(bad)??),
                 "X" => extras.push(rest.split_once('\t').ok_or_else(bad)?),
                 "S" => {
@@ -173,7 +175,7 @@ impl Catalogue {
             }
         }
         let sorted = cat.host_lines.windows(2).all(|w| match w {
-            [a, b] => host_field(a) < host_field(b),
+            [a, b] => a.0 < b.0,
             _ => true,
         });
         if !sorted {
@@ -212,9 +214,10 @@ impl Catalogue {
     pub(crate) fn endpoint(&self, host: &str) -> Option<Endpoint> {
         let at = self
             .host_lines
-            .binary_search_by(|l| host_field(l).cmp(host))
+            .binary_search_by(|(h, _)| (*h).cmp(host))
             .ok()?;
-        parse_host_line(self.host_lines.get(at)?, self.partitions.len()).map(|(_, ep)| ep)
+        let (_, fields) = self.host_lines.get(at)?;
+        parse_host_fields(fields, self.partitions.len())
     }
 
     /// All partitions, in data order.
@@ -322,14 +325,9 @@ fn parse_fips_line(line: &'static str, partitions: usize) -> Option<(FipsKey, &'
     Some(((partition, service, region), host))
 }
 
-/// The host field of an `H` line (without its tag).
-fn host_field(line: &str) -> &str {
-    line.split_once('\t').map_or(line, |(host, _)| host)
-}
-
-fn parse_host_line(line: &'static str, partitions: usize) -> Option<(&'static str, Endpoint)> {
-    let mut f = line.split('\t');
-    let host = f.next()?;
+/// The fields of an `H` line after its host.
+fn parse_host_fields(fields: &'static str, partitions: usize) -> Option<Endpoint> {
+    let mut f = fields.split('\t');
     let partition: usize = f.next()?.parse().ok().filter(|i| *i < partitions)?;
     let (service, region, flags, target) = (f.next()?, f.next()?, f.next()?, f.next()?);
     let some = |s: &'static str| (s != "-").then_some(s);
@@ -341,7 +339,7 @@ fn parse_host_line(line: &'static str, partitions: usize) -> Option<(&'static st
         dualstack: flags.contains('d'),
         fips_host: some(target),
     };
-    Some((host, ep))
+    Some(ep)
 }
 
 #[cfg(test)]

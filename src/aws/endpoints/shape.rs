@@ -245,6 +245,17 @@ mod tests {
     }
 
     #[test]
+    fn s3_express_zonal_bucket() {
+        let i = info("bucket--use1-az4--x-s3.s3express-use1-az4.us-east-1.amazonaws.com");
+        assert_eq!(i.endpoint_prefix, "s3express");
+        assert_eq!(i.bucket.as_deref(), Some("bucket--use1-az4--x-s3"));
+        assert_eq!(
+            (i.region.as_deref(), i.subdomain),
+            (Some("us-east-1"), None)
+        );
+    }
+
+    #[test]
     fn legacy_s3_dash_region() {
         let i = info("bucket.s3-us-west-2.amazonaws.com");
         assert_eq!(i.endpoint_prefix, "s3");
