@@ -324,6 +324,24 @@ mod tests {
     }
 
     #[test]
+    fn every_prefix_and_suffix_of_real_hosts_parses_without_panic() {
+        for host in [
+            "name-123456789012.s3-accesspoint-fips.dualstack.us-gov-west-1.amazonaws.com",
+            "api-fips.sagemaker.us-east-1.amazonaws.com",
+            "secretsmanager.us-east-1-fips.amazonaws.com:443",
+        ] {
+            for i in 0..=host.len() {
+                let (head, tail) = host.split_at(i);
+                let _ = (parse_host(head), parse_host(tail));
+                let _ = (crate::aws::endpoints::fips_verdict(head), is_aws_host(tail));
+            }
+        }
+        // A cut at a label boundary still parses as the shorter host.
+        let cut = parse_host("sagemaker.us-east-1.amazonaws.com").map(|i| i.endpoint_prefix);
+        assert_eq!(cut.as_deref(), Some("sagemaker"));
+    }
+
+    #[test]
     fn non_aws_hosts_do_not_parse() {
         for host in [
             "example.com",

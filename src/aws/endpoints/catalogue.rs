@@ -440,4 +440,42 @@ mod tests {
         assert!(!is_under("amazonaws.com", "amazonaws.com"));
         assert!(!is_under(".amazonaws.com", "amazonaws.com"));
     }
+
+    mod prop {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        fn leak(text: String) -> &'static str {
+            Box::leak(text.into_boxed_str())
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(128))]
+
+            #[test]
+            fn arbitrary_text_never_panics(text in any::<String>(), host in "[a-z.]{0,20}") {
+                if let Ok(cat) = Catalogue::parse(leak(text)) {
+                    let _ = cat.endpoint(&host);
+                    let _ = cat.suffix_of(&host);
+                }
+            }
+
+            #[test]
+            fn catalogue_shaped_lines_never_panic(
+                lines in proptest::collection::vec("[PXSFH#]?\t?[a-z0-9.,^$|()\\-]{0,12}(\t[a-z0-9.,-]{0,12}){0,7}", 0..12),
+                host in "[a-z0-9.]{0,12}",
+            ) {
+                if let Ok(cat) = Catalogue::parse(leak(lines.join("\n"))) {
+                    let _ = cat.endpoint(&host);
+                    let _ = cat.partition_for(&host, Some(&host));
+                    let _ = cat.is_region_under(&host, &host);
+                }
+            }
+
+            #[test]
+            fn arbitrary_bytes_never_panic_the_decompressor(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
+                let _ = decompress(&bytes);
+            }
+        }
+    }
 }
