@@ -10,7 +10,6 @@
 //! host without one gets no counterpart, even where the SDK rule sets would build a `-fips` name.
 
 pub(crate) mod catalogue;
-mod hasher;
 pub(crate) mod shape;
 
 use crate::aws::host::{resolve, Resolved};

@@ -13,10 +13,6 @@ use std::sync::OnceLock;
 
 use regex::{Regex, RegexBuilder};
 
-use super::hasher::BuildWordHasher;
-
-type FastMap<K, V> = HashMap<K, V, BuildWordHasher>;
-
 /// The gzip-compressed catalogue text.
 const EMBEDDED: &[u8] = include_bytes!("../../../data/endpoints.tsv.gz");
 /// Upper bound on the decompressed size, so a corrupt build can never allocate without limit.
@@ -99,9 +95,9 @@ pub(crate) struct Catalogue {
     suffixes: Vec<&'static str>,
     /// `H` lines without their tag, split into (host, the other fields), sorted by host.
     host_lines: Vec<(&'static str, &'static str)>,
-    services: HashSet<&'static str, BuildWordHasher>,
+    services: HashSet<&'static str>,
     /// (partition, service, region) -> FIPS host, for hosts the catalogue does not list.
-    fips_by_region: FastMap<(usize, &'static str, &'static str), &'static str>,
+    fips_by_region: HashMap<FipsKey, &'static str>,
 }
 
 /// The catalogue, parsed on first use. A corrupt embedded file yields an empty catalogue (every
