@@ -2,7 +2,8 @@
 //!
 //! `tests/testdata/fips/expectations.tsv` is written by `tools/gen_endpoints.py`: every standard
 //! host with an explicit FIPS variant (→ that FIPS host) and every FIPS host (→ itself, FIPS).
-//! The test prints the pass figure, the catalogue parse time and the per-lookup cost.
+//! `no_fips.tsv` lists every other standard host: none may be given a FIPS endpoint.
+//! The test prints the pass figures, the catalogue parse time and the per-lookup cost.
 
 use std::time::Instant;
 
@@ -10,6 +11,7 @@ use awsguard::aws::endpoints::{catalogue_check, fips_verdict, FipsVerdict};
 use awsguard::aws::host::parse_host;
 
 const EXPECTATIONS: &str = include_str!("testdata/fips/expectations.tsv");
+const NO_FIPS: &str = include_str!("testdata/fips/no_fips.tsv");
 
 /// One expectation line: host, is-fips, fips endpoint, endpoint prefix, region.
 struct Expectation<'a> {
@@ -84,4 +86,37 @@ fn every_fips_counterpart_is_itself_a_fips_host() {
         let v = fips_verdict(target).unwrap_or_else(|| panic!("{target} has no verdict"));
         assert!(v.endpoint_is_fips, "{} → {target} is not FIPS", e.host);
     }
+}
+
+#[test]
+fn no_fips_endpoint_is_invented_for_any_listed_host() {
+    let mut total = 0;
+    let mut failures = Vec::new();
+    for line in NO_FIPS.lines().filter(|l| !l.starts_with('#')) {
+        let [host, service, region] = line.split('\t').collect::<Vec<_>>()[..] else {
+            panic!("malformed no_fips line: {line:?}");
+        };
+        total += 1;
+        let want = FipsVerdict {
+            endpoint_is_fips: false,
+            fips_endpoint: None,
+            service: service.to_string(),
+            region: (region != "-").then(|| region.to_string()),
+        };
+        let got = fips_verdict(host);
+        if got.as_ref() != Some(&want) {
+            failures.push(format!("{host}: want {want:?}, got {got:?}"));
+        }
+    }
+    println!(
+        "no-fips hosts: {}/{total} get no FIPS endpoint",
+        total - failures.len()
+    );
+    assert!(total > 7000, "only {total} lines");
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }

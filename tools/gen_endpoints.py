@@ -6,6 +6,7 @@ Writes:
   data/endpoints.README.md              provenance and format notes
   tests/testdata/fips/expectations.tsv  every standard host with an explicit FIPS variant and every
                                         FIPS host, checked by tests/fips_catalogue.rs
+  tests/testdata/fips/no_fips.tsv       every standard host with no FIPS endpoint (must get none)
 
 Rules (the Rust side relies on them):
   * A host is a FIPS host when a variant tagged "fips" names it, or when it is the hostname of a
@@ -305,6 +306,19 @@ service and region.
 """
 
 
+def no_fips_lines(records, version):
+    lines = [
+        "# Standard hosts with no FIPS endpoint for their service and region, derived from botocore",
+        f"# {version} endpoints.json (Apache-2.0). Regenerate with: {REGENERATE}",
+        "# host  endpoint-prefix  region|-",
+    ]
+    for host in sorted(records):
+        _, service, region, fips, _, target = records[host]
+        if not fips and not target:
+            lines.append(f"{host}\t{service}\t{region or '-'}")
+    return lines
+
+
 def write_gzip(path, text):
     buf = io.BytesIO()
     with gzip.GzipFile(filename="", mode="wb", fileobj=buf, compresslevel=9, mtime=0) as f:
@@ -330,6 +344,8 @@ def main():
     exp = "\n".join(expectation_lines(records, version)) + "\n"
     with open(os.path.join(root, "tests", "testdata", "fips", "expectations.tsv"), "w") as f:
         f.write(exp)
+    with open(os.path.join(root, "tests", "testdata", "fips", "no_fips.tsv"), "w") as f:
+        f.write("\n".join(no_fips_lines(records, version)) + "\n")
     with open(os.path.join(root, "data", "endpoints.README.md"), "w") as f:
         f.write(readme(version))
     fips = sum(1 for r in records.values() if r[3])
