@@ -3,8 +3,10 @@
 //! Called by the proxy for every intercepted request (and by `awsguard inspect`). Everything here
 //! is pure: it looks only at the request head and embedded AWS metadata.
 
-mod suffixes_tmp;
-pub use suffixes_tmp::partition_dns_suffixes;
+pub mod endpoints;
+pub mod host;
+
+pub use endpoints::partition_dns_suffixes;
 
 use std::fmt;
 
