@@ -60,9 +60,11 @@ where
     let tcp = match target.proxy {
         Some(proxy) => {
             let mut tcp = TcpStream::connect(proxy).await.unwrap();
-            tcp.write_all(format!("CONNECT {HOST}:443 HTTP/1.1\r\nHost: {HOST}:443\r\n\r\n").as_bytes())
-                .await
-                .unwrap();
+            tcp.write_all(
+                format!("CONNECT {HOST}:443 HTTP/1.1\r\nHost: {HOST}:443\r\n\r\n").as_bytes(),
+            )
+            .await
+            .unwrap();
             let mut buf = Vec::new();
             while !buf.ends_with(b"\r\n\r\n") {
                 let mut byte = [0u8; 1];
@@ -79,7 +81,9 @@ where
         .connect(ServerName::try_from(HOST).unwrap(), tcp)
         .await
         .unwrap();
-    let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tls)).await.unwrap();
+    let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tls))
+        .await
+        .unwrap();
     tokio::spawn(conn);
     sender
 }
@@ -170,14 +174,27 @@ fn main() {
     let pki = common::upstream_pki();
     let upstream = common::start_echo_upstream(&pki);
     let route = format!("*.amazonaws.com=127.0.0.1:{}", upstream.addr.port());
-    let proxy = common::start_proxy(&["--connect-to", &route, "--upstream-ca", pki.ca_pem.to_str().unwrap()]);
+    let proxy = common::start_proxy(&[
+        "--connect-to",
+        &route,
+        "--upstream-ca",
+        pki.ca_pem.to_str().unwrap(),
+    ]);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()
         .build()
         .unwrap();
-    let direct = Target { proxy: None, upstream: upstream.addr, tls: tls_config(&pki.ca_pem) };
-    let proxied = Target { proxy: Some(proxy.addr), upstream: upstream.addr, tls: tls_config(&proxy.ca_pem()) };
+    let direct = Target {
+        proxy: None,
+        upstream: upstream.addr,
+        tls: tls_config(&pki.ca_pem),
+    };
+    let proxied = Target {
+        proxy: Some(proxy.addr),
+        upstream: upstream.addr,
+        tls: tls_config(&proxy.ca_pem()),
+    };
     let idle_rss = proxy.peak_rss_kib();
 
     println!("| measurement | direct | awsguard | ratio (median of rounds) |");
@@ -199,7 +216,8 @@ fn main() {
             d_lat.push(pct(&dl, 0.99) as f64);
             p_lat.push(pct(&pl, 0.99) as f64);
         }
-        let spread = ratios.iter().cloned().fold(f64::MAX, f64::min)..=ratios.iter().cloned().fold(0.0, f64::max);
+        let spread = ratios.iter().cloned().fold(f64::MAX, f64::min)
+            ..=ratios.iter().cloned().fold(0.0, f64::max);
         println!(
             "| {label} | {:.0} (p99 {:.0} µs) | {:.0} (p99 {:.0} µs) | {:.2} ({:.2}–{:.2}) |",
             median(&mut d),
@@ -219,7 +237,10 @@ fn main() {
     }
     let rss_after = proxy.peak_rss_kib();
     let (dm, pm) = (median(&mut d), median(&mut p));
-    println!("| {upload_mib} MiB upload (MB/s) | {dm:.0} | {pm:.0} | {:.2} |", pm / dm);
+    println!(
+        "| {upload_mib} MiB upload (MB/s) | {dm:.0} | {pm:.0} | {:.2} |",
+        pm / dm
+    );
     println!(
         "| proxy peak RSS: idle / before upload / after upload (MiB) | | {:.1} / {:.1} / {:.1} | growth {:.1} MiB |",
         idle_rss as f64 / 1024.0,

@@ -402,3 +402,68 @@ fn ca_name_constraints_reject_non_aws_leaves() {
         other.stderr
     );
 }
+
+#[test]
+fn a_1_gib_upload_passes_byte_exact_in_flat_memory() {
+    let pki = upstream_pki();
+    let upstream = start_echo_upstream(&pki);
+    let proxy = start_proxy(&[
+        "--connect-to",
+        &connect_to(upstream.addr.port()),
+        "--upstream-ca",
+        pki.ca_pem.to_str().unwrap(),
+    ]);
+    let dir = proxy.dir.path();
+    let make = |name: &str, mib: u64| {
+        let path = dir.join(name);
+        let script = format!(
+            "openssl enc -aes-128-ctr -nosalt -K 000102030405060708090a0b0c0d0e0f -iv 0 -in /dev/zero 2>/dev/null | head -c {} > {}; sha256sum {}",
+            mib * 1024 * 1024,
+            path.display(),
+            path.display()
+        );
+        let out = run(Command::new("sh").arg("-c").arg(script));
+        (
+            path,
+            out.stdout.split_whitespace().next().unwrap().to_owned(),
+        )
+    };
+    let upload = |path: &std::path::Path| {
+        curl(
+            &proxy,
+            &[
+                "-T",
+                path.to_str().unwrap(),
+                "https://s3.us-east-1.amazonaws.com/b/k",
+            ],
+        )
+    };
+    let (small, _) = make("warm.bin", 1);
+    assert_eq!(upload(&small).status, 0);
+    let baseline = proxy.peak_rss_kib();
+    let mut growth = Vec::new();
+    for mib in [256, 1024] {
+        let (file, sha) = make("big.bin", mib);
+        let out = upload(&file);
+        assert_eq!(out.status, 0, "{}", out.stderr);
+        assert_eq!(
+            out.stdout,
+            format!(
+                "len={} sha256={sha} host=s3.us-east-1.amazonaws.com",
+                mib * 1024 * 1024
+            )
+        );
+        growth.push(proxy.peak_rss_kib().saturating_sub(baseline));
+        std::fs::remove_file(&file).unwrap();
+    }
+    // Streaming means the peak does not depend on the body size: a few MiB of buffers at most.
+    assert!(
+        growth[1] < 32 * 1024,
+        "peak RSS grew {} KiB over baseline",
+        growth[1]
+    );
+    assert!(
+        growth[1] <= growth[0] + 4 * 1024,
+        "1 GiB grew more than 256 MiB: {growth:?}"
+    );
+}

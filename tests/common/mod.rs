@@ -463,10 +463,16 @@ pub fn aws_command(proxy: &ProxyProc, args: &[&str]) -> Command {
         .env("HTTPS_PROXY", proxy.url())
         .env("AWS_CA_BUNDLE", proxy.ca_pem())
         .env("AWS_ACCESS_KEY_ID", TEST_ACCESS_KEY_ID)
-        .env("AWS_SECRET_ACCESS_KEY", "testing/secret/key/not/real/0000000000")
+        .env(
+            "AWS_SECRET_ACCESS_KEY",
+            "testing/secret/key/not/real/0000000000",
+        )
         .env("AWS_DEFAULT_REGION", "us-east-1")
         .env("AWS_CONFIG_FILE", proxy.dir.path().join("no-config"))
-        .env("AWS_SHARED_CREDENTIALS_FILE", proxy.dir.path().join("no-credentials"))
+        .env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            proxy.dir.path().join("no-credentials"),
+        )
         .env("AWS_EC2_METADATA_DISABLED", "true")
         .env("AWS_PAGER", "");
     if let Some(pyenv) = std::env::var_os("PYENV_ROOT") {
