@@ -7,7 +7,6 @@
 //! `--upload-mib M` (default 256). Under `cargo test` it runs one short round as a smoke test.
 
 #[path = "../tests/common/mod.rs"]
-#[allow(dead_code, unreachable_pub)]
 mod common;
 
 use std::net::SocketAddr;
