@@ -5,6 +5,11 @@
 
 use std::fmt;
 
+pub mod identify;
+pub mod models;
+pub mod routes;
+pub mod sigv4;
+
 /// The six AWS wire protocols, named as in the Smithy/botocore service models.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]

@@ -1,0 +1,256 @@
+//! REST operation routing: which operation of a rest-json / rest-xml service a method + path +
+//! query string is, by matching the model's request URI templates.
+//!
+//! Built once per service when the models load ([`crate::aws::models`]); used by
+//! [`crate::aws::identify`]. Routes are indexed by method and first path segment, so a lookup
+//! looks at a handful of candidates. When several match, the most specific wins: more literal
+//! segments, then more literal query keys, then non-greedy over greedy.
+
+use std::collections::HashMap;
+
+use percent_encoding::percent_decode_str;
+
+/// Query keys whose literal value in a template is only a hint (`?x-id=GetObject`): clients may
+/// omit them, and a request carrying one is matched on its value.
+const OPTIONAL_QUERY_KEYS: &[&str] = &["x-id"];
+
+/// Most path segments considered; longer paths are rare and still match greedy labels.
+const MAX_SEGMENTS: usize = 256;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Segment {
+    Literal(String),
+    Label,
+    Greedy,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct QueryLiteral {
+    key: String,
+    value: Option<String>,
+    optional: bool,
+}
+
+/// Specificity of a route: compared field by field, larger wins.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Rank {
+    literal_segments: usize,
+    literal_query: usize,
+    not_greedy: bool,
+    segments: usize,
+}
+
+#[derive(Debug, Clone)]
+struct Route {
+    operation: usize,
+    segments: Vec<Segment>,
+    query: Vec<QueryLiteral>,
+    rank: Rank,
+}
+
+#[derive(Debug, Clone, Default)]
+struct MethodIndex {
+    by_first: HashMap<String, Vec<usize>>,
+    any_first: Vec<usize>,
+}
+
+/// The routes of one service, indexed by method and first path segment.
+#[derive(Debug, Clone, Default)]
+pub struct RouteTable {
+    routes: Vec<Route>,
+    by_method: HashMap<String, MethodIndex>,
+}
+
+impl RouteTable {
+    /// Build the table from `(method, request URI template)` pairs; the result of
+    /// [`RouteTable::route`] is an index into this sequence.
+    pub fn new<'a>(templates: impl IntoIterator<Item = (&'a str, &'a str)>) -> RouteTable {
+        let mut table = RouteTable::default();
+        for (operation, (method, template)) in templates.into_iter().enumerate() {
+            let route = parse_template(operation, template);
+            let id = table.routes.len();
+            let index = table.by_method.entry(method.to_ascii_uppercase()).or_default();
+            match route.segments.first() {
+                Some(Segment::Literal(first)) => index.by_first.entry(first.clone()).or_default().push(id),
+                _ => index.any_first.push(id),
+            }
+            table.routes.push(route);
+        }
+        table
+    }
+
+    /// The operation index whose route matches best, if any. `path` is the raw request path
+    /// (percent-encoded, no query); `query` the raw query string.
+    pub fn route(&self, method: &str, path: &str, query: Option<&str>) -> Option<usize> {
+        let index = self.by_method.get(method)?;
+        let segments = split_path(path);
+        let params = parse_query(query.unwrap_or(""));
+        let first = segments.first().map(|s| decode(s)).unwrap_or_default();
+        let literal_first = index.by_first.get(first.as_str()).map(Vec::as_slice).unwrap_or(&[]);
+        literal_first
+            .iter()
+            .chain(&index.any_first)
+            .filter_map(|&id| self.routes.get(id))
+            .filter(|route| path_matches(&route.segments, &segments) && query_matches(&route.query, &params))
+            .max_by(|a, b| a.rank.cmp(&b.rank).then(b.operation.cmp(&a.operation)))
+            .map(|route| route.operation)
+    }
+}
+
+fn parse_template(operation: usize, template: &str) -> Route {
+    let (path, query) = template.split_once('?').unwrap_or((template, ""));
+    let segments: Vec<Segment> = split_path(path)
+        .into_iter()
+        .map(|s| match s.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+            Some(label) if label.ends_with('+') => Segment::Greedy,
+            Some(_) => Segment::Label,
+            None => Segment::Literal(s.to_owned()),
+        })
+        .collect();
+    let query: Vec<QueryLiteral> = query
+        .split('&')
+        .filter(|kv| !kv.is_empty())
+        .map(|kv| {
+            let (key, value) = kv.split_once('=').map_or((kv, None), |(k, v)| (k, Some(v.to_owned())));
+            QueryLiteral {
+                key: key.to_owned(),
+                value,
+                optional: OPTIONAL_QUERY_KEYS.contains(&key),
+            }
+        })
+        .collect();
+    let rank = Rank {
+        literal_segments: segments.iter().filter(|s| matches!(s, Segment::Literal(_))).count(),
+        literal_query: query.iter().filter(|q| !q.optional).count(),
+        not_greedy: !segments.contains(&Segment::Greedy),
+        segments: segments.len(),
+    };
+    Route {
+        operation,
+        segments,
+        query,
+        rank,
+    }
+}
+
+/// Path segments after the leading `/`, without trailing empty ones.
+fn split_path(path: &str) -> Vec<&str> {
+    let mut segments: Vec<&str> = path.split('/').skip(1).take(MAX_SEGMENTS).collect();
+    while segments.last().is_some_and(|s| s.is_empty()) {
+        segments.pop();
+    }
+    segments
+}
+
+fn decode(segment: &str) -> String {
+    percent_decode_str(segment).decode_utf8_lossy().into_owned()
+}
+
+fn segment_matches(template: &Segment, segment: &str) -> bool {
+    match template {
+        Segment::Literal(literal) => literal == segment || *literal == decode(segment),
+        Segment::Label | Segment::Greedy => !segment.is_empty(),
+    }
+}
+
+/// Match with at most one greedy label: the segments before it from the front, the segments
+/// after it from the back, and at least one segment in between.
+fn path_matches(template: &[Segment], segments: &[&str]) -> bool {
+    let Some(greedy) = template.iter().position(|s| *s == Segment::Greedy) else {
+        return template.len() == segments.len()
+            && template.iter().zip(segments).all(|(t, s)| segment_matches(t, s));
+    };
+    let (before, after) = (&template[..greedy], &template[greedy + 1..]);
+    if segments.len() < before.len() + after.len() + 1 || after.contains(&Segment::Greedy) {
+        return false;
+    }
+    let tail = &segments[segments.len() - after.len()..];
+    before.iter().zip(segments).all(|(t, s)| segment_matches(t, s))
+        && after.iter().zip(tail).all(|(t, s)| segment_matches(t, s))
+}
+
+fn parse_query(query: &str) -> HashMap<String, String> {
+    url::form_urlencoded::parse(query.as_bytes())
+        .take(MAX_SEGMENTS)
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
+}
+
+fn query_matches(literals: &[QueryLiteral], params: &HashMap<String, String>) -> bool {
+    literals.iter().all(|lit| match (params.get(&lit.key), &lit.value) {
+        (None, _) => lit.optional,
+        (Some(_), None) => true,
+        (Some(got), Some(want)) => got == want,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s3_like() -> RouteTable {
+        RouteTable::new([
+            ("GET", "/{Bucket}"),                       // 0 ListObjects
+            ("GET", "/{Bucket}?list-type=2"),           // 1 ListObjectsV2
+            ("GET", "/{Bucket}/{Key+}?x-id=GetObject"), // 2 GetObject
+            ("GET", "/{Bucket}/{Key+}?tagging"),        // 3 GetObjectTagging
+            ("GET", "/{Bucket}?tagging"),               // 4 GetBucketTagging
+            ("GET", "/"),                               // 5 ListBuckets
+            ("PUT", "/{Bucket}/{Key+}"),                // 6 PutObject
+            ("GET", "/v20180820/mrap/instances/{name+}/policy"), // 7 greedy in the middle
+            ("GET", "/v20180820/{Id}/policy"),          // 8
+        ])
+    }
+
+    #[test]
+    fn literal_query_keys_pick_the_operation() {
+        let t = s3_like();
+        assert_eq!(t.route("GET", "/bucket", None), Some(0));
+        assert_eq!(t.route("GET", "/bucket", Some("list-type=2&prefix=a")), Some(1));
+        assert_eq!(t.route("GET", "/bucket/", Some("tagging")), Some(4));
+        assert_eq!(t.route("GET", "/bucket/a/b.txt", Some("tagging")), Some(3));
+        assert_eq!(t.route("GET", "/", None), Some(5));
+    }
+
+    #[test]
+    fn x_id_is_optional_but_must_agree() {
+        let t = s3_like();
+        assert_eq!(t.route("GET", "/bucket/key", None), Some(2));
+        assert_eq!(t.route("GET", "/bucket/key", Some("x-id=GetObject")), Some(2));
+        assert_eq!(t.route("GET", "/bucket/key", Some("x-id=Other")), None);
+    }
+
+    #[test]
+    fn greedy_labels_span_segments_and_need_one() {
+        let t = s3_like();
+        assert_eq!(t.route("PUT", "/b/a//c/d", None), Some(6));
+        assert_eq!(t.route("PUT", "/b", None), None);
+        assert_eq!(t.route("GET", "/v20180820/mrap/instances/a/b/policy", None), Some(7));
+        // Too short for route 7, so it falls to the generic object route.
+        assert_eq!(t.route("GET", "/v20180820/mrap/instances/policy", None), Some(2));
+    }
+
+    #[test]
+    fn more_literal_segments_win() {
+        let t = RouteTable::new([("GET", "/things/{Id}"), ("GET", "/things/latest"), ("GET", "/{A}/{B}")]);
+        assert_eq!(t.route("GET", "/things/latest", None), Some(1));
+        assert_eq!(t.route("GET", "/things/abc", None), Some(0));
+        assert_eq!(t.route("GET", "/other/abc", None), Some(2));
+        assert_eq!(t.route("POST", "/things/abc", None), None);
+    }
+
+    #[test]
+    fn percent_encoded_literals_match() {
+        let t = RouteTable::new([("POST", "/tags/{Arn}"), ("POST", "/a:b/x")]);
+        assert_eq!(t.route("POST", "/tags/arn%3Aaws%3Asqs", None), Some(0));
+        assert_eq!(t.route("POST", "/a%3Ab/x", None), Some(1));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn arbitrary_requests_never_panic(path in ".{0,200}", query in ".{0,100}", template in ".{0,100}") {
+            let t = RouteTable::new([("GET", template.as_str()), ("GET", "/{A}/{B+}/c")]);
+            let _ = t.route("GET", &path, Some(&query));
+        }
+    }
+}

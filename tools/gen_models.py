@@ -1,0 +1,180 @@
+#!/usr/bin/env python3
+"""Derive awsguard's compact service-model table from botocore's bundled service models.
+
+Reads the latest `service-2` model of every service botocore ships (Apache-2.0) and writes
+`data/models.txt.gz`: one `S` line per service and one `O` line per operation, tab-separated.
+The Rust side (`src/aws/models.rs`) embeds the file and parses it once, lazily.
+
+Usage: python3 tools/gen_models.py [OUT]   (default OUT: data/models.txt.gz, next to this script)
+"""
+
+import gzip
+import os
+import re
+import sys
+
+import botocore
+import botocore.session
+
+MAX_DEPTH = 10
+NAME_RE = re.compile(r"(^|[a-z0-9])Name$")
+FREE_TEXT_RE = re.compile(
+    r"(Description|Comment|Comments|Note|Notes|Summary|Message|Title|Reason|Remarks)$"
+)
+SAFE_RE = re.compile(r"^[A-Za-z0-9_.:-]+$")
+
+
+def is_tag_pair(shapes, shape):
+    """A structure with Key/Value (or TagKey/TagValue) members, any casing."""
+    if shape.get("type") != "structure":
+        return False
+    names = {m.lower() for m in shape.get("members", {})}
+    return ({"key", "value"} <= names) or ({"tagkey", "tagvalue"} <= names)
+
+
+def is_tag_member(shapes, name, shape):
+    """Whether a member (by its name and shape) holds tags."""
+    kind = shape.get("type")
+    lname = name.lower()
+    if kind == "list":
+        inner = shapes.get(shape["member"]["shape"], {})
+        if is_tag_pair(shapes, inner):
+            return True
+        # EC2 TagSpecifications: a list of structures holding a tag list.
+        if inner.get("type") == "structure" and "tag" in lname:
+            return any(
+                is_tag_member(shapes, m, shapes.get(ref["shape"], {}))
+                for m, ref in inner.get("members", {}).items()
+            )
+        return False
+    if kind == "map":
+        key = shapes.get(shape["key"]["shape"], {}).get("type")
+        value = shapes.get(shape["value"]["shape"], {}).get("type")
+        return key == "string" and value == "string" and "tag" in lname
+    if kind == "structure":
+        # S3 `Tagging { TagSet: [Tag] }`.
+        return "tag" in lname and any(
+            is_tag_member(shapes, m, shapes.get(ref["shape"], {}))
+            for m, ref in shape.get("members", {}).items()
+        )
+    if kind == "string":
+        return lname == "tagging"
+    return False
+
+
+def collect_hints(shapes, shape_name, depth, stack, out):
+    """Walk an input shape and sort its members into tags / names / free text."""
+    shape = shapes.get(shape_name, {})
+    if depth > MAX_DEPTH or shape_name in stack:
+        return
+    stack = stack | {shape_name}
+    kind = shape.get("type")
+    if kind == "list":
+        collect_hints(shapes, shape["member"]["shape"], depth + 1, stack, out)
+        return
+    if kind == "map":
+        collect_hints(shapes, shape["value"]["shape"], depth + 1, stack, out)
+        return
+    if kind != "structure":
+        return
+    for member, ref in shape.get("members", {}).items():
+        target = shapes.get(ref["shape"], {})
+        aliases = [member] + [
+            ref[k] for k in ("locationName", "queryName") if ref.get(k) and ref[k] != member
+        ]
+        aliases = [a for a in aliases if SAFE_RE.match(a)]
+        if is_tag_member(shapes, member, target):
+            out["tags"].update(aliases)
+        elif target.get("type") == "string" and NAME_RE.search(member):
+            out["names"].update(aliases)
+        elif target.get("type") == "string" and FREE_TEXT_RE.search(member):
+            out["free"].update(aliases)
+        collect_hints(shapes, ref["shape"], depth + 1, stack, out)
+
+
+def streaming_input(shapes, op):
+    """True when the input has a streaming blob or event-stream payload (data plane)."""
+    input_name = op.get("input", {}).get("shape")
+    if not input_name:
+        return False
+    shape = shapes.get(input_name, {})
+    payload = shape.get("payload")
+    for member, ref in shape.get("members", {}).items():
+        target = shapes.get(ref["shape"], {})
+        if target.get("eventstream"):
+            return True
+        if member == payload and (target.get("streaming") or ref.get("streaming")):
+            return True
+    return False
+
+
+def operation_line(shapes, name, op):
+    http = op.get("http", {})
+    hints = {"tags": set(), "names": set(), "free": set()}
+    input_name = op.get("input", {}).get("shape")
+    if input_name:
+        collect_hints(shapes, input_name, 0, frozenset(), hints)
+    flags = "s" if streaming_input(shapes, op) else "-"
+    return "\t".join(
+        [
+            "O",
+            name,
+            http.get("method", "POST"),
+            http.get("requestUri", "/"),
+            flags,
+            ",".join(sorted(hints["tags"])) or "-",
+            ",".join(sorted(hints["names"])) or "-",
+            ",".join(sorted(hints["free"])) or "-",
+        ]
+    )
+
+
+def protocols_of(meta):
+    protocols = list(meta.get("protocols") or [meta["protocol"]])
+    if "awsQueryCompatible" in meta and "query" not in protocols:
+        protocols.append("query")
+    return [("rpcv2-cbor" if p == "smithy-rpc-v2-cbor" else p) for p in protocols]
+
+
+def service_lines(name, model):
+    meta = model["metadata"]
+    shapes = model.get("shapes", {})
+    prefix = meta.get("endpointPrefix", name)
+    lines = [
+        "\t".join(
+            [
+                "S",
+                name,
+                ",".join(protocols_of(meta)),
+                meta.get("signingName", prefix),
+                prefix,
+                meta.get("targetPrefix", "-"),
+                meta.get("serviceId", name).replace("\t", " "),
+            ]
+        )
+    ]
+    for op_name in sorted(model["operations"]):
+        lines.append(operation_line(shapes, op_name, model["operations"][op_name]))
+    return lines
+
+
+def main():
+    here = os.path.dirname(os.path.abspath(__file__))
+    out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(here, "..", "data", "models.txt.gz")
+    loader = botocore.session.get_session().get_component("data_loader")
+    lines = [
+        f"# awsguard service models, derived from botocore {botocore.__version__} service-2 models",
+        "# (Apache-2.0, https://github.com/boto/botocore). Regenerate: python3 tools/gen_models.py",
+        "# S name protocols signing-name endpoint-prefix target-prefix service-id",
+        "# O operation method request-uri flags(s=streaming input) tag-members name-members free-text",
+    ]
+    for name in sorted(loader.list_available_services("service-2")):
+        lines.extend(service_lines(name, loader.load_service_model(name, "service-2")))
+    data = ("\n".join(lines) + "\n").encode()
+    with gzip.GzipFile(out, "wb", compresslevel=9, mtime=0) as f:
+        f.write(data)
+    print(f"{out}: {len(lines)} lines, {len(data)} bytes raw, {os.path.getsize(out)} gzipped")
+
+
+if __name__ == "__main__":
+    main()
