@@ -108,6 +108,22 @@ def streaming_input(shapes, op):
     return False
 
 
+def required_locations(shapes, op):
+    """Required query parameters and headers of a REST input: they tell routes apart
+    (S3 UploadPart needs `uploadId`, CopyObject needs `x-amz-copy-source`)."""
+    shape = shapes.get(op.get("input", {}).get("shape"), {})
+    query, headers = set(), set()
+    for member in shape.get("required", []):
+        ref = shape.get("members", {}).get(member, {})
+        where = ref.get("location")
+        name = ref.get("locationName", member)
+        if where == "querystring" and SAFE_RE.match(name):
+            query.add(name)
+        elif where == "header" and SAFE_RE.match(name):
+            headers.add(name.lower())
+    return sorted(query), sorted(headers)
+
+
 def operation_line(shapes, name, op):
     http = op.get("http", {})
     hints = {"tags": set(), "names": set(), "free": set()}
@@ -115,6 +131,7 @@ def operation_line(shapes, name, op):
     if input_name:
         collect_hints(shapes, input_name, 0, frozenset(), hints)
     flags = "s" if streaming_input(shapes, op) else "-"
+    query, headers = required_locations(shapes, op)
     return "\t".join(
         [
             "O",
@@ -125,6 +142,8 @@ def operation_line(shapes, name, op):
             ",".join(sorted(hints["tags"])) or "-",
             ",".join(sorted(hints["names"])) or "-",
             ",".join(sorted(hints["free"])) or "-",
+            ",".join(query) or "-",
+            ",".join(headers) or "-",
         ]
     )
 
@@ -166,7 +185,8 @@ def main():
         f"# awsguard service models, derived from botocore {botocore.__version__} service-2 models",
         "# (Apache-2.0, https://github.com/boto/botocore). Regenerate: python3 tools/gen_models.py",
         "# S name protocols signing-name endpoint-prefix target-prefix service-id",
-        "# O operation method request-uri flags(s=streaming input) tag-members name-members free-text",
+        "# O operation method request-uri flags(s=streaming input) tag-members name-members free-text"
+        " required-query required-headers",
     ]
     for name in sorted(loader.list_available_services("service-2")):
         lines.extend(service_lines(name, loader.load_service_model(name, "service-2")))

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::io::Read;
 use std::sync::OnceLock;
 
-use super::routes::RouteTable;
+use super::routes::{RouteRequest, RouteSpec, RouteTable};
 use super::{MemberHints, Protocol};
 
 /// The generated table, gzip-compressed (about 180 KB; 1.2 MB of text).
@@ -43,6 +43,10 @@ pub struct Operation {
     pub method: String,
     /// Request URI template (`/{Bucket}/{Key+}?x-id=GetObject`).
     pub request_uri: String,
+    /// Query parameters the input requires (REST): part of the route.
+    pub required_query: Vec<String>,
+    /// Headers the input requires (REST, lowercase): part of the route.
+    pub required_headers: Vec<String>,
     /// The input has a streaming payload (object data, event stream): do not buffer the body.
     pub streaming: bool,
     /// Members of the input that hold tags, names and free text.
@@ -80,9 +84,9 @@ impl ServiceModel {
     }
 
     /// The REST operation a method + raw path + raw query is (rest-json / rest-xml services).
-    pub fn route(&self, method: &str, path: &str, query: Option<&str>) -> Option<&Operation> {
+    pub fn route(&self, request: &RouteRequest<'_>) -> Option<&Operation> {
         self.routes
-            .route(method, path, query)
+            .route(request)
             .and_then(|i| self.operations.get(i))
     }
 
@@ -145,12 +149,12 @@ impl Models {
         for service in &mut services {
             service.operations.sort_by(|a, b| a.name.cmp(&b.name));
             if service.speaks(Protocol::RestJson) || service.speaks(Protocol::RestXml) {
-                service.routes = RouteTable::new(
-                    service
-                        .operations
-                        .iter()
-                        .map(|op| (op.method.as_str(), op.request_uri.as_str())),
-                );
+                service.routes = RouteTable::new(service.operations.iter().map(|op| RouteSpec {
+                    method: &op.method,
+                    template: &op.request_uri,
+                    required_query: &op.required_query,
+                    required_headers: &op.required_headers,
+                }));
             }
         }
         Ok(Models::index(services))
@@ -228,13 +232,15 @@ fn parse_service(cols: &[&str]) -> Option<ServiceModel> {
 }
 
 fn parse_operation(cols: &[&str]) -> Option<Operation> {
-    let [name, method, uri, flags, tags, names, free] = cols else {
+    let [name, method, uri, flags, tags, names, free, query, headers] = cols else {
         return None;
     };
     Some(Operation {
         name: (*name).to_owned(),
         method: (*method).to_owned(),
         request_uri: (*uri).to_owned(),
+        required_query: list(query),
+        required_headers: list(headers),
         streaming: flags.contains('s'),
         hints: MemberHints {
             tags: list(tags),
@@ -325,7 +331,7 @@ mod tests {
 
     #[test]
     fn bad_lines_are_errors_not_panics() {
-        assert!(matches!(Models::parse("O\tX\tGET\t/\t-\t-\t-\t-"), Err(ModelError::Line { line: 1, .. })));
+        assert!(matches!(Models::parse("O\tX\tGET\t/\t-\t-\t-\t-\t-\t-"), Err(ModelError::Line { line: 1, .. })));
         assert!(matches!(Models::parse("S\tx\tbogus\tx\tx\t-\tX"), Err(ModelError::Line { .. })));
         assert!(matches!(Models::from_gzip(b"not gzip"), Err(ModelError::Gzip(_))));
     }

@@ -8,7 +8,34 @@
 
 use std::collections::HashMap;
 
+use http::HeaderMap;
 use percent_encoding::percent_decode_str;
+
+/// One operation's route as the model gives it.
+#[derive(Debug, Clone, Copy)]
+pub struct RouteSpec<'a> {
+    /// HTTP method.
+    pub method: &'a str,
+    /// Request URI template (`/{Bucket}/{Key+}?tagging`).
+    pub template: &'a str,
+    /// Query parameters the input requires (`uploadId`).
+    pub required_query: &'a [String],
+    /// Headers the input requires, lowercase (`x-amz-copy-source`).
+    pub required_headers: &'a [String],
+}
+
+/// The parts of a request a route looks at.
+#[derive(Debug, Clone, Copy)]
+pub struct RouteRequest<'a> {
+    /// HTTP method, uppercase.
+    pub method: &'a str,
+    /// Raw (percent-encoded) path, path-style (the S3 bucket first).
+    pub path: &'a str,
+    /// Raw query string.
+    pub query: Option<&'a str>,
+    /// Request headers.
+    pub headers: &'a HeaderMap,
+}
 
 /// Query keys whose literal value in a template is only a hint (`?x-id=GetObject`): clients may
 /// omit them, and a request carrying one is matched on its value.
@@ -36,6 +63,7 @@ struct QueryLiteral {
 struct Rank {
     literal_segments: usize,
     literal_query: usize,
+    required: usize,
     not_greedy: bool,
     segments: usize,
 }
@@ -45,6 +73,7 @@ struct Route {
     operation: usize,
     segments: Vec<Segment>,
     query: Vec<QueryLiteral>,
+    required_headers: Vec<String>,
     rank: Rank,
 }
 
@@ -62,14 +91,14 @@ pub struct RouteTable {
 }
 
 impl RouteTable {
-    /// Build the table from `(method, request URI template)` pairs; the result of
-    /// [`RouteTable::route`] is an index into this sequence.
-    pub fn new<'a>(templates: impl IntoIterator<Item = (&'a str, &'a str)>) -> RouteTable {
+    /// Build the table from the operations' routes; the result of [`RouteTable::route`] is an
+    /// index into this sequence.
+    pub fn new<'a>(specs: impl IntoIterator<Item = RouteSpec<'a>>) -> RouteTable {
         let mut table = RouteTable::default();
-        for (operation, (method, template)) in templates.into_iter().enumerate() {
-            let route = parse_template(operation, template);
+        for (operation, spec) in specs.into_iter().enumerate() {
+            let route = parse_route(operation, &spec);
             let id = table.routes.len();
-            let index = table.by_method.entry(method.to_ascii_uppercase()).or_default();
+            let index = table.by_method.entry(spec.method.to_ascii_uppercase()).or_default();
             match route.segments.first() {
                 Some(Segment::Literal(first)) => index.by_first.entry(first.clone()).or_default().push(id),
                 _ => index.any_first.push(id),
@@ -79,26 +108,29 @@ impl RouteTable {
         table
     }
 
-    /// The operation index whose route matches best, if any. `path` is the raw request path
-    /// (percent-encoded, no query); `query` the raw query string.
-    pub fn route(&self, method: &str, path: &str, query: Option<&str>) -> Option<usize> {
-        let index = self.by_method.get(method)?;
-        let segments = split_path(path);
-        let params = parse_query(query.unwrap_or(""));
+    /// The operation index whose route matches best, if any.
+    pub fn route(&self, request: &RouteRequest<'_>) -> Option<usize> {
+        let index = self.by_method.get(request.method)?;
+        let segments = split_path(request.path);
+        let params = parse_query(request.query.unwrap_or(""));
         let first = segments.first().map(|s| decode(s)).unwrap_or_default();
         let literal_first = index.by_first.get(first.as_str()).map(Vec::as_slice).unwrap_or(&[]);
         literal_first
             .iter()
             .chain(&index.any_first)
             .filter_map(|&id| self.routes.get(id))
-            .filter(|route| path_matches(&route.segments, &segments) && query_matches(&route.query, &params))
+            .filter(|route| {
+                path_matches(&route.segments, &segments)
+                    && query_matches(&route.query, &params)
+                    && route.required_headers.iter().all(|h| request.headers.contains_key(h.as_str()))
+            })
             .max_by(|a, b| a.rank.cmp(&b.rank).then(b.operation.cmp(&a.operation)))
             .map(|route| route.operation)
     }
 }
 
-fn parse_template(operation: usize, template: &str) -> Route {
-    let (path, query) = template.split_once('?').unwrap_or((template, ""));
+fn parse_route(operation: usize, spec: &RouteSpec<'_>) -> Route {
+    let (path, query) = spec.template.split_once('?').unwrap_or((spec.template, ""));
     let segments: Vec<Segment> = split_path(path)
         .into_iter()
         .map(|s| match s.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
@@ -107,7 +139,7 @@ fn parse_template(operation: usize, template: &str) -> Route {
             None => Segment::Literal(s.to_owned()),
         })
         .collect();
-    let query: Vec<QueryLiteral> = query
+    let mut query: Vec<QueryLiteral> = query
         .split('&')
         .filter(|kv| !kv.is_empty())
         .map(|kv| {
@@ -119,9 +151,16 @@ fn parse_template(operation: usize, template: &str) -> Route {
             }
         })
         .collect();
+    let literal_query = query.iter().filter(|q| !q.optional).count();
+    query.extend(spec.required_query.iter().map(|key| QueryLiteral {
+        key: key.clone(),
+        value: None,
+        optional: false,
+    }));
     let rank = Rank {
         literal_segments: segments.iter().filter(|s| matches!(s, Segment::Literal(_))).count(),
-        literal_query: query.iter().filter(|q| !q.optional).count(),
+        literal_query,
+        required: spec.required_query.len() + spec.required_headers.len(),
         not_greedy: !segments.contains(&Segment::Greedy),
         segments: segments.len(),
     };
@@ -129,6 +168,7 @@ fn parse_template(operation: usize, template: &str) -> Route {
         operation,
         segments,
         query,
+        required_headers: spec.required_headers.to_vec(),
         rank,
     }
 }
@@ -188,8 +228,27 @@ fn query_matches(literals: &[QueryLiteral], params: &HashMap<String, String>) ->
 mod tests {
     use super::*;
 
+    fn table(routes: &[(&str, &str)]) -> RouteTable {
+        RouteTable::new(routes.iter().map(|(method, template)| RouteSpec {
+            method,
+            template,
+            required_query: &[],
+            required_headers: &[],
+        }))
+    }
+
+    trait Route {
+        fn route3(&self, method: &str, path: &str, query: Option<&str>) -> Option<usize>;
+    }
+
+    impl Route for RouteTable {
+        fn route3(&self, method: &str, path: &str, query: Option<&str>) -> Option<usize> {
+            self.route(&RouteRequest { method, path, query, headers: &HeaderMap::new() })
+        }
+    }
+
     fn s3_like() -> RouteTable {
-        RouteTable::new([
+        table(&[
             ("GET", "/{Bucket}"),                       // 0 ListObjects
             ("GET", "/{Bucket}?list-type=2"),           // 1 ListObjectsV2
             ("GET", "/{Bucket}/{Key+}?x-id=GetObject"), // 2 GetObject
@@ -205,52 +264,73 @@ mod tests {
     #[test]
     fn literal_query_keys_pick_the_operation() {
         let t = s3_like();
-        assert_eq!(t.route("GET", "/bucket", None), Some(0));
-        assert_eq!(t.route("GET", "/bucket", Some("list-type=2&prefix=a")), Some(1));
-        assert_eq!(t.route("GET", "/bucket/", Some("tagging")), Some(4));
-        assert_eq!(t.route("GET", "/bucket/a/b.txt", Some("tagging")), Some(3));
-        assert_eq!(t.route("GET", "/", None), Some(5));
+        assert_eq!(t.route3("GET", "/bucket", None), Some(0));
+        assert_eq!(t.route3("GET", "/bucket", Some("list-type=2&prefix=a")), Some(1));
+        assert_eq!(t.route3("GET", "/bucket/", Some("tagging")), Some(4));
+        assert_eq!(t.route3("GET", "/bucket/a/b.txt", Some("tagging")), Some(3));
+        assert_eq!(t.route3("GET", "/", None), Some(5));
     }
 
     #[test]
     fn x_id_is_optional_but_must_agree() {
         let t = s3_like();
-        assert_eq!(t.route("GET", "/bucket/key", None), Some(2));
-        assert_eq!(t.route("GET", "/bucket/key", Some("x-id=GetObject")), Some(2));
-        assert_eq!(t.route("GET", "/bucket/key", Some("x-id=Other")), None);
+        assert_eq!(t.route3("GET", "/bucket/key", None), Some(2));
+        assert_eq!(t.route3("GET", "/bucket/key", Some("x-id=GetObject")), Some(2));
+        assert_eq!(t.route3("GET", "/bucket/key", Some("x-id=Other")), None);
     }
 
     #[test]
     fn greedy_labels_span_segments_and_need_one() {
         let t = s3_like();
-        assert_eq!(t.route("PUT", "/b/a//c/d", None), Some(6));
-        assert_eq!(t.route("PUT", "/b", None), None);
-        assert_eq!(t.route("GET", "/v20180820/mrap/instances/a/b/policy", None), Some(7));
+        assert_eq!(t.route3("PUT", "/b/a//c/d", None), Some(6));
+        assert_eq!(t.route3("PUT", "/b", None), None);
+        assert_eq!(t.route3("GET", "/v20180820/mrap/instances/a/b/policy", None), Some(7));
         // Too short for route 7, so it falls to the generic object route.
-        assert_eq!(t.route("GET", "/v20180820/mrap/instances/policy", None), Some(2));
+        assert_eq!(t.route3("GET", "/v20180820/mrap/instances/policy", None), Some(2));
     }
 
     #[test]
     fn more_literal_segments_win() {
-        let t = RouteTable::new([("GET", "/things/{Id}"), ("GET", "/things/latest"), ("GET", "/{A}/{B}")]);
-        assert_eq!(t.route("GET", "/things/latest", None), Some(1));
-        assert_eq!(t.route("GET", "/things/abc", None), Some(0));
-        assert_eq!(t.route("GET", "/other/abc", None), Some(2));
-        assert_eq!(t.route("POST", "/things/abc", None), None);
+        let t = table(&[("GET", "/things/{Id}"), ("GET", "/things/latest"), ("GET", "/{A}/{B}")]);
+        assert_eq!(t.route3("GET", "/things/latest", None), Some(1));
+        assert_eq!(t.route3("GET", "/things/abc", None), Some(0));
+        assert_eq!(t.route3("GET", "/other/abc", None), Some(2));
+        assert_eq!(t.route3("POST", "/things/abc", None), None);
+    }
+
+    #[test]
+    fn required_query_and_headers_tell_routes_apart() {
+        let none: Vec<String> = Vec::new();
+        let part = vec!["partNumber".to_owned(), "uploadId".to_owned()];
+        let copy = vec!["x-amz-copy-source".to_owned()];
+        let spec = |required_query, required_headers| RouteSpec {
+            method: "PUT",
+            template: "/{Bucket}/{Key+}",
+            required_query,
+            required_headers,
+        };
+        let t = RouteTable::new([spec(&none, &none), spec(&part, &none), spec(&none, &copy), spec(&part, &copy)]);
+        let mut headers = HeaderMap::new();
+        let put = |q, h: &HeaderMap| t.route(&RouteRequest { method: "PUT", path: "/b/k", query: q, headers: h });
+        assert_eq!(put(None, &headers), Some(0));
+        assert_eq!(put(Some("partNumber=1&uploadId=x"), &headers), Some(1));
+        headers.insert("x-amz-copy-source", http::HeaderValue::from_static("src/key"));
+        assert_eq!(put(None, &headers), Some(2));
+        assert_eq!(put(Some("partNumber=1&uploadId=x"), &headers), Some(3));
     }
 
     #[test]
     fn percent_encoded_literals_match() {
-        let t = RouteTable::new([("POST", "/tags/{Arn}"), ("POST", "/a:b/x")]);
-        assert_eq!(t.route("POST", "/tags/arn%3Aaws%3Asqs", None), Some(0));
-        assert_eq!(t.route("POST", "/a%3Ab/x", None), Some(1));
+        let t = table(&[("POST", "/tags/{Arn}"), ("POST", "/a:b/x")]);
+        assert_eq!(t.route3("POST", "/tags/arn%3Aaws%3Asqs", None), Some(0));
+        assert_eq!(t.route3("POST", "/a%3Ab/x", None), Some(1));
     }
 
     proptest::proptest! {
         #[test]
         fn arbitrary_requests_never_panic(path in ".{0,200}", query in ".{0,100}", template in ".{0,100}") {
-            let t = RouteTable::new([("GET", template.as_str()), ("GET", "/{A}/{B+}/c")]);
-            let _ = t.route("GET", &path, Some(&query));
+            let t = table(&[("GET", template.as_str()), ("GET", "/{A}/{B+}/c")]);
+            let _ = t.route3("GET", &path, Some(&query));
         }
     }
 }
