@@ -130,7 +130,7 @@ def operation_line(shapes, name, op):
     input_name = op.get("input", {}).get("shape")
     if input_name:
         collect_hints(shapes, input_name, 0, frozenset(), hints)
-    flags = "s" if streaming_input(shapes, op) else "-"
+    flags = ("s" if streaming_input(shapes, op) else "") + ("d" if op.get("deprecated") else "")
     query, headers = required_locations(shapes, op)
     return "\t".join(
         [
@@ -138,7 +138,7 @@ def operation_line(shapes, name, op):
             name,
             http.get("method", "POST"),
             http.get("requestUri", "/"),
-            flags,
+            flags or "-",
             ",".join(sorted(hints["tags"])) or "-",
             ",".join(sorted(hints["names"])) or "-",
             ",".join(sorted(hints["free"])) or "-",
@@ -185,7 +185,7 @@ def main():
         f"# awsguard service models, derived from botocore {botocore.__version__} service-2 models",
         "# (Apache-2.0, https://github.com/boto/botocore). Regenerate: python3 tools/gen_models.py",
         "# S name protocols signing-name endpoint-prefix target-prefix service-id",
-        "# O operation method request-uri flags(s=streaming input) tag-members name-members free-text"
+        "# O operation method request-uri flags(s=streaming input, d=deprecated) tag-members name-members free-text"
         " required-query required-headers",
     ]
     for name in sorted(loader.list_available_services("service-2")):

@@ -9,9 +9,16 @@
 use http::HeaderMap;
 
 use super::models::{models, Operation, ServiceModel};
-use super::routes::RouteRequest;
+use super::routes::{Rank, RouteRequest};
 use super::sigv4::{self, AccessKeyId};
 use super::{MemberHints, Protocol};
+
+/// Signing names no model declares, and the models whose operations they sign.
+const SIGNING_ALIASES: &[(&str, &[&str])] = &[
+    ("s3express", &["s3", "s3control"]),
+    ("s3-object-lambda", &["s3"]),
+    ("s3-outposts", &["s3control", "s3outposts"]),
+];
 
 /// Largest form body scanned for `Action=`.
 const MAX_FORM_BODY: usize = 1024 * 1024;
@@ -131,6 +138,9 @@ fn candidates(signing_name: Option<&str>, host: &HostInfo) -> Vec<&'static Servi
         return by_host;
     };
     let mut signed = models().by_signing_name(signing_name);
+    if let Some((_, names)) = SIGNING_ALIASES.iter().find(|(alias, _)| *alias == signing_name) {
+        signed.extend(names.iter().filter_map(|n| models().service(n)));
+    }
     if signed.is_empty() {
         return by_host;
     }
@@ -196,32 +206,60 @@ fn by_action(head: &RequestHead<'_>, body: Option<&[u8]>, candidates: &[&'static
     })
 }
 
-/// rest-json / rest-xml: the best route among the candidates that speak a REST protocol.
+/// rest-json / rest-xml: the best route among the candidates that speak a REST protocol. Some
+/// endpoints put a base path before the model's routes (`/v2/tiles/…`): when nothing matches,
+/// the first segment is dropped and the routes tried once more.
 fn by_route(head: &RequestHead<'_>, host: &HostInfo, candidates: &[&'static ServiceModel]) -> Option<Found> {
     let path = host.rest_path(head.path);
+    let base_path_dropped = path
+        .strip_prefix('/')
+        .and_then(|p| p.find('/').map(|i| &p[i..]));
+    std::iter::once(path.as_ref())
+        .chain(base_path_dropped)
+        .find_map(|path| route_in(head, host, path, candidates))
+}
+
+fn route_in(head: &RequestHead<'_>, host: &HostInfo, path: &str, candidates: &[&'static ServiceModel]) -> Option<Found> {
     let request = RouteRequest {
         method: head.method,
-        path: &path,
+        path,
         query: head.query,
         headers: head.headers,
     };
-    candidates
+    // Services the hostname names first; among them (else among the rest) the most specific
+    // route wins, the earlier candidate on a tie.
+    let named = host.services();
+    let (by_host, others): (Vec<_>, Vec<_>) = candidates
         .iter()
         .copied()
         .filter(|s| s.speaks(Protocol::RestJson) || s.speaks(Protocol::RestXml))
-        .find_map(|service| {
-            let op = service.route(&request)?;
-            let protocol = if service.speaks(Protocol::RestXml) {
-                Protocol::RestXml
-            } else {
-                Protocol::RestJson
-            };
-            Some(Found {
-                service,
-                operation: Some(op.name.clone()),
-                protocol,
-            })
-        })
+        .partition(|s| named.iter().any(|n| n.name == s.name));
+    let (service, op) = best_route(&by_host, &request).or_else(|| best_route(&others, &request))?;
+    let protocol = if service.speaks(Protocol::RestXml) {
+        Protocol::RestXml
+    } else {
+        Protocol::RestJson
+    };
+    Some(Found {
+        service,
+        operation: Some(op.name.clone()),
+        protocol,
+    })
+}
+
+fn best_route(
+    services: &[&'static ServiceModel],
+    request: &RouteRequest<'_>,
+) -> Option<(&'static ServiceModel, &'static Operation)> {
+    let mut best: Option<(&'static ServiceModel, &'static Operation, Rank)> = None;
+    for &service in services {
+        if let Some((op, rank)) = service.route(request) {
+            if best.is_none_or(|b| rank > b.2) {
+                best = Some((service, op, rank));
+            }
+        }
+    }
+    best.map(|(service, op, _)| (service, op))
 }
 
 /// Prefer a service that is also a candidate (signing name / host); else the only match.
@@ -293,6 +331,7 @@ mod host {
         ".api.amazonwebservices.com.cn",
         ".c2s.ic.gov",
         ".sc2s.sgov.gov",
+        ".aws.amazon.com",
     ];
 
     /// What the hostname says.
@@ -316,10 +355,10 @@ mod host {
             let mut info = HostInfo::default();
             let region_at = labels.iter().position(|l| is_region(l));
             info.region = region_at.and_then(|i| labels.get(i)).map(|r| (*r).to_owned());
-            let before = &labels[..region_at.unwrap_or(labels.len())];
+            let before = labels.get(..region_at.unwrap_or(labels.len())).unwrap_or(&[]);
             if let Some(s3_at) = before.iter().position(|l| is_s3_label(l)) {
                 if s3_at > 0 {
-                    info.bucket = Some(before[..s3_at].join("."));
+                    info.bucket = before.get(..s3_at).map(|b| b.join("."));
                 }
                 if info.region.is_none() {
                     info.region = before.get(s3_at).and_then(|l| l.strip_prefix("s3-")).filter(|r| is_region(r)).map(str::to_owned);
@@ -327,8 +366,12 @@ mod host {
                 info.prefixes = vec!["s3".to_owned()];
                 return info;
             }
-            let kept: Vec<&str> = before
+            // The region may also come first (`eu-central-1.signin.aws.amazon.com`).
+            let kept: Vec<&str> = labels
                 .iter()
+                .enumerate()
+                .filter(|(i, _)| Some(*i) != region_at)
+                .map(|(_, l)| l)
                 .filter(|l| !matches!(**l, "fips" | "dualstack"))
                 .map(|l| l.strip_suffix("-fips").unwrap_or(l))
                 .collect();
@@ -374,7 +417,7 @@ mod host {
         match label.strip_prefix("s3-") {
             None => label == "s3",
             Some(rest) => {
-                matches!(rest, "fips" | "accelerate" | "external-1" | "accesspoint" | "accesspoint-fips" | "object-lambda")
+                matches!(rest, "fips" | "accelerate" | "external-1" | "accesspoint" | "accesspoint-fips")
                     || is_region(rest)
             }
         }

@@ -22,6 +22,8 @@ pub struct RouteSpec<'a> {
     pub required_query: &'a [String],
     /// Headers the input requires, lowercase (`x-amz-copy-source`).
     pub required_headers: &'a [String],
+    /// Deprecated: loses ties against the operation that replaced it.
+    pub deprecated: bool,
 }
 
 /// The parts of a request a route looks at.
@@ -58,14 +60,16 @@ struct QueryLiteral {
     optional: bool,
 }
 
-/// Specificity of a route: compared field by field, larger wins.
+/// Specificity of a route: compared field by field, larger wins. Comparable across services,
+/// so identification can pick the best route among several candidate services.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-struct Rank {
+pub struct Rank {
     literal_segments: usize,
     literal_query: usize,
     required: usize,
     not_greedy: bool,
     segments: usize,
+    current: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -110,6 +114,11 @@ impl RouteTable {
 
     /// The operation index whose route matches best, if any.
     pub fn route(&self, request: &RouteRequest<'_>) -> Option<usize> {
+        self.route_ranked(request).map(|(operation, _)| operation)
+    }
+
+    /// Like [`RouteTable::route`], with the specificity of the winning route.
+    pub fn route_ranked(&self, request: &RouteRequest<'_>) -> Option<(usize, Rank)> {
         let index = self.by_method.get(request.method)?;
         let segments = split_path(request.path);
         let params = parse_query(request.query.unwrap_or(""));
@@ -125,7 +134,7 @@ impl RouteTable {
                     && route.required_headers.iter().all(|h| request.headers.contains_key(h.as_str()))
             })
             .max_by(|a, b| a.rank.cmp(&b.rank).then(b.operation.cmp(&a.operation)))
-            .map(|route| route.operation)
+            .map(|route| (route.operation, route.rank))
     }
 }
 
@@ -163,6 +172,7 @@ fn parse_route(operation: usize, spec: &RouteSpec<'_>) -> Route {
         required: spec.required_query.len() + spec.required_headers.len(),
         not_greedy: !segments.contains(&Segment::Greedy),
         segments: segments.len(),
+        current: !spec.deprecated,
     };
     Route {
         operation,
@@ -234,6 +244,7 @@ mod tests {
             template,
             required_query: &[],
             required_headers: &[],
+            deprecated: false,
         }))
     }
 
@@ -308,6 +319,7 @@ mod tests {
             template: "/{Bucket}/{Key+}",
             required_query,
             required_headers,
+            deprecated: false,
         };
         let t = RouteTable::new([spec(&none, &none), spec(&part, &none), spec(&none, &copy), spec(&part, &copy)]);
         let mut headers = HeaderMap::new();
