@@ -42,6 +42,13 @@ struct Score {
     protocol: bool,
 }
 
+const ALL_RIGHT: Score = Score {
+    service: true,
+    operation: true,
+    region: true,
+    protocol: true,
+};
+
 fn run(record: &Record) -> Identity {
     let mut headers = HeaderMap::new();
     for (name, value) in &record.headers {
@@ -83,12 +90,11 @@ fn parse(text: &str) -> Vec<Record> {
 fn subset_identifies_exactly() {
     let records = parse(include_str!("testdata/identify/subset.jsonl"));
     assert!(records.len() >= 200, "subset has {} records", records.len());
-    let all = Score { service: true, operation: true, region: true, protocol: true };
     let wrong: Vec<String> = records
         .iter()
         .filter_map(|r| {
             let id = run(r);
-            (score(r, &id) != all).then(|| {
+            (score(r, &id) != ALL_RIGHT).then(|| {
                 format!(
                     "{}.{} ({}): got {:?} {:?} {:?} {}",
                     r.expected.model, r.expected.operation, r.expected.protocol, id.service, id.operation, id.region, id.protocol
@@ -161,8 +167,11 @@ fn full_corpus_accuracy_table() {
         let s = score(r, &id);
         by_protocol.entry(r.expected.protocol.clone()).or_default().add(s);
         overall.add(s);
-        if !s.operation && misses.len() < 200 {
-            misses.push(format!("{}.{} ({}) {} {}: got {:?}", r.expected.model, r.expected.operation, r.expected.protocol, r.method, r.path, id.operation));
+        if s != ALL_RIGHT && misses.len() < 200 {
+            misses.push(format!(
+                "{}.{} ({}) {} {}{}: got {:?} {:?} {:?} {}",
+                r.expected.model, r.expected.operation, r.expected.protocol, r.method, r.host, r.path, id.service, id.operation, id.region, id.protocol
+            ));
         }
     }
     eprintln!("protocol    requests eventSource% eventName% awsRegion% protocol%");
@@ -170,7 +179,7 @@ fn full_corpus_accuracy_table() {
         eprintln!("{}", tally.row(name));
     }
     eprintln!("{}", overall.row("all"));
-    eprintln!("first operation misses:\n{}", misses.join("\n"));
+    eprintln!("first misses:\n{}", misses.join("\n"));
     let ops_pct = |t: &Tally| 100.0 * t.operation as f64 / t.total.max(1) as f64;
     assert!(ops_pct(&overall) >= 99.5, "overall eventName {:.2}%", ops_pct(&overall));
     for exact in ["json", "query", "ec2", "rpcv2-cbor"] {

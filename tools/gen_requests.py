@@ -188,8 +188,11 @@ def make_client(session, name, region, protocol):
 
     signing = {}
 
-    def on_sign(signing_name=None, region_name=None, **_):
-        signing["service"], signing["region"] = signing_name, region_name
+    def on_sign(request=None, signing_name=None, region_name=None, **_):
+        # Endpoint rules may override both (auth schemes): the request context has the final say.
+        context = getattr(request, "context", {}).get("signing", {})
+        signing["service"] = context.get("signing_name") or signing_name
+        signing["region"] = context.get("region") or region_name
 
     def on_send(request, **_):
         raise Captured(request)

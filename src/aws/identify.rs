@@ -196,7 +196,10 @@ fn by_action(head: &RequestHead<'_>, body: Option<&[u8]>, candidates: &[&'static
     let from_body = body
         .filter(|b| is_form && b.len() <= MAX_FORM_BODY)
         .and_then(action);
-    if from_query.is_none() && from_body.is_none() && !(is_form && head.method == "POST") {
+    // Head only: a form POST to a query service is a query call whose Action is in the body.
+    // With the body read and no Action in it, it is something else (a REST form post).
+    let awaiting_body = is_form && head.method == "POST" && body.is_none();
+    if from_query.is_none() && from_body.is_none() && !awaiting_body {
         return None;
     }
     Some(Found {
