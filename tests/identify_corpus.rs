@@ -52,7 +52,10 @@ const ALL_RIGHT: Score = Score {
 fn run(record: &Record) -> Identity {
     let mut headers = HeaderMap::new();
     for (name, value) in &record.headers {
-        if let (Ok(name), Ok(value)) = (HeaderName::try_from(name.as_str()), HeaderValue::try_from(value.as_str())) {
+        if let (Ok(name), Ok(value)) = (
+            HeaderName::try_from(name.as_str()),
+            HeaderValue::try_from(value.as_str()),
+        ) {
             headers.append(name, value);
         }
     }
@@ -97,21 +100,45 @@ fn subset_identifies_exactly() {
             (score(r, &id) != ALL_RIGHT).then(|| {
                 format!(
                     "{}.{} ({}): got {:?} {:?} {:?} {}",
-                    r.expected.model, r.expected.operation, r.expected.protocol, id.service, id.operation, id.region, id.protocol
+                    r.expected.model,
+                    r.expected.operation,
+                    r.expected.protocol,
+                    id.service,
+                    id.operation,
+                    id.region,
+                    id.protocol
                 )
             })
         })
         .collect();
-    assert!(wrong.is_empty(), "{} misidentified:\n{}", wrong.len(), wrong.join("\n"));
+    assert!(
+        wrong.is_empty(),
+        "{} misidentified:\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
 }
 
 #[test]
 fn subset_covers_every_protocol() {
     let records = parse(include_str!("testdata/identify/subset.jsonl"));
-    let mut protocols: Vec<&str> = records.iter().map(|r| r.expected.protocol.as_str()).collect();
+    let mut protocols: Vec<&str> = records
+        .iter()
+        .map(|r| r.expected.protocol.as_str())
+        .collect();
     protocols.sort_unstable();
     protocols.dedup();
-    assert_eq!(protocols, vec!["ec2", "json", "query", "rest-json", "rest-xml", "rpcv2-cbor"]);
+    assert_eq!(
+        protocols,
+        vec![
+            "ec2",
+            "json",
+            "query",
+            "rest-json",
+            "rest-xml",
+            "rpcv2-cbor"
+        ]
+    );
 }
 
 #[derive(Debug, Default)]
@@ -148,14 +175,19 @@ impl Tally {
 fn corpus_path() -> PathBuf {
     std::env::var_os("AWSGUARD_IDENTIFY_CORPUS")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/identify/corpus.jsonl"))
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/identify/corpus.jsonl")
+        })
 }
 
 #[test]
 fn full_corpus_accuracy_table() {
     let path = corpus_path();
     let Ok(text) = std::fs::read_to_string(&path) else {
-        eprintln!("no full corpus at {} (python3 tools/gen_requests.py); skipped", path.display());
+        eprintln!(
+            "no full corpus at {} (python3 tools/gen_requests.py); skipped",
+            path.display()
+        );
         return;
     };
     let records = parse(&text);
@@ -165,12 +197,24 @@ fn full_corpus_accuracy_table() {
     for r in &records {
         let id = run(r);
         let s = score(r, &id);
-        by_protocol.entry(r.expected.protocol.clone()).or_default().add(s);
+        by_protocol
+            .entry(r.expected.protocol.clone())
+            .or_default()
+            .add(s);
         overall.add(s);
         if s != ALL_RIGHT && misses.len() < 200 {
             misses.push(format!(
                 "{}.{} ({}) {} {}{}: got {:?} {:?} {:?} {}",
-                r.expected.model, r.expected.operation, r.expected.protocol, r.method, r.host, r.path, id.service, id.operation, id.region, id.protocol
+                r.expected.model,
+                r.expected.operation,
+                r.expected.protocol,
+                r.method,
+                r.host,
+                r.path,
+                id.service,
+                id.operation,
+                id.region,
+                id.protocol
             ));
         }
     }
@@ -181,7 +225,11 @@ fn full_corpus_accuracy_table() {
     eprintln!("{}", overall.row("all"));
     eprintln!("first misses:\n{}", misses.join("\n"));
     let ops_pct = |t: &Tally| 100.0 * t.operation as f64 / t.total.max(1) as f64;
-    assert!(ops_pct(&overall) >= 99.5, "overall eventName {:.2}%", ops_pct(&overall));
+    assert!(
+        ops_pct(&overall) >= 99.5,
+        "overall eventName {:.2}%",
+        ops_pct(&overall)
+    );
     for exact in ["json", "query", "ec2", "rpcv2-cbor"] {
         if let Some(t) = by_protocol.get(exact) {
             assert_eq!(t.operation, t.total, "{exact}: every operation name");

@@ -95,7 +95,11 @@ pub fn identify(head: &RequestHead<'_>, body: Option<&[u8]>) -> Identity {
     let operation = found.as_ref().and_then(|f| f.operation.clone());
     let streaming_op = found
         .as_ref()
-        .and_then(|f| f.operation.as_deref().and_then(|op| f.service.operation(op)))
+        .and_then(|f| {
+            f.operation
+                .as_deref()
+                .and_then(|op| f.service.operation(op))
+        })
         .is_some_and(|op| op.streaming);
     Identity {
         service,
@@ -104,9 +108,11 @@ pub fn identify(head: &RequestHead<'_>, body: Option<&[u8]>) -> Identity {
         protocol,
         access_key_id: signature.as_ref().map(|s| s.access_key_id.clone()),
         data_plane: streaming_op || streaming_headers(head.headers),
-        model: found
-            .map(|f| f.service.name.clone())
-            .or_else(|| (candidates.len() == 1).then(|| candidates.first().map(|s| s.name.clone())).flatten()),
+        model: found.map(|f| f.service.name.clone()).or_else(|| {
+            (candidates.len() == 1)
+                .then(|| candidates.first().map(|s| s.name.clone()))
+                .flatten()
+        }),
         presigned: signature.is_some_and(|s| s.presigned),
     }
 }
@@ -138,7 +144,10 @@ fn candidates(signing_name: Option<&str>, host: &HostInfo) -> Vec<&'static Servi
         return by_host;
     };
     let mut signed = models().by_signing_name(signing_name);
-    if let Some((_, names)) = SIGNING_ALIASES.iter().find(|(alias, _)| *alias == signing_name) {
+    if let Some((_, names)) = SIGNING_ALIASES
+        .iter()
+        .find(|(alias, _)| *alias == signing_name)
+    {
         signed.extend(names.iter().filter_map(|n| models().service(n)));
     }
     if signed.is_empty() {
@@ -181,7 +190,11 @@ fn by_cbor_path(head: &RequestHead<'_>, candidates: &[&'static ServiceModel]) ->
 }
 
 /// query / ec2: `Action=` in the URL or in a form body.
-fn by_action(head: &RequestHead<'_>, body: Option<&[u8]>, candidates: &[&'static ServiceModel]) -> Option<Found> {
+fn by_action(
+    head: &RequestHead<'_>,
+    body: Option<&[u8]>,
+    candidates: &[&'static ServiceModel],
+) -> Option<Found> {
     let service = candidates
         .iter()
         .copied()
@@ -212,7 +225,11 @@ fn by_action(head: &RequestHead<'_>, body: Option<&[u8]>, candidates: &[&'static
 /// rest-json / rest-xml: the best route among the candidates that speak a REST protocol. Some
 /// endpoints put a base path before the model's routes (`/v2/tiles/…`): when nothing matches,
 /// the first segment is dropped and the routes tried once more.
-fn by_route(head: &RequestHead<'_>, host: &HostInfo, candidates: &[&'static ServiceModel]) -> Option<Found> {
+fn by_route(
+    head: &RequestHead<'_>,
+    host: &HostInfo,
+    candidates: &[&'static ServiceModel],
+) -> Option<Found> {
     let path = host.rest_path(head.path);
     let base_path_dropped = path
         .strip_prefix('/')
@@ -222,7 +239,12 @@ fn by_route(head: &RequestHead<'_>, host: &HostInfo, candidates: &[&'static Serv
         .find_map(|path| route_in(head, host, path, candidates))
 }
 
-fn route_in(head: &RequestHead<'_>, host: &HostInfo, path: &str, candidates: &[&'static ServiceModel]) -> Option<Found> {
+fn route_in(
+    head: &RequestHead<'_>,
+    host: &HostInfo,
+    path: &str,
+    candidates: &[&'static ServiceModel],
+) -> Option<Found> {
     let request = RouteRequest {
         method: head.method,
         path,
@@ -315,10 +337,12 @@ fn streaming_headers(headers: &HeaderMap) -> bool {
     let chunked = headers
         .get(http::header::CONTENT_ENCODING)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|e| e.trim().eq_ignore_ascii_case("aws-chunked")));
+        .is_some_and(|v| {
+            v.split(',')
+                .any(|e| e.trim().eq_ignore_ascii_case("aws-chunked"))
+        });
     sha || chunked
 }
-
 
 /// Host → endpoint prefix / region / S3 bucket. A small stand-in the lead can swap for the
 /// endpoints catalogue (`host.rs`) once merged.
@@ -357,14 +381,22 @@ mod host {
             let labels: Vec<&str> = stem.split('.').take(32).collect();
             let mut info = HostInfo::default();
             let region_at = labels.iter().position(|l| is_region(l));
-            info.region = region_at.and_then(|i| labels.get(i)).map(|r| (*r).to_owned());
-            let before = labels.get(..region_at.unwrap_or(labels.len())).unwrap_or(&[]);
+            info.region = region_at
+                .and_then(|i| labels.get(i))
+                .map(|r| (*r).to_owned());
+            let before = labels
+                .get(..region_at.unwrap_or(labels.len()))
+                .unwrap_or(&[]);
             if let Some(s3_at) = before.iter().position(|l| is_s3_label(l)) {
                 if s3_at > 0 {
                     info.bucket = before.get(..s3_at).map(|b| b.join("."));
                 }
                 if info.region.is_none() {
-                    info.region = before.get(s3_at).and_then(|l| l.strip_prefix("s3-")).filter(|r| is_region(r)).map(str::to_owned);
+                    info.region = before
+                        .get(s3_at)
+                        .and_then(|l| l.strip_prefix("s3-"))
+                        .filter(|r| is_region(r))
+                        .map(str::to_owned);
                 }
                 info.prefixes = vec!["s3".to_owned()];
                 return info;
@@ -409,7 +441,9 @@ mod host {
         first.len() == 2
             && first.bytes().all(|b| b.is_ascii_lowercase())
             && !middle.is_empty()
-            && middle.iter().all(|m| !m.is_empty() && m.bytes().all(|b| b.is_ascii_lowercase()))
+            && middle
+                .iter()
+                .all(|m| !m.is_empty() && m.bytes().all(|b| b.is_ascii_lowercase()))
             && !last.is_empty()
             && last.bytes().all(|b| b.is_ascii_digit())
     }
@@ -420,8 +454,10 @@ mod host {
         match label.strip_prefix("s3-") {
             None => label == "s3",
             Some(rest) => {
-                matches!(rest, "fips" | "accelerate" | "external-1" | "accesspoint" | "accesspoint-fips")
-                    || is_region(rest)
+                matches!(
+                    rest,
+                    "fips" | "accelerate" | "external-1" | "accesspoint" | "accesspoint-fips"
+                ) || is_region(rest)
             }
         }
     }
@@ -446,8 +482,24 @@ mod tests {
         map
     }
 
-    fn run(method: &str, host: &str, path: &str, query: Option<&str>, h: &HeaderMap, body: Option<&[u8]>) -> Identity {
-        identify(&RequestHead { method, host, path, query, headers: h }, body)
+    fn run(
+        method: &str,
+        host: &str,
+        path: &str,
+        query: Option<&str>,
+        h: &HeaderMap,
+        body: Option<&[u8]>,
+    ) -> Identity {
+        identify(
+            &RequestHead {
+                method,
+                host,
+                path,
+                query,
+                headers: h,
+            },
+            body,
+        )
     }
 
     #[test]
@@ -463,27 +515,58 @@ mod tests {
         assert_eq!(id.region.as_deref(), Some("eu-west-1"));
         assert_eq!(id.protocol, Protocol::Json);
         assert_eq!(id.access_key_id.unwrap().masked(), "AKIA…MPLE");
-        assert_eq!(member_hints(&run("POST", "sqs.eu-west-1.amazonaws.com", "/", None, &h, None)).names, vec!["QueueName"]);
+        assert_eq!(
+            member_hints(&run(
+                "POST",
+                "sqs.eu-west-1.amazonaws.com",
+                "/",
+                None,
+                &h,
+                None
+            ))
+            .names,
+            vec!["QueueName"]
+        );
     }
 
     #[test]
     fn sqs_query_needs_the_body_for_the_operation() {
         let h = headers(&[
             ("authorization", &auth("sqs", "us-east-1")),
-            ("content-type", "application/x-www-form-urlencoded; charset=utf-8"),
+            (
+                "content-type",
+                "application/x-www-form-urlencoded; charset=utf-8",
+            ),
         ]);
         let head_only = run("POST", "sqs.us-east-1.amazonaws.com", "/", None, &h, None);
         assert_eq!(head_only.protocol, Protocol::Query);
         assert_eq!(head_only.operation, None);
-        let full = run("POST", "sqs.us-east-1.amazonaws.com", "/", None, &h, Some(b"Action=CreateQueue&QueueName=q&Version=2012-11-05"));
+        let full = run(
+            "POST",
+            "sqs.us-east-1.amazonaws.com",
+            "/",
+            None,
+            &h,
+            Some(b"Action=CreateQueue&QueueName=q&Version=2012-11-05"),
+        );
         assert_eq!(full.operation.as_deref(), Some("CreateQueue"));
         assert_eq!(full.protocol, Protocol::Query);
     }
 
     #[test]
     fn cloudwatch_cbor_by_path() {
-        let h = headers(&[("authorization", &auth("monitoring", "us-west-2")), ("smithy-protocol", "rpc-v2-cbor")]);
-        let id = run("POST", "monitoring.us-west-2.amazonaws.com", "/service/GraniteServiceVersion20100801/operation/PutMetricData", None, &h, None);
+        let h = headers(&[
+            ("authorization", &auth("monitoring", "us-west-2")),
+            ("smithy-protocol", "rpc-v2-cbor"),
+        ]);
+        let id = run(
+            "POST",
+            "monitoring.us-west-2.amazonaws.com",
+            "/service/GraniteServiceVersion20100801/operation/PutMetricData",
+            None,
+            &h,
+            None,
+        );
         assert_eq!(id.service.as_deref(), Some("monitoring"));
         assert_eq!(id.operation.as_deref(), Some("PutMetricData"));
         assert_eq!(id.protocol, Protocol::RpcV2Cbor);
@@ -493,7 +576,14 @@ mod tests {
     #[test]
     fn ec2_action_in_body() {
         let h = headers(&[("content-type", "application/x-www-form-urlencoded")]);
-        let id = run("POST", "ec2.us-east-1.amazonaws.com", "/", None, &h, Some(b"Action=RunInstances&Version=2016-11-15"));
+        let id = run(
+            "POST",
+            "ec2.us-east-1.amazonaws.com",
+            "/",
+            None,
+            &h,
+            Some(b"Action=RunInstances&Version=2016-11-15"),
+        );
         assert_eq!(id.service.as_deref(), Some("ec2"));
         assert_eq!(id.operation.as_deref(), Some("RunInstances"));
         assert_eq!(id.region.as_deref(), Some("us-east-1"));
@@ -502,23 +592,57 @@ mod tests {
 
     #[test]
     fn s3_virtual_hosted_routes_like_path_style() {
-        let h = headers(&[("authorization", &auth("s3", "us-east-1")), ("x-amz-content-sha256", "UNSIGNED-PAYLOAD")]);
-        let virt = run("PUT", "my.bucket.s3.us-east-1.amazonaws.com", "/a/b.txt", None, &h, None);
-        let path = run("PUT", "s3.us-east-1.amazonaws.com", "/my.bucket/a/b.txt", None, &h, None);
+        let h = headers(&[
+            ("authorization", &auth("s3", "us-east-1")),
+            ("x-amz-content-sha256", "UNSIGNED-PAYLOAD"),
+        ]);
+        let virt = run(
+            "PUT",
+            "my.bucket.s3.us-east-1.amazonaws.com",
+            "/a/b.txt",
+            None,
+            &h,
+            None,
+        );
+        let path = run(
+            "PUT",
+            "s3.us-east-1.amazonaws.com",
+            "/my.bucket/a/b.txt",
+            None,
+            &h,
+            None,
+        );
         assert_eq!(virt.operation.as_deref(), Some("PutObject"));
         assert_eq!(virt, path);
         assert!(virt.data_plane);
         assert_eq!(virt.protocol, Protocol::RestXml);
         let tagging = run("GET", "b.s3.amazonaws.com", "/", Some("tagging"), &h, None);
         assert_eq!(tagging.operation.as_deref(), Some("GetBucketTagging"));
-        let list = run("GET", "b.s3.us-east-1.amazonaws.com", "/", Some("list-type=2&prefix=x"), &h, None);
+        let list = run(
+            "GET",
+            "b.s3.us-east-1.amazonaws.com",
+            "/",
+            Some("list-type=2&prefix=x"),
+            &h,
+            None,
+        );
         assert_eq!(list.operation.as_deref(), Some("ListObjectsV2"));
     }
 
     #[test]
     fn s3_control_shares_the_signing_name() {
-        let h = headers(&[("authorization", &auth("s3", "us-east-1")), ("x-amz-account-id", "123456789012")]);
-        let id = run("GET", "123456789012.s3-control.us-east-1.amazonaws.com", "/v20180820/jobs", None, &h, None);
+        let h = headers(&[
+            ("authorization", &auth("s3", "us-east-1")),
+            ("x-amz-account-id", "123456789012"),
+        ]);
+        let id = run(
+            "GET",
+            "123456789012.s3-control.us-east-1.amazonaws.com",
+            "/v20180820/jobs",
+            None,
+            &h,
+            None,
+        );
         assert_eq!(id.service.as_deref(), Some("s3"));
         assert_eq!(id.operation.as_deref(), Some("ListJobs"));
         assert_eq!(id.model.as_deref(), Some("s3control"));
@@ -527,7 +651,14 @@ mod tests {
     #[test]
     fn unsigned_request_uses_the_host() {
         let h = HeaderMap::new();
-        let id = run("GET", "lambda.eu-central-1.amazonaws.com", "/2015-03-31/functions/", None, &h, None);
+        let id = run(
+            "GET",
+            "lambda.eu-central-1.amazonaws.com",
+            "/2015-03-31/functions/",
+            None,
+            &h,
+            None,
+        );
         assert_eq!(id.service.as_deref(), Some("lambda"));
         assert_eq!(id.operation.as_deref(), Some("ListFunctions"));
         assert_eq!(id.region.as_deref(), Some("eu-central-1"));
@@ -552,8 +683,16 @@ mod tests {
         let info = HostInfo::parse("sqs-fips.us-gov-west-1.amazonaws.com");
         assert_eq!(info.prefixes, vec!["sqs"]);
         let info = HostInfo::parse("bucket.s3-us-west-2.amazonaws.com");
-        assert_eq!((info.bucket.as_deref(), info.region.as_deref()), (Some("bucket"), Some("us-west-2")));
-        assert!(is_region("us-isob-east-1") && is_region("cn-north-1") && !is_region("s3") && !is_region("us-east"));
+        assert_eq!(
+            (info.bucket.as_deref(), info.region.as_deref()),
+            (Some("bucket"), Some("us-west-2"))
+        );
+        assert!(
+            is_region("us-isob-east-1")
+                && is_region("cn-north-1")
+                && !is_region("s3")
+                && !is_region("us-east")
+        );
         assert_eq!(HostInfo::parse("iam.amazonaws.com").region, None);
     }
 

@@ -138,10 +138,14 @@ impl Models {
             }
             let cols: Vec<&str> = line.split('\t').collect();
             match cols.as_slice() {
-                ["S", rest @ ..] => services.push(parse_service(rest).ok_or_else(|| err("bad S line"))?),
+                ["S", rest @ ..] => {
+                    services.push(parse_service(rest).ok_or_else(|| err("bad S line"))?)
+                }
                 ["O", rest @ ..] => {
                     let op = parse_operation(rest).ok_or_else(|| err("bad O line"))?;
-                    let service = services.last_mut().ok_or_else(|| err("O line before S line"))?;
+                    let service = services
+                        .last_mut()
+                        .ok_or_else(|| err("O line before S line"))?;
                     service.operations.push(op);
                 }
                 _ => return Err(err("unknown line kind")),
@@ -293,8 +297,14 @@ mod tests {
         let sqs = models().service("sqs").unwrap();
         assert_eq!(sqs.protocols, vec![Protocol::Json, Protocol::Query]);
         assert_eq!(sqs.target_prefix.as_deref(), Some("AmazonSQS"));
-        assert_eq!(sqs.operation("CreateQueue").unwrap().hints.tags, vec!["tags"]);
-        assert_eq!(sqs.operation("CreateQueue").unwrap().hints.names, vec!["QueueName"]);
+        assert_eq!(
+            sqs.operation("CreateQueue").unwrap().hints.tags,
+            vec!["tags"]
+        );
+        assert_eq!(
+            sqs.operation("CreateQueue").unwrap().hints.names,
+            vec!["QueueName"]
+        );
     }
 
     #[test]
@@ -305,38 +315,73 @@ mod tests {
             vec![Protocol::RpcV2Cbor, Protocol::Json, Protocol::Query]
         );
         assert_eq!(cw.endpoint_prefix, "monitoring");
-        assert_eq!(cw.target_prefix.as_deref(), Some("GraniteServiceVersion20100801"));
+        assert_eq!(
+            cw.target_prefix.as_deref(),
+            Some("GraniteServiceVersion20100801")
+        );
     }
 
     #[test]
     fn s3_put_object_streams_and_has_tagging_header() {
-        let put = models().service("s3").unwrap().operation("PutObject").unwrap();
+        let put = models()
+            .service("s3")
+            .unwrap()
+            .operation("PutObject")
+            .unwrap();
         assert!(put.streaming);
         assert_eq!(put.request_uri, "/{Bucket}/{Key+}");
         assert_eq!(put.hints.tags, vec!["Tagging", "x-amz-tagging"]);
-        assert!(!models().service("s3").unwrap().operation("PutBucketTagging").unwrap().streaming);
+        assert!(
+            !models()
+                .service("s3")
+                .unwrap()
+                .operation("PutBucketTagging")
+                .unwrap()
+                .streaming
+        );
     }
 
     #[test]
     fn ec2_run_instances_lists_tag_specifications() {
-        let run = models().service("ec2").unwrap().operation("RunInstances").unwrap();
+        let run = models()
+            .service("ec2")
+            .unwrap()
+            .operation("RunInstances")
+            .unwrap();
         assert!(run.hints.tags.contains(&"TagSpecifications".to_owned()));
         assert!(run.hints.free_text.contains(&"Description".to_owned()));
     }
 
     #[test]
     fn shared_signing_names_list_every_service() {
-        let names: Vec<&str> = models().by_signing_name("s3").iter().map(|s| s.name.as_str()).collect();
+        let names: Vec<&str> = models()
+            .by_signing_name("s3")
+            .iter()
+            .map(|s| s.name.as_str())
+            .collect();
         assert_eq!(names, vec!["s3", "s3control"]);
-        let names: Vec<&str> = models().by_endpoint_prefix("monitoring").iter().map(|s| s.name.as_str()).collect();
+        let names: Vec<&str> = models()
+            .by_endpoint_prefix("monitoring")
+            .iter()
+            .map(|s| s.name.as_str())
+            .collect();
         assert_eq!(names, vec!["cloudwatch"]);
     }
 
     #[test]
     fn bad_lines_are_errors_not_panics() {
-        assert!(matches!(Models::parse("O\tX\tGET\t/\t-\t-\t-\t-\t-\t-"), Err(ModelError::Line { line: 1, .. })));
-        assert!(matches!(Models::parse("S\tx\tbogus\tx\tx\t-\tX"), Err(ModelError::Line { .. })));
-        assert!(matches!(Models::from_gzip(b"not gzip"), Err(ModelError::Gzip(_))));
+        assert!(matches!(
+            Models::parse("O\tX\tGET\t/\t-\t-\t-\t-\t-\t-"),
+            Err(ModelError::Line { line: 1, .. })
+        ));
+        assert!(matches!(
+            Models::parse("S\tx\tbogus\tx\tx\t-\tX"),
+            Err(ModelError::Line { .. })
+        ));
+        assert!(matches!(
+            Models::from_gzip(b"not gzip"),
+            Err(ModelError::Gzip(_))
+        ));
     }
 
     #[test]
@@ -345,7 +390,10 @@ mod tests {
         let start = std::time::Instant::now();
         let models = Models::from_gzip(MODELS_GZ).unwrap();
         let elapsed = start.elapsed();
-        eprintln!("models parse: {elapsed:?} for {} services", models.services().len());
+        eprintln!(
+            "models parse: {elapsed:?} for {} services",
+            models.services().len()
+        );
         assert!(elapsed < std::time::Duration::from_millis(50));
     }
 

@@ -102,9 +102,14 @@ impl RouteTable {
         for (operation, spec) in specs.into_iter().enumerate() {
             let route = parse_route(operation, &spec);
             let id = table.routes.len();
-            let index = table.by_method.entry(spec.method.to_ascii_uppercase()).or_default();
+            let index = table
+                .by_method
+                .entry(spec.method.to_ascii_uppercase())
+                .or_default();
             match route.segments.first() {
-                Some(Segment::Literal(first)) => index.by_first.entry(first.clone()).or_default().push(id),
+                Some(Segment::Literal(first)) => {
+                    index.by_first.entry(first.clone()).or_default().push(id)
+                }
                 _ => index.any_first.push(id),
             }
             table.routes.push(route);
@@ -123,7 +128,11 @@ impl RouteTable {
         let segments = split_path(request.path);
         let params = parse_query(request.query.unwrap_or(""));
         let first = segments.first().map(|s| decode(s)).unwrap_or_default();
-        let literal_first = index.by_first.get(first.as_str()).map(Vec::as_slice).unwrap_or(&[]);
+        let literal_first = index
+            .by_first
+            .get(first.as_str())
+            .map(Vec::as_slice)
+            .unwrap_or(&[]);
         literal_first
             .iter()
             .chain(&index.any_first)
@@ -131,7 +140,10 @@ impl RouteTable {
             .filter(|route| {
                 path_matches(&route.segments, &segments)
                     && query_matches(&route.query, &params)
-                    && route.required_headers.iter().all(|h| request.headers.contains_key(h.as_str()))
+                    && route
+                        .required_headers
+                        .iter()
+                        .all(|h| request.headers.contains_key(h.as_str()))
             })
             .max_by(|a, b| a.rank.cmp(&b.rank).then(b.operation.cmp(&a.operation)))
             .map(|route| (route.operation, route.rank))
@@ -142,17 +154,21 @@ fn parse_route(operation: usize, spec: &RouteSpec<'_>) -> Route {
     let (path, query) = spec.template.split_once('?').unwrap_or((spec.template, ""));
     let segments: Vec<Segment> = split_path(path)
         .into_iter()
-        .map(|s| match s.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
-            Some(label) if label.ends_with('+') => Segment::Greedy,
-            Some(_) => Segment::Label,
-            None => Segment::Literal(s.to_owned()),
-        })
+        .map(
+            |s| match s.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+                Some(label) if label.ends_with('+') => Segment::Greedy,
+                Some(_) => Segment::Label,
+                None => Segment::Literal(s.to_owned()),
+            },
+        )
         .collect();
     let mut query: Vec<QueryLiteral> = query
         .split('&')
         .filter(|kv| !kv.is_empty())
         .map(|kv| {
-            let (key, value) = kv.split_once('=').map_or((kv, None), |(k, v)| (k, Some(v.to_owned())));
+            let (key, value) = kv
+                .split_once('=')
+                .map_or((kv, None), |(k, v)| (k, Some(v.to_owned())));
             QueryLiteral {
                 key: key.to_owned(),
                 value,
@@ -167,7 +183,10 @@ fn parse_route(operation: usize, spec: &RouteSpec<'_>) -> Route {
         optional: false,
     }));
     let rank = Rank {
-        literal_segments: segments.iter().filter(|s| matches!(s, Segment::Literal(_))).count(),
+        literal_segments: segments
+            .iter()
+            .filter(|s| matches!(s, Segment::Literal(_)))
+            .count(),
         literal_query,
         required: spec.required_query.len() + spec.required_headers.len(),
         not_greedy: !segments.contains(&Segment::Greedy),
@@ -208,14 +227,20 @@ fn segment_matches(template: &Segment, segment: &str) -> bool {
 fn path_matches(template: &[Segment], segments: &[&str]) -> bool {
     let Some(greedy) = template.iter().position(|s| *s == Segment::Greedy) else {
         return template.len() == segments.len()
-            && template.iter().zip(segments).all(|(t, s)| segment_matches(t, s));
+            && template
+                .iter()
+                .zip(segments)
+                .all(|(t, s)| segment_matches(t, s));
     };
     let (before, after) = (&template[..greedy], &template[greedy + 1..]);
     if segments.len() < before.len() + after.len() + 1 || after.contains(&Segment::Greedy) {
         return false;
     }
     let tail = &segments[segments.len() - after.len()..];
-    before.iter().zip(segments).all(|(t, s)| segment_matches(t, s))
+    before
+        .iter()
+        .zip(segments)
+        .all(|(t, s)| segment_matches(t, s))
         && after.iter().zip(tail).all(|(t, s)| segment_matches(t, s))
 }
 
@@ -227,11 +252,13 @@ fn parse_query(query: &str) -> HashMap<String, String> {
 }
 
 fn query_matches(literals: &[QueryLiteral], params: &HashMap<String, String>) -> bool {
-    literals.iter().all(|lit| match (params.get(&lit.key), &lit.value) {
-        (None, _) => lit.optional,
-        (Some(_), None) => true,
-        (Some(got), Some(want)) => got == want,
-    })
+    literals
+        .iter()
+        .all(|lit| match (params.get(&lit.key), &lit.value) {
+            (None, _) => lit.optional,
+            (Some(_), None) => true,
+            (Some(got), Some(want)) => got == want,
+        })
 }
 
 #[cfg(test)]
@@ -254,21 +281,26 @@ mod tests {
 
     impl Route for RouteTable {
         fn route3(&self, method: &str, path: &str, query: Option<&str>) -> Option<usize> {
-            self.route(&RouteRequest { method, path, query, headers: &HeaderMap::new() })
+            self.route(&RouteRequest {
+                method,
+                path,
+                query,
+                headers: &HeaderMap::new(),
+            })
         }
     }
 
     fn s3_like() -> RouteTable {
         table(&[
-            ("GET", "/{Bucket}"),                       // 0 ListObjects
-            ("GET", "/{Bucket}?list-type=2"),           // 1 ListObjectsV2
-            ("GET", "/{Bucket}/{Key+}?x-id=GetObject"), // 2 GetObject
-            ("GET", "/{Bucket}/{Key+}?tagging"),        // 3 GetObjectTagging
-            ("GET", "/{Bucket}?tagging"),               // 4 GetBucketTagging
-            ("GET", "/"),                               // 5 ListBuckets
-            ("PUT", "/{Bucket}/{Key+}"),                // 6 PutObject
+            ("GET", "/{Bucket}"),                                // 0 ListObjects
+            ("GET", "/{Bucket}?list-type=2"),                    // 1 ListObjectsV2
+            ("GET", "/{Bucket}/{Key+}?x-id=GetObject"),          // 2 GetObject
+            ("GET", "/{Bucket}/{Key+}?tagging"),                 // 3 GetObjectTagging
+            ("GET", "/{Bucket}?tagging"),                        // 4 GetBucketTagging
+            ("GET", "/"),                                        // 5 ListBuckets
+            ("PUT", "/{Bucket}/{Key+}"),                         // 6 PutObject
             ("GET", "/v20180820/mrap/instances/{name+}/policy"), // 7 greedy in the middle
-            ("GET", "/v20180820/{Id}/policy"),          // 8
+            ("GET", "/v20180820/{Id}/policy"),                   // 8
         ])
     }
 
@@ -276,7 +308,10 @@ mod tests {
     fn literal_query_keys_pick_the_operation() {
         let t = s3_like();
         assert_eq!(t.route3("GET", "/bucket", None), Some(0));
-        assert_eq!(t.route3("GET", "/bucket", Some("list-type=2&prefix=a")), Some(1));
+        assert_eq!(
+            t.route3("GET", "/bucket", Some("list-type=2&prefix=a")),
+            Some(1)
+        );
         assert_eq!(t.route3("GET", "/bucket/", Some("tagging")), Some(4));
         assert_eq!(t.route3("GET", "/bucket/a/b.txt", Some("tagging")), Some(3));
         assert_eq!(t.route3("GET", "/", None), Some(5));
@@ -286,7 +321,10 @@ mod tests {
     fn x_id_is_optional_but_must_agree() {
         let t = s3_like();
         assert_eq!(t.route3("GET", "/bucket/key", None), Some(2));
-        assert_eq!(t.route3("GET", "/bucket/key", Some("x-id=GetObject")), Some(2));
+        assert_eq!(
+            t.route3("GET", "/bucket/key", Some("x-id=GetObject")),
+            Some(2)
+        );
         assert_eq!(t.route3("GET", "/bucket/key", Some("x-id=Other")), None);
     }
 
@@ -295,14 +333,24 @@ mod tests {
         let t = s3_like();
         assert_eq!(t.route3("PUT", "/b/a//c/d", None), Some(6));
         assert_eq!(t.route3("PUT", "/b", None), None);
-        assert_eq!(t.route3("GET", "/v20180820/mrap/instances/a/b/policy", None), Some(7));
+        assert_eq!(
+            t.route3("GET", "/v20180820/mrap/instances/a/b/policy", None),
+            Some(7)
+        );
         // Too short for route 7, so it falls to the generic object route.
-        assert_eq!(t.route3("GET", "/v20180820/mrap/instances/policy", None), Some(2));
+        assert_eq!(
+            t.route3("GET", "/v20180820/mrap/instances/policy", None),
+            Some(2)
+        );
     }
 
     #[test]
     fn more_literal_segments_win() {
-        let t = table(&[("GET", "/things/{Id}"), ("GET", "/things/latest"), ("GET", "/{A}/{B}")]);
+        let t = table(&[
+            ("GET", "/things/{Id}"),
+            ("GET", "/things/latest"),
+            ("GET", "/{A}/{B}"),
+        ]);
         assert_eq!(t.route3("GET", "/things/latest", None), Some(1));
         assert_eq!(t.route3("GET", "/things/abc", None), Some(0));
         assert_eq!(t.route3("GET", "/other/abc", None), Some(2));
@@ -321,12 +369,27 @@ mod tests {
             required_headers,
             deprecated: false,
         };
-        let t = RouteTable::new([spec(&none, &none), spec(&part, &none), spec(&none, &copy), spec(&part, &copy)]);
+        let t = RouteTable::new([
+            spec(&none, &none),
+            spec(&part, &none),
+            spec(&none, &copy),
+            spec(&part, &copy),
+        ]);
         let mut headers = HeaderMap::new();
-        let put = |q, h: &HeaderMap| t.route(&RouteRequest { method: "PUT", path: "/b/k", query: q, headers: h });
+        let put = |q, h: &HeaderMap| {
+            t.route(&RouteRequest {
+                method: "PUT",
+                path: "/b/k",
+                query: q,
+                headers: h,
+            })
+        };
         assert_eq!(put(None, &headers), Some(0));
         assert_eq!(put(Some("partNumber=1&uploadId=x"), &headers), Some(1));
-        headers.insert("x-amz-copy-source", http::HeaderValue::from_static("src/key"));
+        headers.insert(
+            "x-amz-copy-source",
+            http::HeaderValue::from_static("src/key"),
+        );
         assert_eq!(put(None, &headers), Some(2));
         assert_eq!(put(Some("partNumber=1&uploadId=x"), &headers), Some(3));
     }

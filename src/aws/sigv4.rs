@@ -166,7 +166,11 @@ pub fn from_request(headers: &HeaderMap, query: Option<&str>) -> Option<Signatur
         .get("x-amz-region-set")
         .and_then(|v| v.to_str().ok());
     if let Some(auth) = headers.get(http::header::AUTHORIZATION) {
-        if let Ok(sig) = auth.to_str().map_err(|_| SigV4Error::NotSigV4).and_then(|v| parse_authorization(v, region_set)) {
+        if let Ok(sig) = auth
+            .to_str()
+            .map_err(|_| SigV4Error::NotSigV4)
+            .and_then(|v| parse_authorization(v, region_set))
+        {
             return Some(sig);
         }
     }
@@ -174,15 +178,23 @@ pub fn from_request(headers: &HeaderMap, query: Option<&str>) -> Option<Signatur
 }
 
 /// `AKID/date/region/service/aws4_request` (SigV4) or `AKID/date/service/aws4_request` (SigV4a).
-fn scope(algorithm: Algorithm, credential: &str, region_set: Option<&str>) -> Result<Signature, SigV4Error> {
+fn scope(
+    algorithm: Algorithm,
+    credential: &str,
+    region_set: Option<&str>,
+) -> Result<Signature, SigV4Error> {
     let parts: Vec<&str> = credential.split('/').collect();
     let (akid, date, region, service) = match (algorithm, parts.as_slice()) {
         (Algorithm::HmacSha256, [akid, date, region, service, "aws4_request"]) => {
             (*akid, *date, Some(*region), *service)
         }
-        (Algorithm::EcdsaP256Sha256, [akid, date, service, "aws4_request"]) => (*akid, *date, None, *service),
+        (Algorithm::EcdsaP256Sha256, [akid, date, service, "aws4_request"]) => {
+            (*akid, *date, None, *service)
+        }
         // Some SigV4a signers keep a region slot in the scope; accept it.
-        (Algorithm::EcdsaP256Sha256, [akid, date, _, service, "aws4_request"]) => (*akid, *date, None, *service),
+        (Algorithm::EcdsaP256Sha256, [akid, date, _, service, "aws4_request"]) => {
+            (*akid, *date, None, *service)
+        }
         _ => return Err(SigV4Error::BadScope),
     };
     if akid.is_empty() || service.is_empty() || region.is_some_and(str::is_empty) {
@@ -223,7 +235,10 @@ mod tests {
         assert_eq!(sig.date, "20250101");
         assert_eq!(sig.region.as_deref(), Some("eu-west-1"));
         assert_eq!(sig.service, "sqs");
-        assert_eq!(sig.signed_headers, vec!["content-type", "host", "x-amz-date"]);
+        assert_eq!(
+            sig.signed_headers,
+            vec!["content-type", "host", "x-amz-date"]
+        );
         assert!(!sig.presigned);
     }
 
@@ -249,8 +264,14 @@ mod tests {
 
     #[test]
     fn other_schemes_are_rejected() {
-        assert_eq!(parse_authorization("AWS AKIA:sig", None), Err(SigV4Error::NotSigV4));
-        assert_eq!(parse_authorization("Bearer x", None), Err(SigV4Error::NotSigV4));
+        assert_eq!(
+            parse_authorization("AWS AKIA:sig", None),
+            Err(SigV4Error::NotSigV4)
+        );
+        assert_eq!(
+            parse_authorization("Bearer x", None),
+            Err(SigV4Error::NotSigV4)
+        );
         assert_eq!(
             parse_authorization("AWS4-HMAC-SHA256 SignedHeaders=host", None),
             Err(SigV4Error::MissingCredential)
@@ -266,7 +287,10 @@ mod tests {
         let mut headers = HeaderMap::new();
         assert!(from_request(&headers, None).is_none());
         let q = "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAIOSFODNN7EXAMPLE/20250101/us-east-2/s3/aws4_request";
-        assert_eq!(from_request(&headers, Some(q)).unwrap().region.as_deref(), Some("us-east-2"));
+        assert_eq!(
+            from_request(&headers, Some(q)).unwrap().region.as_deref(),
+            Some("us-east-2")
+        );
         headers.insert(http::header::AUTHORIZATION, AUTH.parse().unwrap());
         assert_eq!(from_request(&headers, Some(q)).unwrap().service, "sqs");
     }
