@@ -2,16 +2,19 @@
 """Derive awsguard's compact service-model table from botocore's bundled service models.
 
 Reads the latest `service-2` model of every service botocore ships (Apache-2.0) and writes
-`data/models.txt.gz`: one `S` line per service and one `O` line per operation, tab-separated.
-The Rust side (`src/aws/models.rs`) embeds the file and parses it once, lazily.
+`data/models.bin`: a deflated header of `S` lines (one per service) followed by one deflated
+chunk of tab-separated `O` lines (one per operation) per service. The Rust side
+(`src/aws/models.rs`) embeds the file, reads the header once and inflates a service's chunk
+the first time the service is looked at. Format details: `data/models.md`.
 
-Usage: python3 tools/gen_models.py [OUT]   (default OUT: data/models.txt.gz, next to this script)
+Usage: python3 tools/gen_models.py [OUT]   (default OUT: data/models.bin, next to this script)
 """
 
-import gzip
 import os
 import re
+import struct
 import sys
+import zlib
 
 import botocore
 import botocore.session
@@ -177,23 +180,39 @@ def service_lines(name, model):
     return lines
 
 
+MAGIC = b"AWSGUARD-MODELS\x01"
+
+
+def deflate(data):
+    """Raw deflate (no zlib/gzip framing), as flate2's DeflateDecoder reads it."""
+    c = zlib.compressobj(9, zlib.DEFLATED, -15)
+    return c.compress(data) + c.flush()
+
+
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
-    out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(here, "..", "data", "models.txt.gz")
+    out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(here, "..", "data", "models.bin")
     loader = botocore.session.get_session().get_component("data_loader")
-    lines = [
+    header = [
         f"# awsguard service models, derived from botocore {botocore.__version__} service-2 models",
         "# (Apache-2.0, https://github.com/boto/botocore). Regenerate: python3 tools/gen_models.py",
-        "# S name protocols signing-name endpoint-prefix target-prefix service-id",
-        "# O operation method request-uri flags(s=streaming input, d=deprecated) tag-members name-members free-text"
-        " required-query required-headers",
+        "# S name protocols signing-name endpoint-prefix target-prefix service-id chunk-offset chunk-length",
+        "# O operation method request-uri flags(s=streaming input, d=deprecated) tag-members name-members"
+        " free-text required-query required-headers",
     ]
+    chunks, offset, raw = [], 0, 0
     for name in sorted(loader.list_available_services("service-2")):
-        lines.extend(service_lines(name, loader.load_service_model(name, "service-2")))
-    data = ("\n".join(lines) + "\n").encode()
-    with gzip.GzipFile(out, "wb", compresslevel=9, mtime=0) as f:
-        f.write(data)
-    print(f"{out}: {len(lines)} lines, {len(data)} bytes raw, {os.path.getsize(out)} gzipped")
+        service, *operations = service_lines(name, loader.load_service_model(name, "service-2"))
+        body = ("\n".join(operations) + "\n").encode()
+        chunk = deflate(body)
+        header.append(f"{service}\t{offset}\t{len(chunk)}")
+        chunks.append(chunk)
+        offset += len(chunk)
+        raw += len(body)
+    head = deflate(("\n".join(header) + "\n").encode())
+    with open(out, "wb") as f:
+        f.write(MAGIC + struct.pack("<I", len(head)) + head + b"".join(chunks))
+    print(f"{out}: {len(chunks)} services, {raw} bytes of operations raw, {os.path.getsize(out)} bytes written")
 
 
 if __name__ == "__main__":

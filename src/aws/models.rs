@@ -1,9 +1,11 @@
 //! The embedded AWS service models: per service its protocols, signing name, endpoint prefix and
 //! JSON target prefix; per operation its HTTP route, whether its input streams, and member hints.
 //!
-//! The data is `data/models.txt.gz`, derived from botocore's service models (Apache-2.0) by
-//! `tools/gen_models.py`. It is decompressed and parsed once, on first use ([`models`]), and
-//! then shared read-only. Called by [`crate::aws::identify`] and [`crate::aws::routes`].
+//! The data is `data/models.bin`, derived from botocore's service models (Apache-2.0) by
+//! `tools/gen_models.py` (format: `data/models.md`). On first use ([`models`]) only the small
+//! service header is inflated; a service's operations are inflated and parsed the first time
+//! that service is looked at. Everything is then shared read-only. Called by
+//! [`crate::aws::identify`].
 
 use std::collections::HashMap;
 use std::io::Read;
@@ -12,18 +14,24 @@ use std::sync::OnceLock;
 use super::routes::{Rank, RouteRequest, RouteSpec, RouteTable};
 use super::{MemberHints, Protocol};
 
-/// The generated table, gzip-compressed (about 180 KB; 1.2 MB of text).
-static MODELS_GZ: &[u8] = include_bytes!("../../data/models.txt.gz");
+/// The generated table (about 230 KB; 1.3 MB of text once inflated).
+static MODELS_BIN: &[u8] = include_bytes!("../../data/models.bin");
 
-/// Upper bound on the decompressed table, so a corrupt blob cannot exhaust memory.
-const MAX_TEXT: u64 = 16 * 1024 * 1024;
+/// First bytes of the table, with the format version.
+const MAGIC: &[u8; 16] = b"AWSGUARD-MODELS\x01";
+
+/// Upper bound on any inflated part, so a corrupt blob cannot exhaust memory.
+const MAX_TEXT: u64 = 4 * 1024 * 1024;
 
 /// Why the embedded table could not be loaded (only possible after a bad regeneration).
 #[derive(Debug, thiserror::Error)]
 pub enum ModelError {
-    /// The gzip stream is corrupt.
-    #[error("models table is not valid gzip")]
-    Gzip(#[source] std::io::Error),
+    /// Not a models table of this format version.
+    #[error("models table: {0}")]
+    Format(&'static str),
+    /// A deflate stream is corrupt.
+    #[error("models table does not inflate")]
+    Inflate(#[source] std::io::Error),
     /// A line does not have the expected shape.
     #[error("models table line {line}: {reason}")]
     Line {
@@ -70,25 +78,77 @@ pub struct ServiceModel {
     pub target_prefix: Option<String>,
     /// The model's `serviceId` (`CloudWatch`, `S3 Control`).
     pub service_id: String,
-    /// Operations, sorted by name.
-    pub operations: Vec<Operation>,
-    /// REST routes of the operations (indexes into `operations`).
+    /// The service's deflated `O` lines, inflated and parsed on first use.
+    compressed: Vec<u8>,
+    parsed: OnceLock<Operations>,
+}
+
+/// A service's operations, sorted by name, and their REST routes.
+#[derive(Debug, Clone, Default)]
+struct Operations {
+    list: Vec<Operation>,
     routes: RouteTable,
 }
 
 impl ServiceModel {
+    /// Operations, sorted by name.
+    pub fn operations(&self) -> &[Operation] {
+        &self.parsed().list
+    }
+
     /// The operation with this exact name.
     pub fn operation(&self, name: &str) -> Option<&Operation> {
-        self.operations
-            .binary_search_by(|op| op.name.as_str().cmp(name))
+        let list = self.operations();
+        list.binary_search_by(|op| op.name.as_str().cmp(name))
             .ok()
-            .and_then(|i| self.operations.get(i))
+            .and_then(|i| list.get(i))
     }
 
     /// The REST operation a method + raw path + raw query is (rest-json / rest-xml services).
     pub fn route(&self, request: &RouteRequest<'_>) -> Option<(&Operation, Rank)> {
-        let (i, rank) = self.routes.route_ranked(request)?;
-        self.operations.get(i).map(|op| (op, rank))
+        let parsed = self.parsed();
+        let (i, rank) = parsed.routes.route_ranked(request)?;
+        parsed.list.get(i).map(|op| (op, rank))
+    }
+
+    /// Parse the operations now, reporting the first bad line (tests and regeneration checks;
+    /// lookups parse lazily and treat a bad table as having no operations).
+    pub fn check(&self) -> Result<usize, ModelError> {
+        self.parse_operations().map(|ops| ops.list.len())
+    }
+
+    fn parsed(&self) -> &Operations {
+        self.parsed
+            .get_or_init(|| self.parse_operations().unwrap_or_default())
+    }
+
+    fn parse_operations(&self) -> Result<Operations, ModelError> {
+        let text = inflate(&self.compressed)?;
+        let mut list = Vec::new();
+        for (index, line) in text.lines().enumerate() {
+            let err = ModelError::Line {
+                line: index + 1,
+                reason: "bad O line",
+            };
+            let cols: Vec<&str> = line.strip_prefix("O\t").ok_or(err)?.split('\t').collect();
+            list.push(parse_operation(&cols).ok_or(ModelError::Line {
+                line: index + 1,
+                reason: "bad O line",
+            })?);
+        }
+        list.sort_by(|a, b| a.name.cmp(&b.name));
+        let routes = if self.speaks(Protocol::RestJson) || self.speaks(Protocol::RestXml) {
+            RouteTable::new(list.iter().map(|op| RouteSpec {
+                method: &op.method,
+                template: &op.request_uri,
+                required_query: &op.required_query,
+                required_headers: &op.required_headers,
+                deprecated: op.deprecated,
+            }))
+        } else {
+            RouteTable::default()
+        };
+        Ok(Operations { list, routes })
     }
 
     /// Whether the service speaks this protocol.
@@ -111,22 +171,30 @@ pub struct Models {
 /// tests) yields an empty set rather than a panic: identification then falls back to headers.
 pub fn models() -> &'static Models {
     static MODELS: OnceLock<Models> = OnceLock::new();
-    MODELS.get_or_init(|| Models::from_gzip(MODELS_GZ).unwrap_or_default())
+    MODELS.get_or_init(|| Models::from_bytes(MODELS_BIN).unwrap_or_default())
 }
 
 impl Models {
-    /// Decompress and parse a gzip-compressed table.
-    pub fn from_gzip(gz: &[u8]) -> Result<Models, ModelError> {
-        let mut text = String::new();
-        flate2::read::GzDecoder::new(gz)
-            .take(MAX_TEXT)
-            .read_to_string(&mut text)
-            .map_err(ModelError::Gzip)?;
-        Models::parse(&text)
+    /// Read a table in the `data/models.bin` format: magic, header length (u32 LE), deflated
+    /// header of `S` lines, then the services' deflated operation chunks.
+    pub fn from_bytes(blob: &[u8]) -> Result<Models, ModelError> {
+        let rest = blob
+            .strip_prefix(MAGIC.as_slice())
+            .ok_or(ModelError::Format("bad magic"))?;
+        let (len, rest) = rest
+            .split_first_chunk::<4>()
+            .ok_or(ModelError::Format("truncated"))?;
+        let len = usize::try_from(u32::from_le_bytes(*len))
+            .map_err(|_| ModelError::Format("header too long"))?;
+        let header = rest
+            .get(..len)
+            .ok_or(ModelError::Format("truncated header"))?;
+        let chunks = rest.get(len..).unwrap_or_default();
+        Models::parse_header(&inflate(header)?, chunks)
     }
 
-    /// Parse the text table written by `tools/gen_models.py`.
-    pub fn parse(text: &str) -> Result<Models, ModelError> {
+    /// Parse the header text; each `S` line names its chunk by offset and length in `chunks`.
+    fn parse_header(text: &str, chunks: &[u8]) -> Result<Models, ModelError> {
         let mut services: Vec<ServiceModel> = Vec::new();
         for (index, line) in text.lines().enumerate() {
             let err = |reason| ModelError::Line {
@@ -136,32 +204,23 @@ impl Models {
             if line.is_empty() || line.starts_with('#') {
                 continue;
             }
-            let cols: Vec<&str> = line.split('\t').collect();
-            match cols.as_slice() {
-                ["S", rest @ ..] => {
-                    services.push(parse_service(rest).ok_or_else(|| err("bad S line"))?)
-                }
-                ["O", rest @ ..] => {
-                    let op = parse_operation(rest).ok_or_else(|| err("bad O line"))?;
-                    let service = services
-                        .last_mut()
-                        .ok_or_else(|| err("O line before S line"))?;
-                    service.operations.push(op);
-                }
-                _ => return Err(err("unknown line kind")),
-            }
-        }
-        for service in &mut services {
-            service.operations.sort_by(|a, b| a.name.cmp(&b.name));
-            if service.speaks(Protocol::RestJson) || service.speaks(Protocol::RestXml) {
-                service.routes = RouteTable::new(service.operations.iter().map(|op| RouteSpec {
-                    method: &op.method,
-                    template: &op.request_uri,
-                    required_query: &op.required_query,
-                    required_headers: &op.required_headers,
-                    deprecated: op.deprecated,
-                }));
-            }
+            let cols: Vec<&str> = line
+                .strip_prefix("S\t")
+                .ok_or_else(|| err("not an S line"))?
+                .split('\t')
+                .collect();
+            let [meta @ .., offset, len] = cols.as_slice() else {
+                return Err(err("bad S line"));
+            };
+            let mut service = parse_service(meta).ok_or_else(|| err("bad S line"))?;
+            let start: usize = offset.parse().map_err(|_| err("bad chunk offset"))?;
+            let len: usize = len.parse().map_err(|_| err("bad chunk length"))?;
+            service.compressed = start
+                .checked_add(len)
+                .and_then(|end| chunks.get(start..end))
+                .ok_or_else(|| err("chunk out of range"))?
+                .to_vec();
+            services.push(service);
         }
         Ok(Models::index(services))
     }
@@ -232,8 +291,8 @@ fn parse_service(cols: &[&str]) -> Option<ServiceModel> {
         endpoint_prefix: (*prefix).to_owned(),
         target_prefix: optional(target).map(str::to_owned),
         service_id: (*service_id).to_owned(),
-        operations: Vec::new(),
-        routes: RouteTable::default(),
+        compressed: Vec::new(),
+        parsed: OnceLock::new(),
     })
 }
 
@@ -255,6 +314,15 @@ fn parse_operation(cols: &[&str]) -> Option<Operation> {
             free_text: list(free),
         },
     })
+}
+
+fn inflate(deflated: &[u8]) -> Result<String, ModelError> {
+    let mut text = String::new();
+    flate2::read::DeflateDecoder::new(deflated)
+        .take(MAX_TEXT)
+        .read_to_string(&mut text)
+        .map_err(ModelError::Inflate)?;
+    Ok(text)
 }
 
 /// A protocol named as in the table (`rpcv2-cbor`, `rest-json`, …).
@@ -286,9 +354,9 @@ mod tests {
 
     #[test]
     fn embedded_table_parses_with_every_service() {
-        let models = Models::from_gzip(MODELS_GZ).unwrap();
+        let models = Models::from_bytes(MODELS_BIN).unwrap();
         assert_eq!(models.services().len(), 424);
-        let ops: usize = models.services().iter().map(|s| s.operations.len()).sum();
+        let ops: usize = models.services().iter().map(|s| s.check().unwrap()).sum();
         assert_eq!(ops, 18378);
     }
 
@@ -368,44 +436,113 @@ mod tests {
         assert_eq!(names, vec!["cloudwatch"]);
     }
 
+    fn deflate(text: &str) -> Vec<u8> {
+        use std::io::Write;
+        let mut enc = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::fast());
+        enc.write_all(text.as_bytes()).unwrap();
+        enc.finish().unwrap()
+    }
+
+    /// A table in the `models.bin` format from header lines (without chunk columns) and the
+    /// operation lines of each service.
+    fn table(services: &[(&str, &str)]) -> Vec<u8> {
+        let (mut header, mut chunks) = (String::from("# test\n"), Vec::new());
+        for (line, ops) in services {
+            let chunk = deflate(ops);
+            header.push_str(&format!("{line}\t{}\t{}\n", chunks.len(), chunk.len()));
+            chunks.extend(chunk);
+        }
+        let head = deflate(&header);
+        let mut blob = MAGIC.to_vec();
+        blob.extend(u32::try_from(head.len()).unwrap().to_le_bytes());
+        blob.extend(head);
+        blob.extend(chunks);
+        blob
+    }
+
     #[test]
-    fn bad_lines_are_errors_not_panics() {
+    fn bad_tables_are_errors_not_panics() {
         assert!(matches!(
-            Models::parse("O\tX\tGET\t/\t-\t-\t-\t-\t-\t-"),
-            Err(ModelError::Line { line: 1, .. })
+            Models::from_bytes(b"not a table"),
+            Err(ModelError::Format("bad magic"))
         ));
         assert!(matches!(
-            Models::parse("S\tx\tbogus\tx\tx\t-\tX"),
-            Err(ModelError::Line { .. })
+            Models::from_bytes(MAGIC),
+            Err(ModelError::Format("truncated"))
         ));
+        let bad_protocol = table(&[("S\tx\tbogus\tx\tx\t-\tX", "")]);
         assert!(matches!(
-            Models::from_gzip(b"not gzip"),
-            Err(ModelError::Gzip(_))
+            Models::from_bytes(&bad_protocol),
+            Err(ModelError::Line { line: 2, .. })
+        ));
+        let mut out_of_range = table(&[("S\tx\tjson\tx\tx\t-\tX", "O\tA")]);
+        out_of_range.pop();
+        assert!(matches!(
+            Models::from_bytes(&out_of_range),
+            Err(ModelError::Line {
+                reason: "chunk out of range",
+                ..
+            })
         ));
     }
 
     #[test]
-    #[ignore = "timing: cargo test --release --lib parse_time -- --ignored --nocapture"]
+    fn bad_operation_lines_are_reported_by_check_and_skipped_by_lookups() {
+        let ok = "O\tA\tPOST\t/\t-\t-\t-\t-\t-\t-\n";
+        let blob = table(&[
+            ("S\tx\tjson\tx\tx\t-\tX", &format!("{ok}O\tbad\n")),
+            ("S\ty\tjson\ty\ty\tY\tY", ok),
+        ]);
+        let models = Models::from_bytes(&blob).unwrap();
+        let x = models.service("x").unwrap();
+        assert!(matches!(x.check(), Err(ModelError::Line { line: 2, .. })));
+        assert!(x.operations().is_empty());
+        assert_eq!(models.service("y").unwrap().check().unwrap(), 1);
+        assert_eq!(
+            models.by_target_prefix("Y")[0]
+                .operation("A")
+                .unwrap()
+                .method,
+            "POST"
+        );
+    }
+
+    #[test]
+    #[ignore = "timing: cargo test --lib parse_time -- --ignored --nocapture (optimised build)"]
     fn parse_time_is_a_few_milliseconds() {
         let start = std::time::Instant::now();
-        let models = Models::from_gzip(MODELS_GZ).unwrap();
-        let elapsed = start.elapsed();
-        eprintln!(
-            "models parse: {elapsed:?} for {} services",
-            models.services().len()
-        );
-        assert!(elapsed < std::time::Duration::from_millis(50));
+        let models = Models::from_bytes(MODELS_BIN).unwrap();
+        let header = start.elapsed();
+        let sqs = std::time::Instant::now();
+        let ops = models.service("sqs").unwrap().operations().len();
+        let sqs = sqs.elapsed();
+        let all = std::time::Instant::now();
+        let total: usize = models.services().iter().map(|s| s.check().unwrap()).sum();
+        let all = all.elapsed();
+        eprintln!("models start-up: {header:?} ({} services); first sqs lookup: {sqs:?} ({ops} ops); every service: {all:?} ({total} ops)", models.services().len());
+        assert!(header < std::time::Duration::from_millis(20));
     }
 
     proptest::proptest! {
         #[test]
-        fn arbitrary_text_never_panics(text in ".{0,400}") {
-            let _ = Models::parse(&text);
+        fn arbitrary_header_text_never_panics(text in ".{0,400}", chunks in proptest::collection::vec(proptest::num::u8::ANY, 0..100)) {
+            let _ = Models::parse_header(&text, &chunks);
         }
 
         #[test]
         fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..400)) {
-            let _ = Models::from_gzip(&bytes);
+            let _ = Models::from_bytes(&bytes);
+            let mut blob = MAGIC.to_vec();
+            blob.extend(&bytes);
+            let _ = Models::from_bytes(&blob);
+        }
+
+        #[test]
+        fn arbitrary_operation_chunks_never_panic(ops in ".{0,400}") {
+            let blob = table(&[("S\tx\trest-json\tx\tx\t-\tX", &ops)]);
+            if let Ok(models) = Models::from_bytes(&blob) {
+                let _ = models.service("x").map(|s| s.operations().len());
+            }
         }
     }
 }
