@@ -50,6 +50,11 @@ const ALL_RIGHT: Score = Score {
 };
 
 fn run(record: &Record) -> Identity {
+    run_timed(record).0
+}
+
+/// Identify one record; also how long `identify` itself took (request building excluded).
+fn run_timed(record: &Record) -> (Identity, std::time::Duration) {
     let mut headers = HeaderMap::new();
     for (name, value) in &record.headers {
         if let (Ok(name), Ok(value)) = (
@@ -69,7 +74,9 @@ fn run(record: &Record) -> Identity {
         query: record.query.as_deref(),
         headers: &headers,
     };
-    identify(&head, Some(&body))
+    let start = std::time::Instant::now();
+    let id = identify(&head, Some(&body));
+    (id, start.elapsed())
 }
 
 fn score(record: &Record, id: &Identity) -> Score {
@@ -194,8 +201,10 @@ fn full_corpus_accuracy_table() {
     let mut by_protocol: BTreeMap<String, Tally> = BTreeMap::new();
     let mut overall = Tally::default();
     let mut misses: Vec<String> = Vec::new();
+    let mut spent = std::time::Duration::ZERO;
     for r in &records {
-        let id = run(r);
+        let (id, took) = run_timed(r);
+        spent += took;
         let s = score(r, &id);
         by_protocol
             .entry(r.expected.protocol.clone())
@@ -223,6 +232,8 @@ fn full_corpus_accuracy_table() {
         eprintln!("{}", tally.row(name));
     }
     eprintln!("{}", overall.row("all"));
+    let per_request = spent / u32::try_from(records.len().max(1)).unwrap_or(u32::MAX);
+    eprintln!("identify: {per_request:?} per request (first lookups of each service included)");
     eprintln!("first misses:\n{}", misses.join("\n"));
     let ops_pct = |t: &Tally| 100.0 * t.operation as f64 / t.total.max(1) as f64;
     assert!(

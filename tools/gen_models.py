@@ -20,7 +20,7 @@ import botocore
 import botocore.session
 
 MAX_DEPTH = 10
-NAME_RE = re.compile(r"(^|[a-z0-9])Name$")
+NAME_RE = re.compile(r"^[Nn]ame$|[a-z0-9]Name$")
 FREE_TEXT_RE = re.compile(
     r"(Description|Comment|Comments|Note|Notes|Summary|Message|Title|Reason|Remarks)$"
 )

@@ -421,6 +421,27 @@ mod tests {
     }
 
     #[test]
+    fn tag_pairs_in_any_casing_and_lowercase_names() {
+        let kms = models()
+            .service("kms")
+            .unwrap()
+            .operation("CreateKey")
+            .unwrap();
+        assert_eq!(kms.hints.tags, vec!["Tags"]); // [{TagKey, TagValue}]
+        let ecs = models().service("ecs").unwrap();
+        let register = ecs.operation("RegisterTaskDefinition").unwrap();
+        assert_eq!(register.hints.tags, vec!["tags"]); // [{key, value}]
+        assert!(register.hints.names.contains(&"name".to_owned()));
+        let lambda = models()
+            .service("lambda")
+            .unwrap()
+            .operation("CreateFunction")
+            .unwrap();
+        assert_eq!(lambda.hints.tags, vec!["Tags"]); // map<string, string>
+        assert_eq!(lambda.hints.free_text, vec!["Description"]);
+    }
+
+    #[test]
     fn shared_signing_names_list_every_service() {
         let names: Vec<&str> = models()
             .by_signing_name("s3")

@@ -395,6 +395,31 @@ mod tests {
     }
 
     #[test]
+    fn deprecated_operations_lose_ties() {
+        let spec = |deprecated| RouteSpec {
+            method: "GET",
+            template: "/{Bucket}?lifecycle",
+            required_query: &[],
+            required_headers: &[],
+            deprecated,
+        };
+        let request = RouteRequest {
+            method: "GET",
+            path: "/b",
+            query: Some("lifecycle"),
+            headers: &HeaderMap::new(),
+        };
+        assert_eq!(
+            RouteTable::new([spec(true), spec(false)]).route(&request),
+            Some(1)
+        );
+        assert_eq!(
+            RouteTable::new([spec(false), spec(true)]).route(&request),
+            Some(0)
+        );
+    }
+
+    #[test]
     fn percent_encoded_literals_match() {
         let t = table(&[("POST", "/tags/{Arn}"), ("POST", "/a:b/x")]);
         assert_eq!(t.route3("POST", "/tags/arn%3Aaws%3Asqs", None), Some(0));
