@@ -91,8 +91,12 @@ pub fn identify(head: &RequestHead<'_>, body: Option<&[u8]>) -> Identity {
         .as_ref()
         .map(|f| f.protocol)
         .or_else(|| only_protocol(&candidates))
+        .or_else(|| protocol_from_headers(head.headers))
         .unwrap_or(Protocol::Unknown);
-    let operation = found.as_ref().and_then(|f| f.operation.clone());
+    let operation = found
+        .as_ref()
+        .and_then(|f| f.operation.clone())
+        .or_else(|| unmodelled_operation(head));
     let streaming_op = found
         .as_ref()
         .and_then(|f| {
@@ -127,6 +131,25 @@ pub fn member_hints(identity: &Identity) -> MemberHints {
         .and_then(|(service, op)| service.operation(op))
         .map(|op: &Operation| op.hints.clone())
         .unwrap_or_default()
+}
+
+/// The operation named by `X-Amz-Target` or an rpcv2-cbor path of a service the models do not
+/// know (newer than the embedded botocore): the name is on the wire all the same.
+fn unmodelled_operation(head: &RequestHead<'_>) -> Option<String> {
+    let from_target = head
+        .headers
+        .get("x-amz-target")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|t| t.rsplit_once('.'))
+        .map(|(_, op)| op);
+    let from_path = match head.path.split('/').collect::<Vec<_>>().as_slice() {
+        [.., "service", _, "operation", op] => Some(*op),
+        _ => None,
+    };
+    from_target
+        .or(from_path)
+        .filter(|op| !op.is_empty() && op.bytes().all(|b| b.is_ascii_alphanumeric()))
+        .map(str::to_owned)
 }
 
 /// A service (and maybe operation) found, with the protocol that found it.
@@ -299,6 +322,21 @@ fn pick(
         .or_else(|| matches.first().copied())
 }
 
+/// The protocol the headers declare, whatever the service.
+fn protocol_from_headers(headers: &HeaderMap) -> Option<Protocol> {
+    let smithy = headers
+        .get("smithy-protocol")
+        .is_some_and(|v| v.as_bytes() == b"rpc-v2-cbor");
+    let content_type = content_type(headers);
+    if smithy || content_type == "application/cbor" {
+        Some(Protocol::RpcV2Cbor)
+    } else if content_type.starts_with("application/x-amz-json-") {
+        Some(Protocol::Json)
+    } else {
+        None
+    }
+}
+
 fn only_protocol(candidates: &[&'static ServiceModel]) -> Option<Protocol> {
     match candidates {
         [service] => service.protocols.first().copied(),
@@ -374,6 +412,11 @@ mod host {
 
     impl HostInfo {
         pub(super) fn parse(host: &str) -> HostInfo {
+            // Callers pass the host without a port; tolerate one anyway.
+            let host = match host.rsplit_once(':') {
+                Some((name, port)) if port.bytes().all(|b| b.is_ascii_digit()) => name,
+                _ => host,
+            };
             let host = host.trim_end_matches('.').to_ascii_lowercase();
             let Some(stem) = SUFFIXES.iter().find_map(|s| host.strip_suffix(s)) else {
                 return HostInfo::default();
@@ -664,6 +707,27 @@ mod tests {
         assert_eq!(id.region.as_deref(), Some("eu-central-1"));
         assert_eq!(id.protocol, Protocol::RestJson);
         assert_eq!(id.access_key_id, None);
+    }
+
+    #[test]
+    fn unmodelled_services_still_name_the_operation() {
+        let h = headers(&[
+            ("authorization", &auth("newsvc", "us-east-1")),
+            ("x-amz-target", "NewService_20300101.DoThing"),
+            ("content-type", "application/x-amz-json-1.1"),
+        ]);
+        let id = run(
+            "POST",
+            "newsvc.us-east-1.amazonaws.com:443",
+            "/",
+            None,
+            &h,
+            None,
+        );
+        assert_eq!(id.service.as_deref(), Some("newsvc"));
+        assert_eq!(id.operation.as_deref(), Some("DoThing"));
+        assert_eq!(id.protocol, Protocol::Json);
+        assert_eq!(id.model, None);
     }
 
     #[test]
