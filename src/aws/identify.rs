@@ -256,7 +256,7 @@ fn by_route(
     let path = host.rest_path(head.path);
     let base_path_dropped = path
         .strip_prefix('/')
-        .and_then(|p| p.find('/').map(|i| &p[i..]));
+        .and_then(|p| p.find('/').and_then(|i| p.get(i..)));
     std::iter::once(path.as_ref())
         .chain(base_path_dropped)
         .find_map(|path| route_in(head, host, path, candidates))
@@ -453,7 +453,9 @@ mod host {
                 .filter(|l| !matches!(**l, "fips" | "dualstack"))
                 .map(|l| l.strip_suffix("-fips").unwrap_or(l))
                 .collect();
-            info.prefixes = (0..kept.len()).map(|i| kept[i..].join(".")).collect();
+            info.prefixes = (0..kept.len())
+                .filter_map(|i| kept.get(i..).map(|rest| rest.join(".")))
+                .collect();
             info
         }
 

@@ -232,11 +232,15 @@ fn path_matches(template: &[Segment], segments: &[&str]) -> bool {
                 .zip(segments)
                 .all(|(t, s)| segment_matches(t, s));
     };
-    let (before, after) = (&template[..greedy], &template[greedy + 1..]);
+    let (Some(before), Some(after)) = (template.get(..greedy), template.get(greedy + 1..)) else {
+        return false;
+    };
     if segments.len() < before.len() + after.len() + 1 || after.contains(&Segment::Greedy) {
         return false;
     }
-    let tail = &segments[segments.len() - after.len()..];
+    let Some(tail) = segments.get(segments.len() - after.len()..) else {
+        return false;
+    };
     before
         .iter()
         .zip(segments)
