@@ -496,6 +496,10 @@ mod host {
     /// `s3`, `s3-fips`, `s3-accelerate`, `s3-external-1`, `s3-accesspoint`, `s3-us-west-2`, …
     /// but not `s3-control` (a service of its own).
     fn is_s3_label(label: &str) -> bool {
+        // S3 Express One Zone data plane: `bucket--usw2-az1--x-s3.s3express-usw2-az1.<region>`.
+        if label.starts_with("s3express-") {
+            return label != "s3express-control";
+        }
         match label.strip_prefix("s3-") {
             None => label == "s3",
             Some(rest) => {
@@ -672,6 +676,16 @@ mod tests {
             None,
         );
         assert_eq!(list.operation.as_deref(), Some("ListObjectsV2"));
+    }
+
+    #[test]
+    fn s3_express_data_plane_routes_like_s3() {
+        let h = headers(&[("authorization", &auth("s3express", "us-west-2"))]);
+        let host = "b--usw2-az1--x-s3.s3express-usw2-az1.us-west-2.amazonaws.com";
+        let id = run("GET", host, "/photos/cat.jpg", None, &h, None);
+        assert_eq!(id.service.as_deref(), Some("s3express"));
+        assert_eq!(id.operation.as_deref(), Some("GetObject"));
+        assert_eq!(id.model.as_deref(), Some("s3"));
     }
 
     #[test]
