@@ -169,8 +169,9 @@ def capture_by_hand(model, op, params, region, protocol):
     return request.prepare()
 
 
-def make_client(session, name, region, protocol):
+def make_client(session, name, region, protocol, extra):
     config = Config(
+        **extra,
         parameter_validation=False,
         retries={"max_attempts": 0},
         request_checksum_calculation="when_required",
@@ -213,9 +214,13 @@ def service_records(session, name, index, failures):
     model = session.get_service_model(name)
     meta = model.metadata
     signing = meta.get("signingName", meta.get("endpointPrefix", name))
-    for protocol in protocols_of(meta):
-        region = REGIONS[index % len(REGIONS)]
-        client, signed = make_client(session, name, region, protocol)
+    variants = [(protocol, {}) for protocol in protocols_of(meta)]
+    if name == "s3":
+        # Path-style addressing must identify exactly like virtual-hosted style.
+        variants.append(("rest-xml", {"s3": {"addressing_style": "path"}}))
+    for protocol, extra in variants:
+        region = REGIONS[(index + len(extra)) % len(REGIONS)]
+        client, signed = make_client(session, name, region, protocol, extra)
         for op_name in model.operation_names:
             op = model.operation_model(op_name)
             params = stub_structure(op.input_shape, 0) if op.input_shape else {}
