@@ -41,7 +41,7 @@ pub struct RequestHead<'a> {
 /// What a request is. Every field is best effort: unknown stays `None` / `Unknown`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Identity {
-    /// SigV4 signing name (`sqs`, `s3`, `monitoring` is `monitoring`): `eventSource` without
+    /// SigV4 signing name (`sqs`, `s3`, `monitoring` for CloudWatch): `eventSource` without
     /// `.amazonaws.com`.
     pub service: Option<String>,
     /// Operation name (`CreateQueue`): `eventName`.
@@ -146,10 +146,14 @@ fn unmodelled_operation(head: &RequestHead<'_>) -> Option<String> {
         [.., "service", _, "operation", op] => Some(*op),
         _ => None,
     };
-    from_target
-        .or(from_path)
-        .filter(|op| !op.is_empty() && op.bytes().all(|b| b.is_ascii_alphanumeric()))
-        .map(str::to_owned)
+    from_target.or(from_path).and_then(operation_name)
+}
+
+/// An operation name as it may appear in an event: 1 to 128 ASCII letters and digits. Anything
+/// else on the wire (a crafted target, a stray `Action=`) is not an operation.
+fn operation_name(raw: &str) -> Option<String> {
+    let valid = (1..=128).contains(&raw.len()) && raw.bytes().all(|b| b.is_ascii_alphanumeric());
+    valid.then(|| raw.to_owned())
 }
 
 /// A service (and maybe operation) found, with the protocol that found it.
@@ -193,7 +197,7 @@ fn by_target(head: &RequestHead<'_>, candidates: &[&'static ServiceModel]) -> Op
     };
     Some(Found {
         service,
-        operation: Some(operation.to_owned()),
+        operation: operation_name(operation),
         protocol,
     })
 }
@@ -207,7 +211,7 @@ fn by_cbor_path(head: &RequestHead<'_>, candidates: &[&'static ServiceModel]) ->
     let service = pick(models().by_target_prefix(name), candidates)?;
     Some(Found {
         service,
-        operation: Some((*operation).to_owned()),
+        operation: operation_name(operation),
         protocol: Protocol::RpcV2Cbor,
     })
 }
@@ -354,8 +358,7 @@ fn single_region(set: &[String]) -> Option<String> {
 fn action(form: &[u8]) -> Option<String> {
     url::form_urlencoded::parse(form)
         .find(|(k, _)| k == "Action")
-        .map(|(_, v)| v.into_owned())
-        .filter(|v| !v.is_empty())
+        .and_then(|(_, v)| operation_name(&v))
 }
 
 fn content_type(headers: &HeaderMap) -> String {
@@ -744,6 +747,26 @@ mod tests {
         assert_eq!(id.operation.as_deref(), Some("DoThing"));
         assert_eq!(id.protocol, Protocol::Json);
         assert_eq!(id.model, None);
+    }
+
+    #[test]
+    fn crafted_operation_names_are_dropped() {
+        let h = headers(&[
+            ("x-amz-target", "AmazonSQS.Create<script>"),
+            ("content-type", "application/x-amz-json-1.0"),
+        ]);
+        let id = run("POST", "sqs.us-east-1.amazonaws.com", "/", None, &h, None);
+        assert_eq!((id.service.as_deref(), id.operation), (Some("sqs"), None));
+        let form = headers(&[("content-type", "application/x-www-form-urlencoded")]);
+        let id = run(
+            "POST",
+            "sns.us-east-1.amazonaws.com",
+            "/",
+            None,
+            &form,
+            Some(b"Action=Publish%0A"),
+        );
+        assert_eq!((id.service.as_deref(), id.operation), (Some("sns"), None));
     }
 
     #[test]
