@@ -10,6 +10,11 @@ pub use endpoints::partition_dns_suffixes;
 
 use std::fmt;
 
+pub mod identify;
+pub mod models;
+pub mod routes;
+pub mod sigv4;
+
 /// The six AWS wire protocols, named as in the Smithy/botocore service models.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
