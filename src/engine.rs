@@ -6,8 +6,10 @@
 
 use http::{HeaderMap, StatusCode};
 
+use crate::aws::endpoints::fips_verdict;
+use crate::aws::identify::{identify, Identity, RequestHead};
 use crate::aws::Protocol;
-use crate::config::{Config, Mode};
+use crate::config::{Config, FipsMissing, FipsMode, Mode};
 use crate::events::FipsDetails;
 use crate::inspect::{Finding, Severity};
 use crate::policy::{self, ErrorResponse, RuleMode};
@@ -27,11 +29,16 @@ pub struct RequestView<'a> {
     pub headers: &'a HeaderMap,
 }
 
-/// What the engine decides before reading the body.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HeadVerdict {
-    /// A data-plane payload (S3 object data, aws-chunked): stream it, never buffer it.
-    pub data_plane: bool,
+impl<'a> RequestView<'a> {
+    fn head(&self) -> RequestHead<'a> {
+        RequestHead {
+            method: self.method,
+            host: self.host,
+            path: self.path,
+            query: self.query,
+            headers: self.headers,
+        }
+    }
 }
 
 /// The outcome for one call.
@@ -60,6 +67,8 @@ pub struct Evaluation {
 pub struct Engine {
     mode: Mode,
     block_severity: Severity,
+    fips: FipsMode,
+    fips_missing: FipsMissing,
 }
 
 impl Engine {
@@ -68,48 +77,64 @@ impl Engine {
         Engine {
             mode: config.mode,
             block_severity: config.block_severity,
+            fips: config.fips,
+            fips_missing: config.fips_missing,
         }
     }
 
-    /// Decides how to treat the body from the head alone.
-    pub fn head(&self, view: &RequestView<'_>) -> HeadVerdict {
-        let streaming = view
-            .headers
-            .get("x-amz-content-sha256")
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.starts_with("STREAMING-"))
-            || view
-                .headers
-                .get(http::header::CONTENT_ENCODING)
-                .and_then(|v| v.to_str().ok())
-                .is_some_and(|v| v.contains("aws-chunked"));
-        HeadVerdict {
-            data_plane: streaming,
-        }
+    /// Identifies the call from its head alone: says whether the body is data-plane (stream it,
+    /// never buffer it).
+    pub fn head(&self, view: &RequestView<'_>) -> Identity {
+        identify(&view.head(), None)
     }
 
     /// Evaluates a call; `body` is `None` when it was not inspected.
-    pub fn evaluate(&self, _view: &RequestView<'_>, _body: Option<&[u8]>) -> Evaluation {
-        let findings: Vec<Finding> = Vec::new();
-        let protocol = Protocol::Unknown;
-        let blocking = findings
-            .iter()
-            .find(|f| policy::blocks(f, self.mode, self.block_severity, RuleMode::Default));
-        let block = blocking.map(|f| {
+    pub fn evaluate(
+        &self,
+        view: &RequestView<'_>,
+        head: Identity,
+        body: Option<&[u8]>,
+    ) -> Evaluation {
+        let identity = match body {
+            // Query and EC2 calls name their operation in the body.
+            Some(body) if head.operation.is_none() => identify(&view.head(), Some(body)),
+            _ => head,
+        };
+        let fips = policy::fips_outcome(
+            view.host,
+            fips_verdict(view.host).as_ref(),
+            self.fips,
+            self.fips_missing,
+        );
+        let mut findings: Vec<Finding> = Vec::new();
+        let mut block_reason = None;
+        for finding in &findings {
+            if policy::blocks(finding, self.mode, self.block_severity, RuleMode::Default) {
+                block_reason = Some(policy::block_message(finding, None));
+                break;
+            }
+        }
+        if let Some(finding) = fips.finding {
+            if fips.blocks && block_reason.is_none() {
+                block_reason = Some(policy::block_message(&finding, fips.fix.as_deref()));
+            }
+            findings.push(finding);
+        }
+        let block = block_reason.map(|message| {
             policy::error_response(
-                protocol,
+                identity.protocol,
                 StatusCode::FORBIDDEN,
                 policy::VIOLATION_CODE,
-                &policy::block_message(f, None),
+                &message,
             )
         });
         Evaluation {
-            event_source: None,
-            event_name: None,
-            aws_region: None,
-            protocol,
-            access_key_id: None,
-            fips: FipsDetails::default(),
+            event_source: identity.event_source(),
+            event_name: identity.operation.clone(),
+            aws_region: identity.region.clone(),
+            protocol: identity.protocol,
+            access_key_id: identity.access_key_id.as_ref().map(|k| k.masked()),
+            fips: fips.details,
             findings,
             block,
         }

@@ -7,9 +7,11 @@
 use bytes::Bytes;
 use http::{HeaderValue, StatusCode};
 
+use crate::aws::endpoints::FipsVerdict;
 use crate::aws::Protocol;
-use crate::config::Mode;
-use crate::inspect::{Finding, Severity};
+use crate::config::{FipsMissing, FipsMode, Mode};
+use crate::events::FipsDetails;
+use crate::inspect::{Category, Finding, Severity};
 
 /// Error code of a refused call.
 pub const VIOLATION_CODE: &str = "AwsGuardPolicyViolation";
@@ -54,6 +56,78 @@ pub fn block_message(finding: &Finding, fix: Option<&str>) -> String {
         message.push_str(fix);
     }
     message
+}
+
+/// The FIPS part of a call's outcome.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct FipsOutcome {
+    /// What the event records.
+    pub details: FipsDetails,
+    /// A `non-fips-endpoint` finding, when the policy asks for one.
+    pub finding: Option<Finding>,
+    /// Whether that finding blocks the call.
+    pub blocks: bool,
+    /// How to fix it, for the blocked-call message.
+    pub fix: Option<String>,
+}
+
+/// Applies the FIPS policy to a host's verdict (`None`: not an AWS endpoint shape).
+pub fn fips_outcome(
+    host: &str,
+    verdict: Option<&FipsVerdict>,
+    mode: FipsMode,
+    missing: FipsMissing,
+) -> FipsOutcome {
+    let Some(verdict) = verdict.filter(|_| mode != FipsMode::Off) else {
+        return FipsOutcome::default();
+    };
+    let details = FipsDetails {
+        endpoint_is_fips: Some(verdict.endpoint_is_fips),
+        fips_endpoint: verdict.fips_endpoint.clone(),
+    };
+    if verdict.endpoint_is_fips {
+        return FipsOutcome {
+            details,
+            ..FipsOutcome::default()
+        };
+    }
+    let finding = |excerpt: String| Finding {
+        rule: "non-fips-endpoint".into(),
+        category: Category::Endpoint,
+        severity: Severity::Low,
+        field: "endpoint".into(),
+        location: "host".into(),
+        excerpt,
+    };
+    match &verdict.fips_endpoint {
+        Some(fips_host) => FipsOutcome {
+            details,
+            finding: Some(finding(host.to_owned())),
+            blocks: mode == FipsMode::Enforce,
+            fix: Some(format!(
+                "set AWS_USE_FIPS_ENDPOINT=true (or use_fips_endpoint = true in the AWS config file); FIPS endpoint: {fips_host}"
+            )),
+        },
+        None if missing == FipsMissing::Allow => FipsOutcome {
+            details,
+            ..FipsOutcome::default()
+        },
+        None => {
+            let region = verdict.region.as_deref().unwrap_or("this region");
+            FipsOutcome {
+                details,
+                finding: Some(finding(format!(
+                    "no FIPS endpoint for {} in {region}",
+                    verdict.service
+                ))),
+                blocks: missing == FipsMissing::Block,
+                fix: Some(format!(
+                    "AWS offers no FIPS endpoint for {} in {region}; use a region that has one",
+                    verdict.service
+                )),
+            }
+        }
+    }
 }
 
 /// A response awsguard itself answers with.
@@ -210,6 +284,59 @@ mod tests {
             m,
             "awsguard blocked this call: rule email-address (medium severity) matched tag-value at body:Tags[0].Value [j***@e***.com]; remove it"
         );
+    }
+
+    fn verdict(fips: bool, endpoint: Option<&str>) -> FipsVerdict {
+        FipsVerdict {
+            endpoint_is_fips: fips,
+            fips_endpoint: endpoint.map(str::to_owned),
+            service: "sqs".into(),
+            region: Some("us-east-1".into()),
+        }
+    }
+
+    #[test]
+    fn fips_audit_flags_and_enforce_blocks_a_standard_endpoint() {
+        let host = "sqs.us-east-1.amazonaws.com";
+        let v = verdict(false, Some("sqs-fips.us-east-1.amazonaws.com"));
+        let audit = fips_outcome(host, Some(&v), FipsMode::Audit, FipsMissing::Allow);
+        assert_eq!(audit.details.endpoint_is_fips, Some(false));
+        assert_eq!(
+            audit.details.fips_endpoint.as_deref(),
+            Some("sqs-fips.us-east-1.amazonaws.com")
+        );
+        let finding = audit.finding.unwrap();
+        assert_eq!(
+            (finding.rule.as_str(), finding.severity),
+            ("non-fips-endpoint", Severity::Low)
+        );
+        assert!(!audit.blocks);
+        let enforce = fips_outcome(host, Some(&v), FipsMode::Enforce, FipsMissing::Allow);
+        assert!(enforce.blocks);
+        assert!(enforce.fix.unwrap().contains("AWS_USE_FIPS_ENDPOINT=true"));
+        let off = fips_outcome(host, Some(&v), FipsMode::Off, FipsMissing::Block);
+        assert_eq!(off, FipsOutcome::default());
+    }
+
+    #[test]
+    fn fips_hosts_pass_and_missing_endpoints_follow_the_missing_policy() {
+        let fips = verdict(true, Some("sqs-fips.us-east-1.amazonaws.com"));
+        let ok = fips_outcome("h", Some(&fips), FipsMode::Enforce, FipsMissing::Block);
+        assert_eq!(ok.details.endpoint_is_fips, Some(true));
+        assert!(ok.finding.is_none() && !ok.blocks);
+        let none = verdict(false, None);
+        assert!(
+            fips_outcome("h", Some(&none), FipsMode::Enforce, FipsMissing::Allow)
+                .finding
+                .is_none()
+        );
+        let flag = fips_outcome("h", Some(&none), FipsMode::Audit, FipsMissing::Flag);
+        assert_eq!(
+            flag.finding.unwrap().excerpt,
+            "no FIPS endpoint for sqs in us-east-1"
+        );
+        assert!(!flag.blocks);
+        assert!(fips_outcome("h", Some(&none), FipsMode::Audit, FipsMissing::Block).blocks);
     }
 
     #[test]

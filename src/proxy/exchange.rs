@@ -67,7 +67,7 @@ pub(crate) async fn handle(
             }
         }
     };
-    let evaluation = shared.engine.evaluate(&view, inspected.as_deref());
+    let evaluation = shared.engine.evaluate(&view, head, inspected.as_deref());
     let mut event = api_event(&conn, &parts.headers, &method, &evaluation);
     event.body_inspected = Some(inspected.is_some());
     if let Some(block) = evaluation.block {
