@@ -28,6 +28,9 @@ mod tree;
 mod uri;
 mod xml;
 
+#[cfg(test)]
+mod tests;
+
 use http::header::{CONTENT_ENCODING, CONTENT_TYPE};
 
 use crate::aws::{MemberHints, Protocol};
@@ -97,7 +100,7 @@ pub enum DecodeError {
     /// The body is not one well-formed CBOR data item.
     #[error("invalid cbor body at byte {offset}")]
     InvalidCbor {
-        /// Byte offset of the item that failed.
+        /// Byte offset near the error.
         offset: usize,
     },
     /// The body claims gzip but does not inflate.
