@@ -102,17 +102,35 @@ pub(crate) fn is_tag_container(hints: &MemberHints, name: &str) -> bool {
     if matches_hint(&hints.tags, name) {
         return true;
     }
-    let lower = name.to_ascii_lowercase();
-    matches!(lower.as_str(), "tag" | "tagging" | "tagstoadd")
-        || lower.starts_with("tagspecification")
+    ["tag", "tagging", "tagstoadd"]
+        .iter()
+        .any(|whole| name.eq_ignore_ascii_case(whole))
+        || starts_with_ci(name, "tagspecification")
         || ["tags", "tagset", "taglist", "tagmap", "tagkeys"]
             .iter()
-            .any(|suffix| lower.ends_with(suffix))
+            .any(|suffix| ends_with_ci(name, suffix))
 }
 
 /// Whether a tag container holds only keys (`TagKeys` of `UntagResource`).
 fn is_tag_keys_container(name: &str) -> bool {
-    name.to_ascii_lowercase().ends_with("tagkeys")
+    ends_with_ci(name, "tagkeys")
+}
+
+/// `name` ends with `suffix`, ignoring ASCII case.
+fn ends_with_ci(name: &str, suffix: &str) -> bool {
+    let start = name.len().saturating_sub(suffix.len());
+    name.len() >= suffix.len()
+        && name
+            .as_bytes()
+            .get(start..)
+            .is_some_and(|tail| tail.eq_ignore_ascii_case(suffix.as_bytes()))
+}
+
+/// `name` starts with `prefix`, ignoring ASCII case.
+fn starts_with_ci(name: &str, prefix: &str) -> bool {
+    name.as_bytes()
+        .get(..prefix.len())
+        .is_some_and(|head| head.eq_ignore_ascii_case(prefix.as_bytes()))
 }
 
 /// Whether a member inside a tag container is the tag's key.
@@ -132,8 +150,8 @@ fn is_name_member(name: &str) -> bool {
 
 /// `Description`, `Comment`, or members ending in them (`AlarmDescription`).
 fn is_free_text_member(name: &str) -> bool {
-    let lower = name.to_ascii_lowercase();
-    matches!(lower.as_str(), "description" | "comment")
+    name.eq_ignore_ascii_case("description")
+        || name.eq_ignore_ascii_case("comment")
         || name.ends_with("Description")
         || name.ends_with("Comment")
 }

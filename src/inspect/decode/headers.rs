@@ -2,7 +2,9 @@
 //!
 //! Called by [`super::extract`] for every protocol. Signing material (`Authorization`,
 //! `X-Amz-Security-Token`, `X-Amz-Date`, payload hashes and checksums), SDK bookkeeping and
-//! transport headers (`Host`, `Content-Length`, `User-Agent`, `Content-Type`, …) are not fields.
+//! transport headers (`Host`, `Content-Length`, `User-Agent`, `Content-Type`, …) are not fields;
+//! nor is key material the caller means to send (S3 SSE-C keys, `x-amz-mfa` codes): no detector
+//! has anything to say about it, and a field would only carry it further.
 //!
 //! `x-amz-tagging: k1=v1&k2=v2` (URL-encoded) gives, per tag, a `TagKey` and a `TagValue` field
 //! (with `tag_key`) both at `header:x-amz-tagging[k1]`, or `header:x-amz-tagging[#0]` when the
@@ -43,10 +45,15 @@ const NOT_FIELDS: &[&str] = &[
     "upgrade",
     "user-agent",
     "x-amz-content-sha256",
+    "x-amz-copy-source-server-side-encryption-customer-key",
+    "x-amz-copy-source-server-side-encryption-customer-key-md5",
     "x-amz-date",
     "x-amz-decoded-content-length",
+    "x-amz-mfa",
     "x-amz-sdk-checksum-algorithm",
     "x-amz-security-token",
+    "x-amz-server-side-encryption-customer-key",
+    "x-amz-server-side-encryption-customer-key-md5",
     "x-amz-target",
     "x-amz-trailer",
     "x-amz-user-agent",
@@ -126,6 +133,8 @@ mod tests {
             ("x-amz-content-sha256", b"UNSIGNED-PAYLOAD"),
             ("x-amz-checksum-crc32", b"AAAAAA=="),
             ("x-amz-date", b"20260101T000000Z"),
+            ("x-amz-server-side-encryption-customer-key", b"a2V5"),
+            ("x-amz-mfa", b"arn:aws:iam::1:mfa/u 123456"),
             ("host", b"b.s3.amazonaws.com"),
             ("x-amz-tagging", b"owner=bob%40example.com&a%40b=1&empty="),
             ("x-amz-meta-reviewer", b"carol"),

@@ -31,6 +31,8 @@ mod xml;
 #[cfg(test)]
 mod tests;
 
+use std::fmt;
+
 use http::header::{CONTENT_ENCODING, CONTENT_TYPE};
 
 use crate::aws::{MemberHints, Protocol};
@@ -38,12 +40,14 @@ use crate::inspect::Field;
 use sink::Sink;
 use tree::{Budget, Node};
 
-/// Everything about a request that can carry fields.
-#[derive(Debug, Clone, Copy)]
+/// Everything about a request that can carry fields. `Debug` shows sizes and header names only:
+/// the path, query, header values and body may hold secrets.
+#[derive(Clone, Copy)]
 pub struct DecodeInput<'a> {
     /// The identified wire protocol: picks the body decoder.
     pub protocol: Protocol,
-    /// HTTP method (`GET` query-protocol calls carry their parameters in the query string).
+    /// HTTP method. Informational: query/ec2 parameters are read from the query string whatever
+    /// the method, and REST bodies whenever present.
     pub method: &'a str,
     /// Raw (percent-encoded) URI path.
     pub path: &'a str,
@@ -56,6 +60,21 @@ pub struct DecodeInput<'a> {
     pub body: Option<&'a [u8]>,
     /// Member hints from the service model (may be empty).
     pub hints: &'a MemberHints,
+}
+
+impl fmt::Debug for DecodeInput<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let names: Vec<&str> = self.headers.keys().map(|name| name.as_str()).collect();
+        f.debug_struct("DecodeInput")
+            .field("protocol", &self.protocol)
+            .field("method", &self.method)
+            .field("path", &format_args!("<{} bytes>", self.path.len()))
+            .field("query", &self.query.map(str::len))
+            .field("headers", &names)
+            .field("body", &self.body.map(<[u8]>::len))
+            .field("hints", &self.hints)
+            .finish()
+    }
 }
 
 /// Bounds on the work one request may cause.

@@ -6,14 +6,15 @@
 //! is bounded by the same depth, so recursion stays shallow.
 
 use std::collections::HashMap;
+use std::fmt;
 
 use super::classify::{self, Role, Seg};
 use super::sink::{push_index, push_key, Sink};
 use super::DecodeError;
 use crate::inspect::FieldKind;
 
-/// A decoded value.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A decoded value. `Debug` shows string sizes, not contents.
+#[derive(Clone, PartialEq, Eq)]
 pub(crate) enum Node {
     /// A string.
     Str(String),
@@ -23,6 +24,20 @@ pub(crate) enum Node {
     Map(Vec<(String, Node)>),
     /// Something without strings (number, bool, null, bytes): dropped by the walk.
     Skip,
+}
+
+impl fmt::Debug for Node {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Node::Str(value) => write!(f, "Str(<{} bytes>)", value.len()),
+            Node::List(items) => f.debug_list().entries(items).finish(),
+            Node::Map(entries) => f
+                .debug_list()
+                .entries(entries.iter().map(|(key, node)| (key.len(), node)))
+                .finish(),
+            Node::Skip => f.write_str("Skip"),
+        }
+    }
 }
 
 /// Limits on the tree a decoder may build.
