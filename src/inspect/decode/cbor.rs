@@ -51,6 +51,7 @@ fn item(
         Header::Positive(_) | Header::Negative(_) | Header::Float(_) | Header::Simple(_) => {
             Ok(Node::Skip)
         }
+        // A break outside an indefinite container is malformed; tags were unwrapped above.
         Header::Break | Header::Tag(_) => Err(DecodeError::InvalidCbor { offset }),
         Header::Bytes(len) => skip_bytes(decoder, len).map(|()| Node::Skip),
         Header::Text(len) => {

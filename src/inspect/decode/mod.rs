@@ -4,11 +4,11 @@
 //! consume the result. Pure: no I/O, bounded depth, field count and decompressed size.
 //!
 //! # Layout
-//! - [`extract`]: headers ([`headers`]), path and query ([`uri`]), then the body: decoded by
-//!   `Content-Encoding` ([`gzip`]) and parsed per protocol — [`form`] (query, ec2), [`json`]
-//!   (json, rest-json), [`xml`] (rest-xml), [`cbor`] (rpcv2-cbor).
-//! - JSON, XML and CBOR build a small [`tree`]; forms are classified directly. Both ask
-//!   [`classify`] what each string is, and push into a bounded [`sink`].
+//! - [`extract`]: headers (`headers`), path and query (`uri`), then the body: decoded by
+//!   `Content-Encoding` (`gzip`) and parsed per protocol — `form` (query, ec2), `json`
+//!   (json, rest-json), `xml` (rest-xml), `cbor` (rpcv2-cbor).
+//! - JSON, XML and CBOR build a small `tree`; forms are classified directly. Both ask
+//!   `classify` what each string is, and push into a bounded `sink`.
 //!
 //! # Locations
 //! `body:Tags[0].Value` (lists), `body:tags.owner` (maps; a tag map's key and value share the
@@ -16,6 +16,10 @@
 //! (XML: root element included, repeated elements numbered), `header:x-amz-tagging[owner]`,
 //! `header:x-amz-meta-foo`, `query:Endpoint`, `path:`. Keys that do not look like identifiers
 //! are replaced by their position (`body:tags[#2]`) so locations never carry request data.
+//!
+//! # Known limits
+//! A REST body whose `Content-Type` says JSON/XML is parsed even when the operation's body is
+//! an opaque payload (Lambda `Invoke`, IoT `Publish`); pass `body: None` for those operations.
 
 mod cbor;
 mod classify;

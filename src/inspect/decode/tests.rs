@@ -630,6 +630,35 @@ fn measure_throughput() {
             mib / secs
         );
     }
+    let small: [(Protocol, &str, &[u8]); 3] = [
+        (
+            Protocol::Query,
+            "application/x-www-form-urlencoded",
+            SQS_FORM,
+        ),
+        (Protocol::RestJson, "application/json", LAMBDA),
+        (Protocol::RestXml, "application/xml", S3_TAGGING),
+    ];
+    for (protocol, content_type, body) in small {
+        let req = Req::post(protocol, content_type, body);
+        let rounds = 10_000u32;
+        let started = std::time::Instant::now();
+        for _ in 0..rounds {
+            std::hint::black_box(req.run().unwrap());
+        }
+        let micros = started.elapsed().as_secs_f64() * 1e6 / f64::from(rounds);
+        println!("{protocol} ({} bytes): {micros:.1} us per call", body.len());
+    }
+    let bomb = gzip(&vec![0u8; 64 << 20]);
+    let req = Req::post(Protocol::Query, "application/x-www-form-urlencoded", &bomb)
+        .header("content-encoding", "gzip");
+    let started = std::time::Instant::now();
+    assert_eq!(req.run(), Err(DecodeError::DecompressedTooLarge));
+    println!(
+        "gzip bomb ({} bytes, 64 MiB inflated): refused in {:.1} ms",
+        bomb.len(),
+        started.elapsed().as_secs_f64() * 1e3
+    );
 }
 
 const PROTOCOLS: [Protocol; 7] = [
