@@ -27,6 +27,10 @@ pub(crate) fn parse(body: &[u8], budget: &mut Budget) -> Result<Node, DecodeErro
     match (parsed, tripped) {
         (Ok(node), _) => Ok(node),
         (Err(_), Some(limit)) => Err(limit),
+        // serde_json's own nesting limit (128) is reached first when max_depth is above it.
+        (Err(e), None) if e.to_string().starts_with("recursion limit exceeded") => {
+            Err(DecodeError::TooDeep)
+        }
         (Err(e), None) => Err(DecodeError::InvalidJson {
             line: e.line(),
             column: e.column(),
@@ -158,6 +162,13 @@ mod tests {
         assert_eq!(parse_all(&deep), Err(DecodeError::TooDeep));
         let bomb = "[".repeat(100_000);
         assert_eq!(parse_all(&bomb), Err(DecodeError::TooDeep));
+    }
+
+    #[test]
+    fn serde_json_limit_also_reads_as_too_deep() {
+        let deep = "[".repeat(200) + &"]".repeat(200);
+        let result = parse(deep.as_bytes(), &mut Budget::new(256, 1000));
+        assert_eq!(result, Err(DecodeError::TooDeep));
     }
 
     #[test]

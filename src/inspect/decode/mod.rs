@@ -84,12 +84,23 @@ impl fmt::Debug for DecodeInput<'_> {
 /// Bounds on the work one request may cause.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DecodeLimits {
-    /// Deepest nesting of JSON/CBOR containers, XML elements or form key segments.
+    /// Deepest nesting of JSON/CBOR containers, XML elements or form key segments; values above
+    /// [`DecodeLimits::DEPTH_CAP`] are treated as the cap (the tree walk recurses per level).
     pub max_depth: usize,
     /// Most fields returned; decoders also stop after `2 × max_fields` strings and containers.
     pub max_fields: usize,
     /// Most bytes a `Content-Encoding: gzip` body may inflate to.
     pub max_decompressed: usize,
+}
+
+impl DecodeLimits {
+    /// The deepest nesting ever decoded, whatever `max_depth` says: keeps recursion shallow.
+    pub const DEPTH_CAP: usize = 256;
+
+    /// `max_depth`, capped.
+    fn depth(&self) -> usize {
+        self.max_depth.min(Self::DEPTH_CAP)
+    }
 }
 
 impl Default for DecodeLimits {
@@ -195,7 +206,7 @@ fn body_fields(
     let Some(format) = format(input.protocol, content_type.as_deref(), body) else {
         return Ok(());
     };
-    let mut budget = Budget::new(limits.max_depth, limits.max_fields.saturating_mul(2));
+    let mut budget = Budget::new(limits.depth(), limits.max_fields.saturating_mul(2));
     let tree: Node = match format {
         Format::Form => return form::extract(body, "body:", form_limits(limits), sink),
         Format::Json => json::parse(body, &mut budget)?,
@@ -236,7 +247,7 @@ fn format(protocol: Protocol, content_type: Option<&str>, body: &[u8]) -> Option
 /// Form limits derived from the request limits.
 fn form_limits(limits: &DecodeLimits) -> form::FormLimits {
     form::FormLimits {
-        max_depth: limits.max_depth,
+        max_depth: limits.depth(),
         max_pairs: limits.max_fields.saturating_mul(2),
     }
 }

@@ -465,6 +465,23 @@ fn limits_surface_as_errors() {
 }
 
 #[test]
+fn depth_limit_is_capped() {
+    let limits = DecodeLimits {
+        max_depth: usize::MAX,
+        ..DecodeLimits::default()
+    };
+    let ok = "<a>".repeat(256) + &"</a>".repeat(256);
+    let req = Req::post(Protocol::RestXml, "application/xml", ok.as_bytes());
+    assert_eq!(req.run_with(&MemberHints::default(), &limits), Ok(vec![]));
+    let deep = "<a>".repeat(257) + &"</a>".repeat(257);
+    let req = Req::post(Protocol::RestXml, "application/xml", deep.as_bytes());
+    assert_eq!(
+        req.run_with(&MemberHints::default(), &limits),
+        Err(DecodeError::TooDeep)
+    );
+}
+
+#[test]
 fn gzip_bomb_is_refused_quickly() {
     let bomb = gzip(&vec![b'a'; 64 << 20]);
     let req = Req::post(Protocol::Query, "application/x-www-form-urlencoded", &bomb)
