@@ -4,8 +4,9 @@
 //! segments that leads to a string value. The rules, in order:
 //!
 //! 1. **Inside a tag container** (a strict ancestor named `Tags`, `tags`, `Tag`, `TagSet`,
-//!    `TagList`, `TagMap`, `Tagging`, `TagSpecification(s)`, `ResourceTags`, anything ending in
-//!    `Tags`, or listed in [`MemberHints::tags`]):
+//!    `TagList`, `TagsList`, `TagMap`, `Tagging`, `TagSpecification(s)`, `TagsToAdd`, anything
+//!    ending in `Tags`/`TagSet`/`TagList`/`TagMap`/`TagKeys` (`ResourceTags`), or listed in
+//!    [`MemberHints::tags`]; names compare without regard to ASCII case):
 //!    - a member named `Key`/`key`/`TagKey`/`tagKey` is a tag key;
 //!    - a member named `Value`/`value`/`TagValue`/`tagValue` is a tag value (its key is the
 //!      sibling key member);
@@ -106,7 +107,7 @@ pub(crate) fn is_tag_container(hints: &MemberHints, name: &str) -> bool {
         .iter()
         .any(|whole| name.eq_ignore_ascii_case(whole))
         || starts_with_ci(name, "tagspecification")
-        || ["tags", "tagset", "taglist", "tagmap", "tagkeys"]
+        || ["tags", "tagset", "taglist", "tagslist", "tagmap", "tagkeys"]
             .iter()
             .any(|suffix| ends_with_ci(name, suffix))
 }
@@ -244,6 +245,7 @@ mod tests {
         let h = MemberHints::default();
         assert_eq!(role(&h, &keys(&["Tags", "owner"])), Role::MapTag);
         assert_eq!(role(&h, &keys(&["ResourceTags", "team"])), Role::MapTag);
+        assert_eq!(role(&h, &keys(&["TagsList", "1", "Value"])), Role::TagValue);
         assert_eq!(
             role(&h, &[Seg::Key("TagKeys"), Seg::Index(0)]),
             Role::TagKey
