@@ -3,6 +3,7 @@
 //! Data flows one way: decoders turn a request into [`Field`]s, detectors turn fields into
 //! [`Finding`]s, the policy turns findings into a decision. Nothing here does I/O.
 
+pub mod decode;
 mod field;
 mod finding;
 

@@ -1,0 +1,196 @@
+//! JSON bodies (`json` and `rest-json` protocols) → [`Node`] tree.
+//!
+//! Called by [`super::extract`]. Parses with `serde_json` through a depth- and size-counting
+//! seed, so the tree keeps document order (no sorted maps), numbers and booleans are dropped as
+//! they are read, and a nesting bomb stops at [`super::DecodeLimits::max_depth`] (serde_json's own
+//! limit of 128 is a backstop).
+
+use std::fmt;
+
+use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
+
+use super::tree::{Budget, Node};
+use super::DecodeError;
+
+/// Parses a JSON document into a tree.
+pub(crate) fn parse(body: &[u8], budget: &mut Budget) -> Result<Node, DecodeError> {
+    let mut tripped = None;
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let seed = NodeSeed {
+        budget,
+        tripped: &mut tripped,
+        depth: 0,
+    };
+    let parsed = seed
+        .deserialize(&mut de)
+        .and_then(|node| de.end().map(|()| node));
+    match (parsed, tripped) {
+        (Ok(node), _) => Ok(node),
+        (Err(_), Some(limit)) => Err(limit),
+        // serde_json's own nesting limit (128) is reached first when max_depth is above it.
+        (Err(e), None) if e.to_string().starts_with("recursion limit exceeded") => {
+            Err(DecodeError::TooDeep)
+        }
+        (Err(e), None) => Err(DecodeError::InvalidJson {
+            line: e.line(),
+            column: e.column(),
+        }),
+    }
+}
+
+/// Builds one [`Node`]; records which limit stopped it in `tripped`.
+struct NodeSeed<'b> {
+    budget: &'b mut Budget,
+    tripped: &'b mut Option<DecodeError>,
+    depth: usize,
+}
+
+impl NodeSeed<'_> {
+    /// A seed for a child of this node.
+    fn child(&mut self) -> NodeSeed<'_> {
+        NodeSeed {
+            budget: self.budget,
+            tripped: self.tripped,
+            depth: self.depth + 1,
+        }
+    }
+
+    /// Runs a budget check, turning a failure into a serde error and remembering the cause.
+    fn check<E: de::Error>(&mut self, result: Result<(), DecodeError>) -> Result<(), E> {
+        result.map_err(|limit| {
+            *self.tripped = Some(limit);
+            E::custom("decode limit")
+        })
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for NodeSeed<'_> {
+    type Value = Node;
+
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Node, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for NodeSeed<'_> {
+    type Value = Node;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Node, E> {
+        Ok(Node::Skip)
+    }
+
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Node, E> {
+        Ok(Node::Skip)
+    }
+
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Node, E> {
+        Ok(Node::Skip)
+    }
+
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Node, E> {
+        Ok(Node::Skip)
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Node, E> {
+        Ok(Node::Skip)
+    }
+
+    fn visit_str<E: de::Error>(mut self, v: &str) -> Result<Node, E> {
+        let taken = self.budget.take();
+        self.check(taken)?;
+        Ok(Node::Str(v.to_owned()))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(mut self, mut seq: A) -> Result<Node, A::Error> {
+        let entered = self.budget.enter(self.depth + 1);
+        self.check(entered)?;
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element_seed(self.child())? {
+            if item != Node::Skip {
+                items.push(item);
+            }
+        }
+        Ok(Node::List(items))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(mut self, mut map: A) -> Result<Node, A::Error> {
+        let entered = self.budget.enter(self.depth + 1);
+        self.check(entered)?;
+        let mut entries = Vec::new();
+        while let Some(key) = map.next_key::<String>()? {
+            let value = map.next_value_seed(self.child())?;
+            if value != Node::Skip {
+                entries.push((key, value));
+            }
+        }
+        Ok(Node::Map(entries))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_all(body: &str) -> Result<Node, DecodeError> {
+        parse(body.as_bytes(), &mut Budget::new(64, 1000))
+    }
+
+    fn s(v: &str) -> Node {
+        Node::Str(v.to_owned())
+    }
+
+    #[test]
+    fn keeps_document_order_and_drops_scalars() {
+        let node = parse_all(r#"{"z":"1","a":[2,"x",null,true],"m":{"k":"v"},"n":3}"#).unwrap();
+        let want = Node::Map(vec![
+            ("z".into(), s("1")),
+            ("a".into(), Node::List(vec![s("x")])),
+            ("m".into(), Node::Map(vec![("k".into(), s("v"))])),
+        ]);
+        assert_eq!(node, want);
+    }
+
+    #[test]
+    fn nesting_past_the_limit_is_too_deep() {
+        let ok = "[".repeat(64) + &"]".repeat(64);
+        assert!(parse_all(&ok).is_ok());
+        let deep = "[".repeat(65) + &"]".repeat(65);
+        assert_eq!(parse_all(&deep), Err(DecodeError::TooDeep));
+        let bomb = "[".repeat(100_000);
+        assert_eq!(parse_all(&bomb), Err(DecodeError::TooDeep));
+    }
+
+    #[test]
+    fn serde_json_limit_also_reads_as_too_deep() {
+        let deep = "[".repeat(200) + &"]".repeat(200);
+        let result = parse(deep.as_bytes(), &mut Budget::new(256, 1000));
+        assert_eq!(result, Err(DecodeError::TooDeep));
+    }
+
+    #[test]
+    fn node_budget_is_enforced() {
+        let body = format!("[{}\"x\"]", "\"x\",".repeat(1000));
+        assert_eq!(parse_all(&body), Err(DecodeError::TooManyFields));
+    }
+
+    #[test]
+    fn syntax_errors_report_position_only() {
+        let err = parse_all("{\"secret\": \"hunter2\" ").unwrap_err();
+        assert_eq!(
+            err,
+            DecodeError::InvalidJson {
+                line: 1,
+                column: 21
+            }
+        );
+        assert_eq!(err.to_string(), "invalid json body at line 1, column 21");
+        assert!(matches!(
+            parse_all("{} x"),
+            Err(DecodeError::InvalidJson { .. })
+        ));
+    }
+}

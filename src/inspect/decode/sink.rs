@@ -1,0 +1,163 @@
+//! Where decoded fields go: a bounded output list, and the location-rendering rules.
+//!
+//! Every decoder pushes its fields through [`Sink::push`], which drops empty values and stops
+//! with [`DecodeError::TooManyFields`] past the limit. Locations are recorded in events
+//! unredacted, so a map key or form key is written into a location only when it looks like an
+//! identifier ([`is_location_safe`]); otherwise its position is used instead (`[#2]`).
+
+use super::DecodeError;
+use crate::aws::MemberHints;
+use crate::inspect::{Field, FieldKind};
+
+/// Collects fields up to a limit.
+pub(crate) struct Sink<'h> {
+    /// Model hints for classification.
+    pub(crate) hints: &'h MemberHints,
+    out: Vec<Field>,
+    max_fields: usize,
+}
+
+impl<'h> Sink<'h> {
+    /// An empty sink that accepts at most `max_fields` fields.
+    pub(crate) fn new(hints: &'h MemberHints, max_fields: usize) -> Self {
+        Sink {
+            hints,
+            out: Vec::new(),
+            max_fields,
+        }
+    }
+
+    /// Adds a field; empty values carry nothing to inspect and are dropped.
+    pub(crate) fn push(&mut self, field: Field) -> Result<(), DecodeError> {
+        if field.value.is_empty() {
+            return Ok(());
+        }
+        if self.out.len() >= self.max_fields {
+            return Err(DecodeError::TooManyFields);
+        }
+        self.out.push(field);
+        Ok(())
+    }
+
+    /// Adds a field of `kind` at `location`.
+    pub(crate) fn plain(
+        &mut self,
+        location: &str,
+        kind: FieldKind,
+        value: &str,
+    ) -> Result<(), DecodeError> {
+        self.push(Field::new(location, kind, value))
+    }
+
+    /// Adds a tag: its key (if not empty) and its value with `tag_key` set, both at `location`.
+    pub(crate) fn tag(
+        &mut self,
+        location: &str,
+        key: &str,
+        value: &str,
+    ) -> Result<(), DecodeError> {
+        self.plain(location, FieldKind::TagKey, key)?;
+        self.tag_value(location, Some(key), value)
+    }
+
+    /// Adds a tag value whose key is known (or not).
+    pub(crate) fn tag_value(
+        &mut self,
+        location: &str,
+        key: Option<&str>,
+        value: &str,
+    ) -> Result<(), DecodeError> {
+        let mut field = Field::new(location, FieldKind::TagValue, value);
+        field.tag_key = key.map(str::to_owned);
+        self.push(field)
+    }
+
+    /// The fields collected so far.
+    pub(crate) fn finish(self) -> Vec<Field> {
+        self.out
+    }
+}
+
+/// Whether a key from the request may be written into a location as is.
+///
+/// Identifier-like keys (`owner`, `aws:cloudformation:stack-name`, `Tags.member.1.Key`) are;
+/// keys with `@`, `=`, spaces or other punctuation, longer than 64 bytes, or with a long run of
+/// letters and digits (key-shaped, e.g. `AKIA…`) are not.
+pub(crate) fn is_location_safe(key: &str) -> bool {
+    if key.is_empty() || key.len() > 64 {
+        return false;
+    }
+    let charset_ok = key
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b':' | b'/'));
+    charset_ok && !has_secret_shaped_run(key)
+}
+
+/// A run of 16+ letters and digits that contains a digit, or any run of 24+.
+fn has_secret_shaped_run(key: &str) -> bool {
+    key.split(|c: char| !c.is_ascii_alphanumeric())
+        .any(|run| run.len() >= 24 || (run.len() >= 16 && run.bytes().any(|b| b.is_ascii_digit())))
+}
+
+/// Appends a member/map key segment to a location: `body:` + `Tags` → `body:Tags`,
+/// `body:Tags` + `owner` → `body:Tags.owner`; an unsafe key becomes its position `[#n]`.
+pub(crate) fn push_key(location: &mut String, key: &str, position: usize) {
+    if !is_location_safe(key) {
+        location.push_str(&format!("[#{position}]"));
+        return;
+    }
+    if !location.ends_with(':') {
+        location.push('.');
+    }
+    location.push_str(key);
+}
+
+/// Appends a list position: `body:Tags` → `body:Tags[0]`.
+pub(crate) fn push_index(location: &mut String, index: usize) {
+    location.push_str(&format!("[{index}]"));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn location_safety() {
+        assert!(is_location_safe("owner"));
+        assert!(is_location_safe("aws:cloudformation:stack-name"));
+        assert!(is_location_safe("Tags.member.1.Key"));
+        assert!(is_location_safe("TagSpecification"));
+        assert!(!is_location_safe("alice@example.com"));
+        assert!(!is_location_safe("a b"));
+        assert!(!is_location_safe(""));
+        assert!(!is_location_safe("AKIAIOSFODNN7EXAMPLE"));
+        assert!(!is_location_safe("abcdefghijklmnopqrstuvwxyz"));
+        assert!(!is_location_safe(&"a".repeat(65)));
+    }
+
+    #[test]
+    fn key_and_index_rendering() {
+        let mut loc = String::from("body:");
+        push_key(&mut loc, "Tags", 0);
+        push_index(&mut loc, 2);
+        push_key(&mut loc, "Value", 1);
+        assert_eq!(loc, "body:Tags[2].Value");
+        let mut loc = String::from("body:tags");
+        push_key(&mut loc, "bob@example.com", 3);
+        assert_eq!(loc, "body:tags[#3]");
+    }
+
+    #[test]
+    fn sink_drops_empty_and_stops_at_limit() {
+        let hints = MemberHints::default();
+        let mut sink = Sink::new(&hints, 2);
+        sink.plain("body:A", FieldKind::Other, "").unwrap();
+        sink.tag("body:tags.k", "k", "v").unwrap();
+        let err = sink.plain("body:B", FieldKind::Other, "x").unwrap_err();
+        assert_eq!(err, DecodeError::TooManyFields);
+        let fields = sink.finish();
+        assert_eq!(fields.len(), 2);
+        assert_eq!(fields[1].tag_key.as_deref(), Some("k"));
+        assert_eq!(fields[1].kind, FieldKind::TagValue);
+    }
+}

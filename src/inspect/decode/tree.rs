@@ -1,0 +1,282 @@
+//! The small document tree the JSON, CBOR and XML decoders build, and the walk that turns it
+//! into classified fields.
+//!
+//! Only strings and containers are kept (numbers, booleans, nulls and byte strings carry nothing
+//! the detectors look at). Building is bounded by a [`Budget`] (depth and node count); walking
+//! is bounded by the same depth, so recursion stays shallow.
+
+use std::collections::HashMap;
+use std::fmt;
+
+use super::classify::{self, Role, Seg};
+use super::sink::{push_index, push_key, Sink};
+use super::DecodeError;
+use crate::inspect::FieldKind;
+
+/// A decoded value. `Debug` shows string sizes, not contents.
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) enum Node {
+    /// A string.
+    Str(String),
+    /// A list, in order.
+    List(Vec<Node>),
+    /// A map or structure, in document order; XML may repeat keys.
+    Map(Vec<(String, Node)>),
+    /// Something without strings (number, bool, null, bytes): dropped by the walk.
+    Skip,
+}
+
+impl fmt::Debug for Node {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Node::Str(value) => write!(f, "Str(<{} bytes>)", value.len()),
+            Node::List(items) => f.debug_list().entries(items).finish(),
+            Node::Map(entries) => f
+                .debug_list()
+                .entries(entries.iter().map(|(key, node)| (key.len(), node)))
+                .finish(),
+            Node::Skip => f.write_str("Skip"),
+        }
+    }
+}
+
+/// Limits on the tree a decoder may build.
+#[derive(Debug)]
+pub(crate) struct Budget {
+    max_depth: usize,
+    nodes_left: usize,
+}
+
+impl Budget {
+    /// At most `max_depth` nested containers and `max_nodes` strings and containers.
+    pub(crate) fn new(max_depth: usize, max_nodes: usize) -> Self {
+        Budget {
+            max_depth,
+            nodes_left: max_nodes,
+        }
+    }
+
+    /// Accounts for one more string or container.
+    pub(crate) fn take(&mut self) -> Result<(), DecodeError> {
+        self.nodes_left = self
+            .nodes_left
+            .checked_sub(1)
+            .ok_or(DecodeError::TooManyFields)?;
+        Ok(())
+    }
+
+    /// Checks that a container opened at nesting `depth` (1 = top level) is allowed.
+    pub(crate) fn enter(&mut self, depth: usize) -> Result<(), DecodeError> {
+        if depth > self.max_depth {
+            return Err(DecodeError::TooDeep);
+        }
+        self.take()
+    }
+}
+
+/// Emits every string of `root` into `sink`, classified, with locations under `prefix`
+/// (`body:`).
+pub(crate) fn emit(root: &Node, prefix: &str, sink: &mut Sink<'_>) -> Result<(), DecodeError> {
+    let mut walk = Walk {
+        sink,
+        path: Vec::new(),
+        location: prefix.to_owned(),
+    };
+    walk.node(root, None)
+}
+
+/// State of one walk: the path of segments and the rendered location to the current node.
+struct Walk<'s, 'h, 'n> {
+    sink: &'s mut Sink<'h>,
+    path: Vec<Seg<'n>>,
+    location: String,
+}
+
+impl<'n> Walk<'_, '_, 'n> {
+    /// Visits `node`; `parent` is the map it sits in (for a tag value's sibling key).
+    fn node(
+        &mut self,
+        node: &'n Node,
+        parent: Option<&'n [(String, Node)]>,
+    ) -> Result<(), DecodeError> {
+        match node {
+            Node::Str(value) => self.leaf(value, parent),
+            Node::List(items) => {
+                for (index, item) in items.iter().enumerate() {
+                    self.child(Seg::Index(index), |loc| push_index(loc, index), item, None)?;
+                }
+                Ok(())
+            }
+            Node::Map(entries) => self.map(entries),
+            Node::Skip => Ok(()),
+        }
+    }
+
+    /// Visits a map's entries; a key repeated in the same map (XML lists) gets its occurrence
+    /// number: `Tag[0]`, `Tag[1]`.
+    fn map(&mut self, entries: &'n [(String, Node)]) -> Result<(), DecodeError> {
+        let mut totals: HashMap<&str, usize> = HashMap::new();
+        for (key, _) in entries {
+            *totals.entry(key.as_str()).or_default() += 1;
+        }
+        let mut seen: HashMap<&str, usize> = HashMap::new();
+        for (position, (key, value)) in entries.iter().enumerate() {
+            let occurrence = match totals.get(key.as_str()) {
+                Some(&total) if total > 1 => {
+                    let n = seen.entry(key.as_str()).or_default();
+                    *n += 1;
+                    Some(*n - 1)
+                }
+                _ => None,
+            };
+            let render = |loc: &mut String| {
+                push_key(loc, key, position);
+                if let Some(n) = occurrence {
+                    push_index(loc, n);
+                }
+            };
+            self.child(Seg::Key(key), render, value, Some(entries))?;
+        }
+        Ok(())
+    }
+
+    /// Descends into `node` under segment `seg`, restoring the path afterwards.
+    fn child(
+        &mut self,
+        seg: Seg<'n>,
+        render: impl FnOnce(&mut String),
+        node: &'n Node,
+        parent: Option<&'n [(String, Node)]>,
+    ) -> Result<(), DecodeError> {
+        let mark = self.location.len();
+        render(&mut self.location);
+        self.path.push(seg);
+        let result = self.node(node, parent);
+        self.path.pop();
+        self.location.truncate(mark);
+        result
+    }
+
+    /// Emits one string according to its role.
+    fn leaf(
+        &mut self,
+        value: &str,
+        parent: Option<&'n [(String, Node)]>,
+    ) -> Result<(), DecodeError> {
+        let location = self.location.as_str();
+        match classify::role(self.sink.hints, &self.path) {
+            Role::TagKey => self.sink.plain(location, FieldKind::TagKey, value),
+            Role::TagValue => self
+                .sink
+                .tag_value(location, parent.and_then(sibling_key), value),
+            Role::MapTag => match self.path.last() {
+                Some(Seg::Key(key)) => self.sink.tag(location, key, value),
+                _ => self.sink.plain(location, FieldKind::Other, value),
+            },
+            Role::Plain(kind) => self.sink.plain(location, kind, value),
+        }
+    }
+}
+
+/// The string of the `Key`-like member among a tag value's siblings.
+fn sibling_key(entries: &[(String, Node)]) -> Option<&str> {
+    entries.iter().find_map(|(name, node)| match node {
+        Node::Str(key) if classify::is_key_member(name) => Some(key.as_str()),
+        _ => None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::aws::MemberHints;
+    use crate::inspect::Field;
+
+    fn s(v: &str) -> Node {
+        Node::Str(v.to_owned())
+    }
+
+    fn map(entries: Vec<(&str, Node)>) -> Node {
+        Node::Map(
+            entries
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v))
+                .collect(),
+        )
+    }
+
+    fn walk(root: &Node) -> Vec<Field> {
+        let hints = MemberHints::default();
+        let mut sink = Sink::new(&hints, 100);
+        emit(root, "body:", &mut sink).unwrap();
+        sink.finish()
+    }
+
+    fn tag_value(location: &str, key: &str, value: &str) -> Field {
+        let mut f = Field::new(location, FieldKind::TagValue, value);
+        f.tag_key = Some(key.to_owned());
+        f
+    }
+
+    #[test]
+    fn tag_list_values_carry_their_sibling_key() {
+        let root = map(vec![(
+            "Tags",
+            Node::List(vec![map(vec![("Key", s("owner")), ("Value", s("bob"))])]),
+        )]);
+        assert_eq!(
+            walk(&root),
+            vec![
+                Field::new("body:Tags[0].Key", FieldKind::TagKey, "owner"),
+                tag_value("body:Tags[0].Value", "owner", "bob"),
+            ]
+        );
+    }
+
+    #[test]
+    fn repeated_xml_keys_get_occurrence_numbers() {
+        let tag = |k: &str, v: &str| map(vec![("Key", s(k)), ("Value", s(v))]);
+        let root = map(vec![(
+            "TagSet",
+            map(vec![("Tag", tag("a", "1")), ("Tag", tag("b", "2"))]),
+        )]);
+        let fields = walk(&root);
+        let locations: Vec<&str> = fields.iter().map(|f| f.location.as_str()).collect();
+        assert_eq!(
+            locations,
+            [
+                "body:TagSet.Tag[0].Key",
+                "body:TagSet.Tag[0].Value",
+                "body:TagSet.Tag[1].Key",
+                "body:TagSet.Tag[1].Value"
+            ]
+        );
+        assert_eq!(fields[3], tag_value("body:TagSet.Tag[1].Value", "b", "2"));
+    }
+
+    #[test]
+    fn map_tags_emit_key_and_value_and_skip_non_strings() {
+        let root = map(vec![
+            ("tags", map(vec![("owner", s("x")), ("n", Node::Skip)])),
+            ("Name", s("q")),
+        ]);
+        assert_eq!(
+            walk(&root),
+            vec![
+                Field::new("body:tags.owner", FieldKind::TagKey, "owner"),
+                tag_value("body:tags.owner", "owner", "x"),
+                Field::new("body:Name", FieldKind::Name, "q"),
+            ]
+        );
+    }
+
+    #[test]
+    fn budget_limits_depth_and_nodes() {
+        let mut budget = Budget::new(2, 3);
+        assert_eq!(budget.enter(1), Ok(()));
+        assert_eq!(budget.enter(3), Err(DecodeError::TooDeep));
+        assert_eq!(budget.take(), Ok(()));
+        assert_eq!(budget.take(), Ok(()));
+        assert_eq!(budget.take(), Err(DecodeError::TooManyFields));
+    }
+}

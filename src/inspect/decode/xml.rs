@@ -1,0 +1,215 @@
+//! XML bodies (`rest-xml` protocol: S3, Route 53, CloudFront) → [`Node`] tree.
+//!
+//! Called by [`super::extract`]. Streams events with `quick-xml` (no DOM, no DTD processing):
+//! an element with child elements becomes a map keyed by local name (namespace prefixes and
+//! attributes dropped), an element without children becomes its text. Only the five predefined
+//! entities and character references are resolved; any other `&name;` is kept literally, so a
+//! DOCTYPE cannot make the decoder expand anything. Depth is checked on every start tag.
+
+use quick_xml::events::{BytesRef, Event};
+use quick_xml::Reader;
+
+use super::tree::{Budget, Node};
+use super::DecodeError;
+
+/// An element being read: its name, child elements so far, and its text.
+struct Open {
+    name: String,
+    children: Vec<(String, Node)>,
+    text: String,
+}
+
+impl Open {
+    fn new(name: String) -> Self {
+        Open {
+            name,
+            children: Vec::new(),
+            text: String::new(),
+        }
+    }
+
+    /// The finished element: a map when it has children, its text otherwise.
+    fn close(self) -> (String, Node) {
+        let node = if self.children.is_empty() {
+            Node::Str(self.text)
+        } else {
+            Node::Map(self.children)
+        };
+        (self.name, node)
+    }
+}
+
+/// Parses an XML document into a tree whose root is a one-entry map: `{root_name: …}`.
+pub(crate) fn parse(body: &[u8], budget: &mut Budget) -> Result<Node, DecodeError> {
+    let text = std::str::from_utf8(body).map_err(|e| DecodeError::InvalidXml {
+        position: e.valid_up_to() as u64,
+    })?;
+    let mut reader = Reader::from_str(text);
+    // The top-level pseudo element collects the root element.
+    let mut stack = vec![Open::new(String::new())];
+    loop {
+        let invalid = |reader: &Reader<&[u8]>| DecodeError::InvalidXml {
+            position: reader.buffer_position(),
+        };
+        let event = reader.read_event().map_err(|_| invalid(&reader))?;
+        match event {
+            Event::Start(start) => {
+                budget.enter(stack.len())?;
+                let name = String::from_utf8_lossy(start.local_name().as_ref()).into_owned();
+                stack.push(Open::new(name));
+            }
+            Event::Empty(start) => {
+                budget.enter(stack.len())?;
+                let name = String::from_utf8_lossy(start.local_name().as_ref()).into_owned();
+                attach(&mut stack, Open::new(name).close());
+            }
+            Event::End(_) => {
+                let done = stack.pop().filter(|_| !stack.is_empty());
+                let Some(done) = done else {
+                    return Err(invalid(&reader));
+                };
+                attach(&mut stack, done.close());
+            }
+            Event::Text(t) => {
+                push_text(&mut stack, &t.xml_content().map_err(|_| invalid(&reader))?)
+            }
+            Event::CData(t) => {
+                push_text(&mut stack, &t.xml_content().map_err(|_| invalid(&reader))?)
+            }
+            Event::GeneralRef(r) => {
+                push_text(&mut stack, &resolve(&r).ok_or_else(|| invalid(&reader))?)
+            }
+            Event::Eof => break,
+            Event::Comment(_) | Event::Decl(_) | Event::PI(_) | Event::DocType(_) => {}
+        }
+    }
+    finish(stack).ok_or(DecodeError::InvalidXml {
+        position: reader.buffer_position(),
+    })
+}
+
+/// Adds a closed element to its parent.
+fn attach(stack: &mut [Open], (name, node): (String, Node)) {
+    if let Some(parent) = stack.last_mut() {
+        parent.children.push((name, node));
+    }
+}
+
+/// Appends character data to the innermost open element (outside the root it is ignored).
+fn push_text(stack: &mut [Open], text: &str) {
+    if stack.len() > 1 {
+        if let Some(open) = stack.last_mut() {
+            open.text.push_str(text);
+        }
+    }
+}
+
+/// The text an entity or character reference stands for; unknown entities stay literal.
+fn resolve(reference: &BytesRef<'_>) -> Option<String> {
+    if reference.is_char_ref() {
+        return reference
+            .resolve_char_ref()
+            .ok()
+            .flatten()
+            .map(String::from);
+    }
+    let name = reference.decode().ok()?;
+    let text = match name.as_ref() {
+        "lt" => "<",
+        "gt" => ">",
+        "amp" => "&",
+        "apos" => "'",
+        "quot" => "\"",
+        other => return Some(format!("&{other};")),
+    };
+    Some(text.to_owned())
+}
+
+/// The document once every element is closed: exactly one root element.
+fn finish(mut stack: Vec<Open>) -> Option<Node> {
+    let top = stack.pop()?;
+    if !stack.is_empty() || top.children.len() != 1 {
+        return None;
+    }
+    Some(Node::Map(top.children))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_all(body: &str) -> Result<Node, DecodeError> {
+        parse(body.as_bytes(), &mut Budget::new(64, 1000))
+    }
+
+    fn s(v: &str) -> Node {
+        Node::Str(v.to_owned())
+    }
+
+    fn map(entries: Vec<(&str, Node)>) -> Node {
+        Node::Map(
+            entries
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v))
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn elements_become_maps_and_text() {
+        let body = r#"<?xml version="1.0" encoding="UTF-8"?>
+<Tagging xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><TagSet>
+  <Tag><Key>a&amp;b</Key><Value>x&#x41;<![CDATA[<y>]]></Value></Tag>
+  <Tag><Key>c</Key><Value/></Tag>
+</TagSet></Tagging>"#;
+        let tag = |k: &str, v: &str| map(vec![("Key", s(k)), ("Value", s(v))]);
+        let want = map(vec![(
+            "Tagging",
+            map(vec![(
+                "TagSet",
+                map(vec![("Tag", tag("a&b", "xA<y>")), ("Tag", tag("c", ""))]),
+            )]),
+        )]);
+        assert_eq!(parse_all(body).unwrap(), want);
+    }
+
+    #[test]
+    fn namespace_prefixes_are_dropped_and_unknown_entities_kept() {
+        let body = r#"<!DOCTYPE x [<!ENTITY e "boom">]><p:A xmlns:p="urn:x"><p:B>&e;</p:B></p:A>"#;
+        assert_eq!(
+            parse_all(body).unwrap(),
+            map(vec![("A", map(vec![("B", s("&e;"))]))])
+        );
+    }
+
+    #[test]
+    fn malformed_documents_are_errors() {
+        for body in [
+            "",
+            "<a>",
+            "<a></b>",
+            "</a>",
+            "<a/><b/>",
+            "<a>&#0;</a>",
+            "text",
+        ] {
+            assert!(
+                matches!(parse_all(body), Err(DecodeError::InvalidXml { .. })),
+                "{body}"
+            );
+        }
+        assert!(matches!(
+            parse(b"<a>\xff</a>", &mut Budget::new(64, 10)),
+            Err(DecodeError::InvalidXml { position: 3 })
+        ));
+    }
+
+    #[test]
+    fn nesting_past_the_limit_is_too_deep() {
+        let ok = "<a>".repeat(64) + &"</a>".repeat(64);
+        assert!(parse_all(&ok).is_ok());
+        let deep = "<a>".repeat(65) + &"</a>".repeat(65);
+        assert_eq!(parse_all(&deep), Err(DecodeError::TooDeep));
+        assert_eq!(parse_all(&"<a>".repeat(100_000)), Err(DecodeError::TooDeep));
+    }
+}
