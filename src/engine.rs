@@ -7,11 +7,12 @@
 use http::{HeaderMap, StatusCode};
 
 use crate::aws::endpoints::fips_verdict;
-use crate::aws::identify::{identify, Identity, RequestHead};
+use crate::aws::identify::{identify, member_hints, Identity, RequestHead};
 use crate::aws::Protocol;
 use crate::config::{Config, FipsMissing, FipsMode, Mode};
 use crate::events::FipsDetails;
-use crate::inspect::{Finding, Severity};
+use crate::inspect::decode::{self, DecodeInput, DecodeLimits};
+use crate::inspect::{Field, Finding, Severity};
 use crate::policy::{self, ErrorResponse, RuleMode};
 
 /// The request head as the engine sees it.
@@ -60,6 +61,8 @@ pub struct Evaluation {
     pub findings: Vec<Finding>,
     /// The answer to send instead of forwarding, when blocked.
     pub block: Option<ErrorResponse>,
+    /// Why the body could not be decoded (headers, path and query were still inspected).
+    pub inspection_error: Option<String>,
 }
 
 /// The configured pipeline, shared by all connections.
@@ -69,6 +72,7 @@ pub struct Engine {
     block_severity: Severity,
     fips: FipsMode,
     fips_missing: FipsMissing,
+    decode_limits: DecodeLimits,
 }
 
 impl Engine {
@@ -79,6 +83,7 @@ impl Engine {
             block_severity: config.block_severity,
             fips: config.fips,
             fips_missing: config.fips_missing,
+            decode_limits: DecodeLimits::default(),
         }
     }
 
@@ -100,6 +105,7 @@ impl Engine {
             Some(body) if head.operation.is_none() => identify(&view.head(), Some(body)),
             _ => head,
         };
+        let (fields, inspection_error) = self.fields(view, &identity, body);
         let fips = policy::fips_outcome(
             view.host,
             fips_verdict(view.host).as_ref(),
@@ -137,6 +143,45 @@ impl Engine {
             fips: fips.details,
             findings,
             block,
+            inspection_error,
+        }
+    }
+
+    /// The FIPS verdict alone, for connections that are not intercepted (from their SNI).
+    pub fn fips_details(&self, host: &str) -> FipsDetails {
+        policy::fips_outcome(
+            host,
+            fips_verdict(host).as_ref(),
+            self.fips,
+            self.fips_missing,
+        )
+        .details
+    }
+
+    /// Every field of the request; a body that does not decode still leaves the head's fields.
+    fn fields(
+        &self,
+        view: &RequestView<'_>,
+        identity: &Identity,
+        body: Option<&[u8]>,
+    ) -> (Vec<Field>, Option<String>) {
+        let hints = member_hints(identity);
+        let mut input = DecodeInput {
+            protocol: identity.protocol,
+            method: view.method,
+            path: view.path,
+            query: view.query,
+            headers: view.headers,
+            body: body.filter(|_| !identity.data_plane),
+            hints: &hints,
+        };
+        match decode::extract(&input, &self.decode_limits) {
+            Ok(fields) => (fields, None),
+            Err(error) => {
+                input.body = None;
+                let fields = decode::extract(&input, &self.decode_limits).unwrap_or_default();
+                (fields, Some(format!("request body not inspected: {error}")))
+            }
         }
     }
 }

@@ -122,6 +122,9 @@ pub struct Event {
     pub request_method: Option<String>,
     /// Whether the body was inspected; false for streamed data-plane or oversized bodies.
     pub body_inspected: Option<bool>,
+    /// Why inspection was partial (an undecodable body), if it was.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub inspection_error: Option<String>,
     /// Connection events only.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub connection: Option<ConnectionDetails>,
@@ -148,6 +151,7 @@ impl Event {
             response_status: None,
             request_method: None,
             body_inspected: None,
+            inspection_error: None,
             connection: None,
         }
     }

@@ -87,3 +87,49 @@ fn aws_cli_s3_sqs_and_sts_work_through_the_proxy() {
         "the full key id never reaches events"
     );
 }
+
+#[test]
+fn fips_enforce_blocks_a_standard_endpoint_and_passes_the_fips_one() {
+    let pki = upstream_pki();
+    let moto = start_moto(&pki);
+    let proxy = start_proxy_for_moto(&pki, &moto, &["--fips", "enforce"]);
+
+    let out = aws(&proxy, &["sts", "get-caller-identity"]);
+    assert_eq!(out.status, 255, "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stderr.contains(
+            "An error occurred (AwsGuardPolicyViolation) when calling the GetCallerIdentity operation: \
+             awsguard blocked this call: rule non-fips-endpoint (low severity) matched endpoint at host \
+             [sts.us-east-1.amazonaws.com]; set AWS_USE_FIPS_ENDPOINT=true"
+        ),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr
+            .contains("FIPS endpoint: sts-fips.us-east-1.amazonaws.com"),
+        "{}",
+        out.stderr
+    );
+    let blocked = proxy.wait_event(|e| e["decision"] == "blocked");
+    assert_eq!(blocked["eventName"], "GetCallerIdentity");
+    assert_eq!(blocked["eventSource"], "sts.amazonaws.com");
+    assert_eq!(blocked["awsRegion"], "us-east-1");
+    assert_eq!(blocked["protocol"], "query");
+    assert_eq!(blocked["responseStatus"], 403);
+    assert_eq!(blocked["fips"]["endpointIsFips"], false);
+    assert_eq!(
+        blocked["fips"]["fipsEndpoint"],
+        "sts-fips.us-east-1.amazonaws.com"
+    );
+    assert_eq!(blocked["findings"][0]["rule"], "non-fips-endpoint");
+
+    let out =
+        run(aws_command(&proxy, &["sts", "get-caller-identity"])
+            .env("AWS_USE_FIPS_ENDPOINT", "true"));
+    assert_eq!(out.status, 0, "{}{}", out.stdout, out.stderr);
+    let allowed = proxy.wait_event(|e| e["decision"] == "allowed");
+    assert_eq!(allowed["requestHost"], "sts-fips.us-east-1.amazonaws.com");
+    assert_eq!(allowed["fips"]["endpointIsFips"], true);
+    assert_eq!(allowed["findings"], serde_json::json!([]));
+}

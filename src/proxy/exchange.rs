@@ -69,7 +69,8 @@ pub(crate) async fn handle(
     };
     let evaluation = shared.engine.evaluate(&view, head, inspected.as_deref());
     let mut event = api_event(&conn, &parts.headers, &method, &evaluation);
-    event.body_inspected = Some(inspected.is_some());
+    event.body_inspected = Some(inspected.is_some() && evaluation.inspection_error.is_none());
+    event.inspection_error = evaluation.inspection_error.clone();
     if let Some(block) = evaluation.block {
         event.decision = Decision::Blocked;
         event.response_status = Some(block.status.as_u16());

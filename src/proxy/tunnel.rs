@@ -47,6 +47,12 @@ pub(crate) async fn run<S>(
         details.server_name = hello.server_name.clone();
         details.offered_tls_versions = hello.version_names();
     }
+    let name = event
+        .connection
+        .as_ref()
+        .and_then(|c| c.server_name.clone())
+        .unwrap_or_else(|| host.clone());
+    event.fips = shared.engine.fips_details(&name);
     shared.recorder.record(event);
     if !first.is_empty() && upstream.write_all(&first).await.is_err() {
         return;
