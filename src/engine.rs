@@ -9,8 +9,9 @@ use http::{HeaderMap, StatusCode};
 use crate::aws::endpoints::fips_verdict;
 use crate::aws::identify::{identify, member_hints, Identity, RequestHead};
 use crate::aws::Protocol;
+use crate::capture::CapturedRequest;
 use crate::config::{Config, FipsMissing, FipsMode, Mode};
-use crate::events::FipsDetails;
+use crate::events::{Decision, Event, EventType, FipsDetails, UserIdentity};
 use crate::inspect::decode::{self, DecodeInput, DecodeLimits};
 use crate::inspect::{Field, Finding, Severity};
 use crate::policy::{self, ErrorResponse, RuleMode};
@@ -63,6 +64,40 @@ pub struct Evaluation {
     pub block: Option<ErrorResponse>,
     /// Why the body could not be decoded (headers, path and query were still inspected).
     pub inspection_error: Option<String>,
+}
+
+impl Evaluation {
+    /// The event for this call, without TLS details or response status (the proxy adds those).
+    pub fn to_event(
+        &self,
+        host: &str,
+        source: &str,
+        method: &str,
+        headers: &HeaderMap,
+        now: time::OffsetDateTime,
+    ) -> Event {
+        let mut event = Event::new(EventType::ApiCall, host, source, now);
+        event.event_source = self.event_source.clone();
+        event.event_name = self.event_name.clone();
+        event.aws_region = self.aws_region.clone();
+        event.protocol = self.protocol;
+        event.user_agent = headers
+            .get(http::header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        event.user_identity = UserIdentity {
+            access_key_id: self.access_key_id.clone(),
+        };
+        event.fips = self.fips.clone();
+        event.findings = self.findings.clone();
+        event.request_method = Some(method.to_owned());
+        event.inspection_error = self.inspection_error.clone();
+        if let Some(block) = &self.block {
+            event.decision = Decision::Blocked;
+            event.response_status = Some(block.status.as_u16());
+        }
+        event
+    }
 }
 
 /// The configured pipeline, shared by all connections.
@@ -145,6 +180,30 @@ impl Engine {
             block,
             inspection_error,
         }
+    }
+
+    /// Evaluates a captured request (`awsguard inspect`): its body is always inspected unless it
+    /// is data-plane.
+    pub fn inspect(&self, request: &CapturedRequest, now: time::OffsetDateTime) -> Event {
+        let view = RequestView {
+            method: &request.method,
+            host: &request.host,
+            path: &request.path,
+            query: request.query.as_deref(),
+            headers: &request.headers,
+        };
+        let head = self.head(&view);
+        let body = (!head.data_plane).then_some(request.body.as_slice());
+        let evaluation = self.evaluate(&view, head, body);
+        let mut event = evaluation.to_event(
+            &request.host,
+            "capture",
+            &request.method,
+            &request.headers,
+            now,
+        );
+        event.body_inspected = Some(body.is_some() && evaluation.inspection_error.is_none());
+        event
     }
 
     /// The FIPS verdict alone, for connections that are not intercepted (from their SNI).

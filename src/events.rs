@@ -104,7 +104,8 @@ pub struct Event {
     pub protocol: Protocol,
     /// The client's User-Agent.
     pub user_agent: Option<String>,
-    /// The client's address.
+    /// The client's address (CloudTrail spells it `sourceIPAddress`).
+    #[serde(rename = "sourceIPAddress")]
     pub source_ip_address: String,
     /// Masked caller identity.
     pub user_identity: UserIdentity,
@@ -267,6 +268,7 @@ mod tests {
         assert_eq!(v["protocol"], "unknown");
         assert_eq!(v["decision"], "allowed");
         assert_eq!(v["responseStatus"], 200);
+        assert_eq!(v["sourceIPAddress"], "127.0.0.1");
         assert!(v["userIdentity"]["accessKeyId"].is_null());
         assert!(v.get("connection").is_none());
         assert_eq!(recorder.events().len(), 2);

@@ -10,11 +10,13 @@
 //! - [`policy`]: allow/block decisions and AWS-shaped error responses.
 //! - [`proxy`]: listener, CONNECT, tunnels, interception, upstream client.
 //! - [`events`]: the event record and where it is written.
+//! - [`capture`]: raw HTTP/1.1 and HAR captures for offline `awsguard inspect`.
 #![forbid(unsafe_code)]
 #![warn(missing_docs, unreachable_pub)]
 
 pub mod aws;
 pub mod ca;
+pub mod capture;
 pub mod config;
 pub mod engine;
 pub mod events;

@@ -32,6 +32,18 @@ enum Command {
     Run(RunArgs),
     /// Print the export lines that point clients at a running proxy: eval "$(awsguard env)".
     Env(EnvArgs),
+    /// Inspect captured requests offline (raw HTTP/1.1 request files or HAR archives): one event
+    /// per request on stdout.
+    Inspect(InspectArgs),
+}
+
+#[derive(Args)]
+struct InspectArgs {
+    #[command(flatten)]
+    proxy: ProxyArgs,
+    /// Files to read: a raw HTTP/1.1 request each, or HAR archives.
+    #[arg(required = true, value_name = "FILE")]
+    files: Vec<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -275,6 +287,39 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+fn inspect(args: InspectArgs) -> anyhow::Result<()> {
+    let config = args.proxy.config()?;
+    let engine = awsguard::engine::Engine::new(&config);
+    let mut failed = 0;
+    for path in &args.files {
+        let requests = std::fs::read(path)
+            .with_context(|| format!("cannot read {}", path.display()))
+            .and_then(|bytes| {
+                awsguard::capture::parse_file(&bytes)
+                    .with_context(|| format!("cannot parse {}", path.display()))
+            });
+        match requests {
+            Ok(requests) => {
+                for request in &requests {
+                    let event = engine.inspect(request, time::OffsetDateTime::now_utc());
+                    println!("{}", serde_json::to_string(&event)?);
+                }
+            }
+            Err(error) => {
+                eprintln!("awsguard: {error:#}");
+                failed += 1;
+            }
+        }
+    }
+    if failed > 0 {
+        anyhow::bail!(
+            "{failed} of {} files could not be inspected",
+            args.files.len()
+        );
+    }
+    Ok(())
+}
+
 async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
@@ -317,6 +362,7 @@ fn main() -> ExitCode {
             );
             Ok(())
         }
+        Command::Inspect(args) => inspect(args),
         Command::Run(args) => tokio::runtime::Runtime::new()
             .context("cannot start the async runtime")
             .and_then(|rt| rt.block_on(run(args))),

@@ -17,7 +17,7 @@ use super::body::{buffer, full, Buffered, RequestBody, ResponseBody};
 use super::upstream::{describe, UpstreamTls};
 use super::Shared;
 use crate::engine::{Evaluation, RequestView};
-use crate::events::{Decision, Event, EventType, TlsDetails, UserIdentity};
+use crate::events::{Decision, Event, TlsDetails};
 use crate::policy::{self, ErrorResponse};
 
 /// What is known about the intercepted connection a request arrived on.
@@ -70,7 +70,6 @@ pub(crate) async fn handle(
     let evaluation = shared.engine.evaluate(&view, head, inspected.as_deref());
     let mut event = api_event(&conn, &parts.headers, &method, &evaluation);
     event.body_inspected = Some(inspected.is_some() && evaluation.inspection_error.is_none());
-    event.inspection_error = evaluation.inspection_error.clone();
     if let Some(block) = evaluation.block {
         event.decision = Decision::Blocked;
         event.response_status = Some(block.status.as_u16());
@@ -119,31 +118,20 @@ pub(crate) async fn handle(
 }
 
 fn api_event(conn: &ConnInfo, headers: &HeaderMap, method: &str, eval: &Evaluation) -> Event {
-    let mut event = Event::new(
-        EventType::ApiCall,
+    let mut event = eval.to_event(
         &conn.host,
         &conn.peer.ip().to_string(),
+        method,
+        headers,
         OffsetDateTime::now_utc(),
     );
-    event.event_source = eval.event_source.clone();
-    event.event_name = eval.event_name.clone();
-    event.aws_region = eval.aws_region.clone();
-    event.protocol = eval.protocol;
-    event.user_agent = headers
-        .get(header::USER_AGENT)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    event.user_identity = UserIdentity {
-        access_key_id: eval.access_key_id.clone(),
-    };
+    event.decision = Decision::Allowed;
+    event.response_status = None;
     event.tls_details = TlsDetails {
         tls_version: conn.tls_version.clone(),
         cipher_suite: conn.cipher_suite.clone(),
         ..TlsDetails::default()
     };
-    event.fips = eval.fips.clone();
-    event.findings = eval.findings.clone();
-    event.request_method = Some(method.to_owned());
     event
 }
 
