@@ -1,0 +1,151 @@
+//! `phone-number`: an international number (`+` and country code), or a national number next to
+//! a phone keyword (`phone`, `tel`, `mobile`, …), that libphonenumber's metadata (the
+//! `phonenumber` crate) says is a valid number.
+//!
+//! Called by the scanner on content fields with digits and either a `+` or a phone keyword.
+//! Candidates are reduced to plain digits before they reach the parser.
+
+use phonenumber::country::Id;
+
+use super::{contains_word, floor_boundary, Hit, KeyContext};
+use crate::inspect::redact;
+
+/// Rule id.
+pub(crate) const RULE: &str = "phone-number";
+/// Keywords that count anywhere in a word.
+pub(crate) const KEYWORDS: &[&str] = &["phone", "mobile", "whatsapp", "telefon"];
+/// Short keywords that must stand as their own word.
+const SHORT_KEYWORDS: &[&str] = &["tel", "cell", "fax", "msisdn", "sms"];
+/// Regions tried for national numbers (no country code).
+const REGIONS: &[Id] = &[Id::US, Id::GB, Id::DE, Id::FR, Id::IN, Id::AU];
+const KEYWORD_DISTANCE: usize = 30;
+const MIN_INTL: usize = 8;
+const MIN_NATIONAL: usize = 7;
+const MAX_DIGITS: usize = 15;
+
+/// Whether `text` (lower-case) holds a phone keyword.
+pub(crate) fn has_keyword(text: &str) -> bool {
+    if KEYWORDS.iter().any(|k| text.contains(k)) {
+        return true;
+    }
+    SHORT_KEYWORDS.iter().any(|k| contains_word(text, k, true))
+}
+
+/// Every phone number in `value`.
+pub(crate) fn find(value: &str, ctx: KeyContext<'_>, out: &mut Vec<Hit>) {
+    let b = value.as_bytes();
+    let keyed = has_keyword(ctx.keys);
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        let starts = c == b'+' || c == b'(' || c.is_ascii_digit();
+        if !starts || (i > 0 && (b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'+')) {
+            i += 1;
+            continue;
+        }
+        let (end, digits) = candidate(b, i);
+        if let Some(excerpt) = judge(value, i, end, &digits, keyed) {
+            out.push(Hit::new(RULE, i, end, excerpt));
+        }
+        i = end.max(i + 1);
+    }
+}
+
+fn judge(value: &str, start: usize, end: usize, digits: &str, keyed: bool) -> Option<String> {
+    let b = value.as_bytes();
+    if b.get(end).is_some_and(|c| c.is_ascii_alphanumeric()) || digits.len() > MAX_DIGITS {
+        return None;
+    }
+    if b[start] == b'+' {
+        return (digits.len() >= MIN_INTL && valid_intl(digits))
+            .then(|| format!("+{}", redact::ends(digits, 2, 2)));
+    }
+    let near = || {
+        let from = floor_boundary(value, start.saturating_sub(KEYWORD_DISTANCE));
+        has_keyword(&value.get(from..start).unwrap_or("").to_ascii_lowercase())
+    };
+    (digits.len() >= MIN_NATIONAL && (keyed || near()) && valid_national(digits))
+        .then(|| redact::ends(digits, 2, 2))
+}
+
+/// From `start`: a leading `+`, then digits with single separators (space, dash, dot, parens).
+fn candidate(b: &[u8], start: usize) -> (usize, String) {
+    let mut digits = String::new();
+    let mut i = start + usize::from(b[start] == b'+');
+    let mut end = i;
+    let mut last_sep = false;
+    while i < b.len() && digits.len() <= MAX_DIGITS {
+        let c = b[i];
+        if c.is_ascii_digit() {
+            digits.push(char::from(c));
+            last_sep = false;
+            end = i + 1;
+        } else if matches!(c, b' ' | b'-' | b'.' | b'(' | b')') && !(last_sep && c != b'(') {
+            last_sep = c != b')';
+        } else {
+            break;
+        }
+        i += 1;
+    }
+    (end, digits)
+}
+
+fn valid_intl(digits: &str) -> bool {
+    phonenumber::parse(None, format!("+{digits}")).is_ok_and(|n| phonenumber::is_valid(&n))
+}
+
+fn valid_national(digits: &str) -> bool {
+    REGIONS
+        .iter()
+        .any(|r| phonenumber::parse(Some(*r), digits).is_ok_and(|n| phonenumber::is_valid(&n)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn excerpts(v: &str, keys: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        find(v, KeyContext { keys }, &mut out);
+        out.into_iter().map(|h| h.excerpt).collect()
+    }
+
+    #[test]
+    fn finds_international_numbers() {
+        assert_eq!(excerpts("+1 415-555-2671", ""), ["+14…71"]);
+        assert_eq!(excerpts("call +44 20 7946 0958 now", ""), ["+44…58"]);
+        assert_eq!(excerpts("+49 30 901820", ""), ["+49…20"]);
+        assert_eq!(excerpts("+33 1 42 68 53 00", ""), ["+33…00"]);
+    }
+
+    #[test]
+    fn finds_national_numbers_with_keyword() {
+        assert_eq!(excerpts("(415) 555-2671", "owner-phone"), ["41…71"]);
+        assert_eq!(excerpts("tel: 020 7946 0958", ""), ["02…58"]);
+        assert_eq!(excerpts("Mobile 415.555.2671", ""), ["41…71"]);
+    }
+
+    #[test]
+    fn rejects_numbers_that_are_not_phones() {
+        for (v, keys) in [
+            ("(415) 555-2671", "body:Tags[0].Value"),
+            ("2024-01-15T10:00:00+05:30", "phone"),
+            ("+1 000 000 0000", ""),
+            ("abc+14155552671", ""),
+            ("+14155552671999999", ""),
+            ("123456789012", ""),
+            ("hotel 415 555 2671", ""),
+            ("v1.2.3+20240115", ""),
+        ] {
+            assert_eq!(excerpts(v, keys), Vec::<String>::new(), "{v}");
+        }
+    }
+
+    #[test]
+    fn keywords_respect_word_boundaries() {
+        assert!(has_keyword("tel: 1"));
+        assert!(has_keyword("owner-phone"));
+        assert!(!has_keyword("hotel"));
+        assert!(!has_keyword("telemetry"));
+    }
+}

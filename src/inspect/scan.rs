@@ -1,0 +1,381 @@
+//! The [`Scanner`]: runs every enabled detector over a request's fields and returns findings with
+//! configured severities, minus allowlisted ones.
+//!
+//! Built once from [`RulesConfig`] at startup and shared by all connections; the proxy (and
+//! `awsguard inspect`) calls [`Scanner::scan`] once per request with the decoded fields. One
+//! Aho-Corasick pass per field finds trigger strings and keywords, so each detector runs only on
+//! fields that could hold its kind of match.
+
+use std::collections::{BTreeMap, HashSet};
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use regex::{Regex, RegexBuilder};
+
+use super::detect::{self, custom::Identifier, Hit, KeyContext};
+use super::rules::rule_info;
+use super::{Category, Field, Finding, RuleMode, RulesConfig, RulesError, Severity};
+
+/// Only this much of one field is scanned.
+pub(crate) const MAX_FIELD_BYTES: usize = 1 << 20;
+
+/// Which call the fields belong to, for allowlists.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ScanContext<'a> {
+    /// Signing name of the service (`sqs`), if identified.
+    pub service: Option<&'a str>,
+    /// Operation name (`CreateQueue`), if identified.
+    pub operation: Option<&'a str>,
+}
+
+/// Trigger strings found in a value by the one prefilter pass.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Trigger {
+    At,
+    Url,
+    KeyPrefix,
+    Pem,
+    Jwt,
+    Secret,
+    Ssn,
+    Phone,
+    Plus,
+    Custom(usize),
+}
+
+/// The built-in trigger strings (matched ASCII case-insensitively).
+const TRIGGERS: &[(&str, Trigger)] = &[
+    ("@", Trigger::At),
+    ("://", Trigger::Url),
+    ("%3a%2f%2f", Trigger::Url),
+    ("akia", Trigger::KeyPrefix),
+    ("asia", Trigger::KeyPrefix),
+    ("abia", Trigger::KeyPrefix),
+    ("acca", Trigger::KeyPrefix),
+    ("-----begin ", Trigger::Pem),
+    ("putty-user-key-file-", Trigger::Pem),
+    ("eyj", Trigger::Jwt),
+    ("secret", Trigger::Secret),
+    ("ssn", Trigger::Ssn),
+    ("social", Trigger::Ssn),
+    ("phone", Trigger::Phone),
+    ("mobile", Trigger::Phone),
+    ("whatsapp", Trigger::Phone),
+    ("telefon", Trigger::Phone),
+    ("tel", Trigger::Phone),
+    ("cell", Trigger::Phone),
+    ("fax", Trigger::Phone),
+    ("msisdn", Trigger::Phone),
+    ("sms", Trigger::Phone),
+    ("+", Trigger::Plus),
+];
+
+/// What the prefilter saw in one string.
+#[derive(Debug, Default)]
+struct Signals {
+    builtin: Vec<Trigger>,
+    custom: Vec<bool>,
+}
+
+impl Signals {
+    fn has(&self, t: Trigger) -> bool {
+        self.builtin.contains(&t)
+    }
+}
+
+/// A compiled `[[allow]]` entry.
+#[derive(Debug)]
+struct Allow {
+    rule: String,
+    service: Option<String>,
+    operation: Option<String>,
+    field: Option<String>,
+    value: Option<Regex>,
+}
+
+/// Compiled detectors, severities, modes and allowlists. `Send + Sync`: build once, share.
+#[derive(Debug)]
+pub struct Scanner {
+    modes: BTreeMap<String, RuleMode>,
+    severities: BTreeMap<String, Severity>,
+    identifiers: Vec<Identifier>,
+    allow: Vec<Allow>,
+    prefilter: AhoCorasick,
+    patterns: Vec<Trigger>,
+}
+
+impl Scanner {
+    /// Validate and compile `config`: unknown rule names and bad regexes are refused with the
+    /// entry that holds them.
+    pub fn new(config: &RulesConfig) -> Result<Scanner, RulesError> {
+        config.check_names()?;
+        let identifiers = config
+            .identifiers
+            .iter()
+            .enumerate()
+            .map(|(i, def)| Identifier::new(i, def))
+            .collect::<Result<Vec<_>, _>>()?;
+        let allow = compile_allow(config)?;
+        let mut modes = BTreeMap::new();
+        let mut severities = BTreeMap::new();
+        for id in &identifiers {
+            severities.insert(id.rule.clone(), id.severity);
+        }
+        for (id, o) in &config.rules {
+            if let Some(mode) = o.mode {
+                modes.insert(id.clone(), mode);
+            }
+            if let Some(severity) = o.severity {
+                severities.insert(id.clone(), severity);
+            }
+        }
+        let (prefilter, patterns) = build_prefilter(&identifiers)?;
+        Ok(Scanner {
+            modes,
+            severities,
+            identifiers,
+            allow,
+            prefilter,
+            patterns,
+        })
+    }
+
+    /// The configured mode of `rule` ([`RuleMode::Default`] when not configured).
+    pub fn rule_mode(&self, rule: &str) -> RuleMode {
+        self.modes.get(rule).copied().unwrap_or_default()
+    }
+
+    /// The severity findings of `rule` get: configured, else the built-in default, else medium.
+    pub fn severity(&self, rule: &str) -> Severity {
+        self.severities
+            .get(rule)
+            .copied()
+            .or_else(|| rule_info(rule).map(|r| r.severity))
+            .unwrap_or(Severity::Medium)
+    }
+
+    fn enabled(&self, rule: &str) -> bool {
+        self.rule_mode(rule) != RuleMode::Off
+    }
+
+    /// Findings for all `fields` of one call, in field order, without duplicates.
+    pub fn scan(&self, ctx: &ScanContext<'_>, fields: &[Field]) -> Vec<Finding> {
+        let mut findings = Vec::new();
+        for field in fields {
+            let value = truncate(&field.value);
+            let mut hits = Vec::new();
+            self.detect(field, value, &mut hits);
+            let mut seen = HashSet::new();
+            for hit in hits {
+                if !seen.insert((hit.rule.clone(), hit.excerpt.clone())) {
+                    continue;
+                }
+                if let Some(f) = self.finding(ctx, field, value, hit) {
+                    findings.push(f);
+                }
+            }
+        }
+        findings
+    }
+
+    fn finding(
+        &self,
+        ctx: &ScanContext<'_>,
+        field: &Field,
+        value: &str,
+        hit: Hit,
+    ) -> Option<Finding> {
+        if !self.enabled(&hit.rule) {
+            return None;
+        }
+        let matched = value.get(hit.start..hit.end).unwrap_or("");
+        let kind = field.kind.as_str();
+        if self
+            .allow
+            .iter()
+            .any(|a| a.covers(ctx, &hit.rule, field, kind, matched))
+        {
+            return None;
+        }
+        Some(Finding {
+            category: rule_info(&hit.rule).map_or(Category::Pii, |r| r.category),
+            severity: self.severity(&hit.rule),
+            field: kind.to_string(),
+            location: field.location.clone(),
+            excerpt: hit.excerpt,
+            rule: hit.rule,
+        })
+    }
+}
+
+/// The scanned prefix of a value, cut at a char boundary.
+fn truncate(value: &str) -> &str {
+    let end = detect::floor_boundary(value, MAX_FIELD_BYTES);
+    value.get(..end).unwrap_or("")
+}
+
+fn compile_allow(config: &RulesConfig) -> Result<Vec<Allow>, RulesError> {
+    let mut out = Vec::new();
+    for (i, s) in config.allow.iter().enumerate() {
+        let value = match &s.value {
+            Some(re) => Some(
+                RegexBuilder::new(re)
+                    .size_limit(detect::custom::REGEX_SIZE_LIMIT)
+                    .build()
+                    .map_err(|source| RulesError::Regex {
+                        entry: format!("allow[{i}]"),
+                        source,
+                    })?,
+            ),
+            None => None,
+        };
+        out.push(Allow {
+            rule: s.rule.clone(),
+            service: s.service.clone(),
+            operation: s.operation.clone(),
+            field: s.field.clone(),
+            value,
+        });
+    }
+    Ok(out)
+}
+
+impl Allow {
+    fn covers(
+        &self,
+        ctx: &ScanContext<'_>,
+        rule: &str,
+        field: &Field,
+        kind: &str,
+        matched: &str,
+    ) -> bool {
+        let same = |want: &Option<String>, have: Option<&str>| match want {
+            None => true,
+            Some(w) => have.is_some_and(|h| h.eq_ignore_ascii_case(w)),
+        };
+        (self.rule == "*" || self.rule == rule)
+            && same(&self.service, ctx.service)
+            && same(&self.operation, ctx.operation)
+            && self
+                .field
+                .as_ref()
+                .is_none_or(|f| *f == field.location || f == kind)
+            && self.value.as_ref().is_none_or(|re| re.is_match(matched))
+    }
+}
+
+fn build_prefilter(identifiers: &[Identifier]) -> Result<(AhoCorasick, Vec<Trigger>), RulesError> {
+    let mut words: Vec<String> = TRIGGERS.iter().map(|(w, _)| w.to_string()).collect();
+    let mut patterns: Vec<Trigger> = TRIGGERS.iter().map(|(_, t)| *t).collect();
+    for (i, id) in identifiers.iter().enumerate() {
+        for k in &id.keywords {
+            words.push(k.clone());
+            patterns.push(Trigger::Custom(i));
+        }
+    }
+    let ac = AhoCorasickBuilder::new()
+        .ascii_case_insensitive(true)
+        .match_kind(MatchKind::Standard)
+        .build(&words)
+        .map_err(|e| RulesError::Identifier {
+            index: 0,
+            reason: format!("keywords cannot be compiled: {e}"),
+        })?;
+    Ok((ac, patterns))
+}
+
+impl Scanner {
+    /// The triggers present in `text`, from one overlapping Aho-Corasick pass.
+    fn signals(&self, text: &str) -> Signals {
+        let mut s = Signals {
+            builtin: Vec::new(),
+            custom: vec![false; self.identifiers.len()],
+        };
+        for m in self.prefilter.find_overlapping_iter(text) {
+            match self.patterns.get(m.pattern().as_usize()) {
+                Some(Trigger::Custom(i)) => {
+                    if let Some(slot) = s.custom.get_mut(*i) {
+                        *slot = true;
+                    }
+                }
+                Some(t) if !s.builtin.contains(t) => s.builtin.push(*t),
+                _ => {}
+            }
+        }
+        s
+    }
+
+    /// Run the detectors that apply to this field's kind and whose triggers fired.
+    fn detect(&self, field: &Field, value: &str, hits: &mut Vec<Hit>) {
+        let sig = self.signals(value);
+        if sig.has(Trigger::Url) {
+            detect::url::find(value, hits);
+        }
+        if !field.kind.is_content() {
+            return;
+        }
+        let mut keys = field.tag_key.as_deref().unwrap_or("").to_ascii_lowercase();
+        keys.push(' ');
+        keys.push_str(&field.location.to_ascii_lowercase());
+        let key_sig = self.signals(&keys);
+        let ctx = KeyContext { keys: &keys };
+        let digits = value.bytes().filter(u8::is_ascii_digit).count();
+        self.credentials(value, &sig, &key_sig, ctx, hits);
+        self.personal(value, digits, &sig, &key_sig, ctx, hits);
+        for (i, id) in self.identifiers.iter().enumerate() {
+            let keyed = key_sig.custom.get(i).copied().unwrap_or(false);
+            let near = sig.custom.get(i).copied().unwrap_or(false);
+            if id.keywords.is_empty() || keyed || near {
+                id.find(value, keyed, hits);
+            }
+        }
+    }
+
+    fn credentials(
+        &self,
+        value: &str,
+        sig: &Signals,
+        key_sig: &Signals,
+        ctx: KeyContext<'_>,
+        hits: &mut Vec<Hit>,
+    ) {
+        if sig.has(Trigger::KeyPrefix) {
+            detect::aws_keys::find_access_keys(value, hits);
+        }
+        if value.len() >= 40 && (sig.has(Trigger::Secret) || key_sig.has(Trigger::Secret)) {
+            detect::aws_keys::find_secret_keys(value, ctx, hits);
+        }
+        if sig.has(Trigger::Pem) {
+            detect::private_key::find(value, hits);
+        }
+        if sig.has(Trigger::Jwt) {
+            detect::jwt::find(value, hits);
+        }
+    }
+
+    fn personal(
+        &self,
+        value: &str,
+        digits: usize,
+        sig: &Signals,
+        key_sig: &Signals,
+        ctx: KeyContext<'_>,
+        hits: &mut Vec<Hit>,
+    ) {
+        if sig.has(Trigger::At) {
+            detect::email::find(value, hits);
+        }
+        if digits >= 13 {
+            detect::card::find(value, hits);
+        }
+        if digits >= 8 && value.len() >= 15 {
+            detect::iban::find(value, hits);
+        }
+        let phone_word = sig.has(Trigger::Phone) || key_sig.has(Trigger::Phone);
+        if digits >= 7 && (sig.has(Trigger::Plus) || phone_word) {
+            detect::phone::find(value, ctx, hits);
+        }
+        if digits >= 9 && (sig.has(Trigger::Ssn) || key_sig.has(Trigger::Ssn)) {
+            detect::ssn::find(value, ctx, hits);
+        }
+    }
+}
