@@ -379,3 +379,268 @@ impl Scanner {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::inspect::{CustomIdentifier, FieldKind, RuleOverride, Suppression};
+    use proptest::prelude::*;
+
+    fn scanner(config: &RulesConfig) -> Scanner {
+        Scanner::new(config).unwrap()
+    }
+
+    fn tag(key: &str, value: &str) -> Field {
+        Field {
+            location: "body:Tags[0].Value".to_string(),
+            kind: FieldKind::TagValue,
+            value: value.to_string(),
+            tag_key: Some(key.to_string()),
+        }
+    }
+
+    fn rules(s: &Scanner, fields: &[Field]) -> Vec<String> {
+        let ctx = ScanContext::default();
+        s.scan(&ctx, fields).into_iter().map(|f| f.rule).collect()
+    }
+
+    #[test]
+    fn content_detectors_only_on_content_fields_url_detectors_everywhere() {
+        let s = scanner(&RulesConfig::default());
+        let email = "jane@example.com https://u:hunter22x@db.example.com";
+        assert_eq!(
+            rules(&s, &[tag("owner", email)]),
+            ["url-credentials", "email-address"]
+        );
+        let other = Field::new("body:Endpoint", FieldKind::Other, email);
+        assert_eq!(rules(&s, &[other]), ["url-credentials"]);
+        let findings = s.scan(&ScanContext::default(), &[tag("owner", "jane@example.com")]);
+        assert_eq!(
+            findings,
+            [Finding {
+                rule: "email-address".to_string(),
+                category: Category::Pii,
+                severity: Severity::Medium,
+                field: "tag-value".to_string(),
+                location: "body:Tags[0].Value".to_string(),
+                excerpt: "j***@e***.com".to_string(),
+            }]
+        );
+    }
+
+    #[test]
+    fn tag_key_gates_keyword_detectors() {
+        let s = scanner(&RulesConfig::default());
+        let key = "h8Qz3mV+pL0sT9wXc2Yb7Rk/Nf5Ja1Ue4Gd6Io0P";
+        assert_eq!(
+            rules(&s, &[tag("aws_secret_access_key", key)]),
+            ["aws-secret-access-key"]
+        );
+        assert!(rules(&s, &[tag("build", key)]).is_empty());
+        assert_eq!(rules(&s, &[tag("OwnerSSN", "536-22-8726")]), ["us-ssn"]);
+        assert_eq!(
+            rules(&s, &[tag("owner-phone", "(415) 555-2671")]),
+            ["phone-number"]
+        );
+    }
+
+    #[test]
+    fn modes_and_severities_follow_config() {
+        let mut config = RulesConfig::default();
+        let off = RuleOverride {
+            mode: Some(RuleMode::Off),
+            severity: None,
+        };
+        let high = RuleOverride {
+            mode: Some(RuleMode::Enforce),
+            severity: Some(Severity::High),
+        };
+        config.rules.insert("email-address".to_string(), off);
+        config.rules.insert("iban".to_string(), high);
+        let s = scanner(&config);
+        assert!(rules(&s, &[tag("k", "jane@example.com")]).is_empty());
+        let f = s.scan(
+            &ScanContext::default(),
+            &[tag("k", "DE89370400440532013000")],
+        );
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].severity, Severity::High);
+        assert_eq!(s.rule_mode("iban"), RuleMode::Enforce);
+        assert_eq!(s.rule_mode("email-address"), RuleMode::Off);
+        assert_eq!(s.rule_mode("phone-number"), RuleMode::Default);
+        assert_eq!(s.severity("private-key"), Severity::High);
+    }
+
+    fn employee_config() -> RulesConfig {
+        RulesConfig {
+            identifiers: vec![CustomIdentifier {
+                name: "employee-id".to_string(),
+                regex: "EMP-[0-9]{6}".to_string(),
+                keywords: vec!["employee".to_string()],
+                max_distance: 50,
+                ignore_words: vec![],
+                severity: Severity::Low,
+            }],
+            ..RulesConfig::default()
+        }
+    }
+
+    #[test]
+    fn custom_identifiers_use_keywords_from_value_or_tag_key() {
+        let s = scanner(&employee_config());
+        assert_eq!(
+            rules(&s, &[tag("k", "employee EMP-123456")]),
+            ["custom:employee-id"]
+        );
+        assert_eq!(
+            rules(&s, &[tag("EmployeeId", "EMP-123456")]),
+            ["custom:employee-id"]
+        );
+        assert!(rules(&s, &[tag("k", "EMP-123456")]).is_empty());
+        assert_eq!(s.severity("custom:employee-id"), Severity::Low);
+    }
+
+    #[test]
+    fn suppressions_drop_matching_findings_only() {
+        let mut config = employee_config();
+        config.allow = vec![Suppression {
+            rule: "email-address".to_string(),
+            service: Some("sqs".to_string()),
+            field: Some("tag-value".to_string()),
+            value: Some("@example\\.com$".to_string()),
+            ..Suppression::default()
+        }];
+        let s = scanner(&config);
+        let sqs = ScanContext {
+            service: Some("SQS"),
+            operation: Some("TagQueue"),
+        };
+        let sns = ScanContext {
+            service: Some("sns"),
+            operation: None,
+        };
+        let fields = [tag("k", "a@example.com b@corp.com")];
+        let got: Vec<_> = s
+            .scan(&sqs, &fields)
+            .into_iter()
+            .map(|f| f.excerpt)
+            .collect();
+        assert_eq!(got, ["b***@c***.com"]);
+        assert_eq!(s.scan(&sns, &fields).len(), 2);
+    }
+
+    #[test]
+    fn invalid_config_names_the_entry() {
+        let mut config = employee_config();
+        config.allow = vec![Suppression {
+            rule: "*".to_string(),
+            value: Some("[".to_string()),
+            ..Suppression::default()
+        }];
+        let err = Scanner::new(&config).unwrap_err().to_string();
+        assert_eq!(err, "allow[0]: invalid regex");
+        config.allow.clear();
+        config
+            .rules
+            .insert("custom:other".to_string(), RuleOverride::default());
+        let err = Scanner::new(&config).unwrap_err().to_string();
+        assert_eq!(err, "rules: unknown rule \"custom:other\"");
+    }
+
+    #[test]
+    fn duplicates_within_a_field_are_reported_once() {
+        let s = scanner(&RulesConfig::default());
+        let v = "a@example.com a@example.com";
+        assert_eq!(rules(&s, &[tag("k", v)]), ["email-address"]);
+    }
+
+    #[test]
+    fn scanner_is_shareable() {
+        fn shareable<T: Send + Sync>() {}
+        shareable::<Scanner>();
+    }
+
+    /// (tag key, value, secret part) for one true positive of every rule.
+    pub(crate) const POSITIVES: &[(&str, &str, &str)] = &[
+        ("owner", "john.doe@example.com", "john.doe@example.com"),
+        ("k", "AKIA2OGYBAH6TZ3QWXYZ", "AKIA2OGYBAH6TZ3QWXYZ"),
+        ("aws_secret", "h8Qz3mV+pL0sT9wXc2Yb7Rk/Nf5Ja1Ue4Gd6Io0P", "h8Qz3mV+pL0sT9wXc2Yb7Rk/Nf5Ja1Ue4Gd6Io0P"),
+        ("k", "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0t", "MIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0t"),
+        ("k", "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U", "eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U"),
+        ("k", "4111 1111 1111 1111", "4111111111111111"),
+        ("k", "DE89 3704 0044 0532 0130 00", "DE89370400440532013000"),
+        ("k", "+1 415 555 2671", "14155552671"),
+        ("ssn", "536-22-8726", "536228726"),
+        ("k", "https://deploy:s3cretP4ssw0rd@git.example.com/x", "s3cretP4ssw0rd"),
+        ("k", "https://api.example.com/?access_token=ya29a0AfH6SMBx3Qz", "ya29a0AfH6SMBx3Qz"),
+        ("employee", "EMP-123456", "EMP-123456"),
+    ];
+
+    #[test]
+    fn excerpts_never_hold_the_secret() {
+        let s = scanner(&employee_config());
+        for (key, value, secret) in POSITIVES {
+            let findings = s.scan(&ScanContext::default(), &[tag(key, value)]);
+            assert_eq!(findings.len(), 1, "{value}");
+            let shown = format!("{findings:?}{}", serde_json::to_string(&findings).unwrap());
+            let chars: Vec<char> = secret.chars().collect();
+            for w in chars.windows(8) {
+                let piece: String = w.iter().collect();
+                assert!(
+                    !shown.contains(&piece),
+                    "{piece} leaked from {value}: {shown}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn every_prefix_of_every_positive_scans_without_panic() {
+        let s = scanner(&employee_config());
+        for (key, value, _) in POSITIVES {
+            for end in (0..=value.len()).filter(|e| value.is_char_boundary(*e)) {
+                let _ = s.scan(&ScanContext::default(), &[tag(key, &value[..end])]);
+            }
+        }
+    }
+
+    fn all_kinds(value: &str) -> Vec<Field> {
+        [
+            FieldKind::TagKey,
+            FieldKind::TagValue,
+            FieldKind::Name,
+            FieldKind::FreeText,
+            FieldKind::Other,
+            FieldKind::Header,
+            FieldKind::Query,
+            FieldKind::Path,
+        ]
+        .into_iter()
+        .map(|k| Field {
+            tag_key: Some("phone ssn secret employee".to_string()),
+            ..Field::new("body:x", k, value)
+        })
+        .collect()
+    }
+
+    proptest! {
+        #[test]
+        fn arbitrary_strings_never_panic(value in any::<String>()) {
+            let s = scanner(&employee_config());
+            let _ = s.scan(&ScanContext::default(), &all_kinds(&value));
+        }
+
+        #[test]
+        fn shaped_strings_never_panic(value in "[ -~]{0,40}(@|://|\\+|eyJ|AKIA|-----BEGIN |%3A%2F%2F)[ -~\\n]{0,200}") {
+            let s = scanner(&employee_config());
+            let _ = s.scan(&ScanContext::default(), &all_kinds(&value));
+        }
+
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..300)) {
+            let s = scanner(&employee_config());
+            let value = String::from_utf8_lossy(&bytes);
+            let _ = s.scan(&ScanContext::default(), &all_kinds(&value));
+        }
+    }
+}

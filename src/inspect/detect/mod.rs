@@ -95,3 +95,65 @@ pub(crate) fn contains_word(text: &str, word: &str, whole: bool) -> bool {
         before && after
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Every detector, called directly (the scanner's prefilter would skip most inputs).
+    fn run_all(value: &str, keys: &str) -> Vec<Hit> {
+        let ctx = KeyContext { keys };
+        let mut out = Vec::new();
+        email::find(value, &mut out);
+        aws_keys::find_access_keys(value, &mut out);
+        aws_keys::find_secret_keys(value, ctx, &mut out);
+        private_key::find(value, &mut out);
+        jwt::find(value, &mut out);
+        card::find(value, &mut out);
+        iban::find(value, &mut out);
+        phone::find(value, ctx, &mut out);
+        ssn::find(value, ctx, &mut out);
+        url::find(value, &mut out);
+        let _ = placeholder::is_placeholder(value);
+        out
+    }
+
+    fn spans_are_valid(value: &str, hits: &[Hit]) -> bool {
+        hits.iter()
+            .all(|h| h.start <= h.end && value.get(h.start..h.end).is_some())
+    }
+
+    #[test]
+    fn keyword_helpers() {
+        assert!(keyword_before("my secret is x", 13, &["secret"], 10));
+        assert!(!keyword_before("my secret is x", 13, &["secret"], 5));
+        assert!(contains_word("employeessn", "ssn", false));
+        assert!(!contains_word("classname", "ssn", false));
+        assert!(!contains_word("hotel", "tel", true));
+        assert_eq!(floor_boundary("aé", 2), 1);
+    }
+
+    proptest! {
+        #[test]
+        fn detectors_never_panic_on_arbitrary_strings(value in any::<String>()) {
+            let hits = run_all(&value, "phone ssn secret");
+            prop_assert!(spans_are_valid(&value, &hits));
+        }
+
+        #[test]
+        fn detectors_never_panic_on_shaped_strings(
+            value in "[0-9A-Za-z +()./:@%_=-]{0,80}(eyJ[A-Za-z0-9_.-]{0,60}|\\+[0-9 -]{0,30}|[A-Z]{2}[0-9]{2}[A-Z0-9 ]{0,40}|[a-z+]{1,8}://[!-~]{0,80})"
+        ) {
+            let hits = run_all(&value, "phone ssn secret");
+            prop_assert!(spans_are_valid(&value, &hits));
+        }
+
+        #[test]
+        fn detectors_never_panic_on_arbitrary_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
+            let value = String::from_utf8_lossy(&bytes);
+            let hits = run_all(&value, "");
+            prop_assert!(spans_are_valid(&value, &hits));
+        }
+    }
+}

@@ -148,4 +148,13 @@ mod tests {
         assert!(!has_keyword("hotel"));
         assert!(!has_keyword("telemetry"));
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config::with_cases(2000))]
+        #[test]
+        fn parser_never_panics_on_digit_strings(digits in "[0-9]{1,16}") {
+            let _ = valid_intl(&digits);
+            let _ = valid_national(&digits);
+        }
+    }
 }
