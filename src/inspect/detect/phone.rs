@@ -16,8 +16,8 @@ pub(crate) const RULE: &str = "phone-number";
 pub(crate) const KEYWORDS: &[&str] = &["phone", "mobile", "whatsapp", "telefon"];
 /// Short keywords that must stand as their own word.
 const SHORT_KEYWORDS: &[&str] = &["tel", "cell", "fax", "msisdn", "sms"];
-/// Regions tried for national numbers (no country code).
-const REGIONS: &[Id] = &[Id::US, Id::GB, Id::DE, Id::FR, Id::IN, Id::AU];
+/// Regions tried for national numbers written with a trunk `0` (no country code).
+const REGIONS: &[Id] = &[Id::GB, Id::DE, Id::FR, Id::IN, Id::AU];
 const KEYWORD_DISTANCE: usize = 30;
 const MIN_INTL: usize = 8;
 const MIN_NATIONAL: usize = 7;
@@ -43,34 +43,53 @@ pub(crate) fn find(value: &str, ctx: KeyContext<'_>, out: &mut Vec<Hit>) {
             i += 1;
             continue;
         }
-        let (end, digits) = candidate(b, i);
-        if let Some(excerpt) = judge(value, i, end, &digits, keyed) {
+        let cand = candidate(b, i);
+        if let Some((end, excerpt)) = judge(value, i, &cand, keyed) {
             out.push(Hit::new(RULE, i, end, excerpt));
         }
-        i = end.max(i + 1);
+        i = cand.end.max(i + 1);
     }
 }
 
-fn judge(value: &str, start: usize, end: usize, digits: &str, keyed: bool) -> Option<String> {
+fn judge(value: &str, start: usize, cand: &Candidate, keyed: bool) -> Option<(usize, String)> {
     let b = value.as_bytes();
-    if b.get(end).is_some_and(|c| c.is_ascii_alphanumeric()) || digits.len() > MAX_DIGITS {
-        return None;
-    }
-    if b[start] == b'+' {
-        return (digits.len() >= MIN_INTL && valid_intl(digits))
-            .then(|| format!("+{}", redact::ends(digits, 2, 2)));
-    }
-    let near = || {
+    let attached = b.get(cand.end).is_some_and(|c| c.is_ascii_alphanumeric());
+    let intl = b[start] == b'+';
+    if !intl {
         let from = floor_boundary(value, start.saturating_sub(KEYWORD_DISTANCE));
-        has_keyword(&value.get(from..start).unwrap_or("").to_ascii_lowercase())
-    };
-    (digits.len() >= MIN_NATIONAL && (keyed || near()) && valid_national(digits))
-        .then(|| redact::ends(digits, 2, 2))
+        let near = has_keyword(&value.get(from..start).unwrap_or("").to_ascii_lowercase());
+        if !(keyed || near) {
+            return None;
+        }
+    }
+    let min = if intl { MIN_INTL } else { MIN_NATIONAL };
+    // Longest prefix of whole digit groups that is a valid number: `+44 121 234 5347 (24/7)`.
+    cand.cuts.iter().rev().find_map(|&(end, n)| {
+        let digits = cand.digits.get(..n)?;
+        if n < min || n > MAX_DIGITS || (attached && end == cand.end) {
+            return None;
+        }
+        if intl && valid_intl(digits) {
+            return Some((end, format!("+{}", redact::ends(digits, 2, 2))));
+        }
+        (!intl && valid_national(digits)).then(|| (end, redact::ends(digits, 2, 2)))
+    })
+}
+
+/// A run of digits with separators, and where each digit group ends.
+struct Candidate {
+    /// All digits of the run.
+    digits: String,
+    /// (byte end, digit count) after each group; the last is the whole run.
+    cuts: Vec<(usize, usize)>,
+    /// Byte end of the whole run.
+    end: usize,
 }
 
 /// From `start`: a leading `+`, then digits with single separators (space, dash, dot, parens).
-fn candidate(b: &[u8], start: usize) -> (usize, String) {
+fn candidate(b: &[u8], start: usize) -> Candidate {
     let mut digits = String::new();
+    let mut cuts = Vec::new();
     let mut i = start + usize::from(b[start] == b'+');
     let mut end = i;
     let mut last_sep = false;
@@ -81,20 +100,30 @@ fn candidate(b: &[u8], start: usize) -> (usize, String) {
             last_sep = false;
             end = i + 1;
         } else if matches!(c, b' ' | b'-' | b'.' | b'(' | b')') && !(last_sep && c != b'(') {
+            if !last_sep && end == i {
+                cuts.push((end, digits.len()));
+            }
             last_sep = c != b')';
         } else {
             break;
         }
         i += 1;
     }
-    (end, digits)
+    if cuts.last().is_none_or(|&(_, n)| n != digits.len()) {
+        cuts.push((end, digits.len()));
+    }
+    Candidate { digits, cuts, end }
 }
 
 fn valid_intl(digits: &str) -> bool {
     phonenumber::parse(None, format!("+{digits}")).is_ok_and(|n| phonenumber::is_valid(&n))
 }
 
+/// National numbers: NANP (no trunk prefix), or a trunk `0` and one of [`REGIONS`].
 fn valid_national(digits: &str) -> bool {
+    if !digits.starts_with('0') {
+        return phonenumber::parse(Some(Id::US), digits).is_ok_and(|n| phonenumber::is_valid(&n));
+    }
     REGIONS
         .iter()
         .any(|r| phonenumber::parse(Some(*r), digits).is_ok_and(|n| phonenumber::is_valid(&n)))
@@ -116,6 +145,8 @@ mod tests {
         assert_eq!(excerpts("call +44 20 7946 0958 now", ""), ["+44…58"]);
         assert_eq!(excerpts("+49 30 901820", ""), ["+49…20"]);
         assert_eq!(excerpts("+33 1 42 68 53 00", ""), ["+33…00"]);
+        assert_eq!(excerpts("+44 121 234 5347 (24/7)", ""), ["+44…47"]);
+        assert_eq!(excerpts("+4915123456848 (24/7)", ""), ["+49…48"]);
     }
 
     #[test]
@@ -136,6 +167,8 @@ mod tests {
             ("123456789012", ""),
             ("hotel 415 555 2671", ""),
             ("v1.2.3+20240115", ""),
+            ("mobile app v12.4.1 build 20240115", ""),
+            ("phone rota 2024-01-15", ""),
         ] {
             assert_eq!(excerpts(v, keys), Vec::<String>::new(), "{v}");
         }
