@@ -39,6 +39,7 @@ pub fn card(digits: &str) -> String {
 /// A URL with its password masked: `https://deploy:****@git.example.com`. A long user name is
 /// shortened too, since tokens are often passed as the user.
 pub fn url_userinfo(scheme: &str, user: &str, has_password: bool, host: &str) -> String {
+    let host = short(host);
     let user = if user.chars().count() > 16 {
         ends(user, 3, 0)
     } else {
@@ -54,8 +55,19 @@ pub fn url_userinfo(scheme: &str, user: &str, has_password: bool, host: &str) ->
 /// A URL with a secret query parameter masked: `https://host/…?X-Amz-Signature=****`. The path
 /// is dropped: it may hold personal data of its own.
 pub fn url_parameter(scheme: &str, host: &str, name: &str) -> String {
+    let host = short(host);
     let name: String = name.chars().take(40).collect();
     format!("{scheme}://{host}/…?{name}=****")
+}
+
+/// Hosts are not secret, but an excerpt stays one line long.
+fn short(host: &str) -> String {
+    const MAX_HOST: usize = 100;
+    if host.chars().count() > MAX_HOST {
+        host.chars().take(MAX_HOST).chain(['…']).collect()
+    } else {
+        host.to_string()
+    }
 }
 
 #[cfg(test)]

@@ -162,6 +162,9 @@ pub enum RulesError {
         #[source]
         source: regex::Error,
     },
+    /// The keywords of all identifiers together cannot be compiled into one automaton.
+    #[error("identifiers: keywords cannot be compiled")]
+    Keywords(#[source] aho_corasick::BuildError),
     /// A custom identifier whose other settings are invalid.
     #[error("identifiers[{index}]: {reason}")]
     Identifier {

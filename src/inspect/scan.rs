@@ -3,14 +3,14 @@
 //!
 //! Built once from [`RulesConfig`] at startup and shared by all connections; the proxy (and
 //! `awsguard inspect`) calls [`Scanner::scan`] once per request with the decoded fields. One
-//! Aho-Corasick pass per field finds trigger strings and keywords, so each detector runs only on
+//! Aho-Corasick pass per field ([`detect::prefilter`]) finds trigger strings and keywords, so each detector runs only on
 //! fields that could hold its kind of match.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use regex::{Regex, RegexBuilder};
 
+use super::detect::prefilter::{Prefilter, Signals, Trigger};
 use super::detect::{self, custom::Identifier, Hit, KeyContext};
 use super::rules::rule_info;
 use super::{Category, Field, Finding, RuleMode, RulesConfig, RulesError, Severity};
@@ -25,61 +25,6 @@ pub struct ScanContext<'a> {
     pub service: Option<&'a str>,
     /// Operation name (`CreateQueue`), if identified.
     pub operation: Option<&'a str>,
-}
-
-/// Trigger strings found in a value by the one prefilter pass.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Trigger {
-    At,
-    Url,
-    KeyPrefix,
-    Pem,
-    Jwt,
-    Secret,
-    Ssn,
-    Phone,
-    Plus,
-    Custom(usize),
-}
-
-/// The built-in trigger strings (matched ASCII case-insensitively).
-const TRIGGERS: &[(&str, Trigger)] = &[
-    ("@", Trigger::At),
-    ("://", Trigger::Url),
-    ("%3a%2f%2f", Trigger::Url),
-    ("akia", Trigger::KeyPrefix),
-    ("asia", Trigger::KeyPrefix),
-    ("abia", Trigger::KeyPrefix),
-    ("acca", Trigger::KeyPrefix),
-    ("-----begin ", Trigger::Pem),
-    ("putty-user-key-file-", Trigger::Pem),
-    ("eyj", Trigger::Jwt),
-    ("secret", Trigger::Secret),
-    ("ssn", Trigger::Ssn),
-    ("social", Trigger::Ssn),
-    ("phone", Trigger::Phone),
-    ("mobile", Trigger::Phone),
-    ("whatsapp", Trigger::Phone),
-    ("telefon", Trigger::Phone),
-    ("tel", Trigger::Phone),
-    ("cell", Trigger::Phone),
-    ("fax", Trigger::Phone),
-    ("msisdn", Trigger::Phone),
-    ("sms", Trigger::Phone),
-    ("+", Trigger::Plus),
-];
-
-/// What the prefilter saw in one string.
-#[derive(Debug, Default)]
-struct Signals {
-    builtin: Vec<Trigger>,
-    custom: Vec<bool>,
-}
-
-impl Signals {
-    fn has(&self, t: Trigger) -> bool {
-        self.builtin.contains(&t)
-    }
 }
 
 /// A compiled `[[allow]]` entry.
@@ -99,8 +44,7 @@ pub struct Scanner {
     severities: BTreeMap<String, Severity>,
     identifiers: Vec<Identifier>,
     allow: Vec<Allow>,
-    prefilter: AhoCorasick,
-    patterns: Vec<Trigger>,
+    prefilter: Prefilter,
 }
 
 impl Scanner {
@@ -128,14 +72,14 @@ impl Scanner {
                 severities.insert(id.clone(), severity);
             }
         }
-        let (prefilter, patterns) = build_prefilter(&identifiers)?;
+        let keywords: Vec<&[String]> = identifiers.iter().map(|i| i.keywords.as_slice()).collect();
+        let prefilter = Prefilter::new(&keywords).map_err(RulesError::Keywords)?;
         Ok(Scanner {
             modes,
             severities,
             identifiers,
             allow,
             prefilter,
-            patterns,
         })
     }
 
@@ -164,11 +108,16 @@ impl Scanner {
             let value = truncate(&field.value);
             let mut hits = Vec::new();
             self.detect(field, value, &mut hits);
-            let mut seen = HashSet::new();
+            let mut kept: Vec<Hit> = Vec::with_capacity(hits.len());
             for hit in hits {
-                if !seen.insert((hit.rule.clone(), hit.excerpt.clone())) {
-                    continue;
+                if !kept
+                    .iter()
+                    .any(|k| k.rule == hit.rule && k.excerpt == hit.excerpt)
+                {
+                    kept.push(hit);
                 }
+            }
+            for hit in kept {
                 if let Some(f) = self.finding(ctx, field, value, hit) {
                     findings.push(f);
                 }
@@ -263,68 +212,32 @@ impl Allow {
     }
 }
 
-fn build_prefilter(identifiers: &[Identifier]) -> Result<(AhoCorasick, Vec<Trigger>), RulesError> {
-    let mut words: Vec<String> = TRIGGERS.iter().map(|(w, _)| w.to_string()).collect();
-    let mut patterns: Vec<Trigger> = TRIGGERS.iter().map(|(_, t)| *t).collect();
-    for (i, id) in identifiers.iter().enumerate() {
-        for k in &id.keywords {
-            words.push(k.clone());
-            patterns.push(Trigger::Custom(i));
-        }
-    }
-    let ac = AhoCorasickBuilder::new()
-        .ascii_case_insensitive(true)
-        .match_kind(MatchKind::Standard)
-        .build(&words)
-        .map_err(|e| RulesError::Identifier {
-            index: 0,
-            reason: format!("keywords cannot be compiled: {e}"),
-        })?;
-    Ok((ac, patterns))
-}
-
 impl Scanner {
-    /// The triggers present in `text`, from one overlapping Aho-Corasick pass.
-    fn signals(&self, text: &str) -> Signals {
-        let mut s = Signals {
-            builtin: Vec::new(),
-            custom: vec![false; self.identifiers.len()],
-        };
-        for m in self.prefilter.find_overlapping_iter(text) {
-            match self.patterns.get(m.pattern().as_usize()) {
-                Some(Trigger::Custom(i)) => {
-                    if let Some(slot) = s.custom.get_mut(*i) {
-                        *slot = true;
-                    }
-                }
-                Some(t) if !s.builtin.contains(t) => s.builtin.push(*t),
-                _ => {}
-            }
-        }
-        s
-    }
-
     /// Run the detectors that apply to this field's kind and whose triggers fired.
     fn detect(&self, field: &Field, value: &str, hits: &mut Vec<Hit>) {
-        let sig = self.signals(value);
+        let sig = self.prefilter.signals(value);
         if sig.has(Trigger::Url) {
             detect::url::find(value, hits);
         }
         if !field.kind.is_content() {
             return;
         }
-        let mut keys = field.tag_key.as_deref().unwrap_or("").to_ascii_lowercase();
-        keys.push(' ');
-        keys.push_str(&field.location.to_ascii_lowercase());
-        let key_sig = self.signals(&keys);
-        let ctx = KeyContext { keys: &keys };
         let digits = value.bytes().filter(u8::is_ascii_digit).count();
-        self.credentials(value, &sig, &key_sig, ctx, hits);
-        self.personal(value, digits, &sig, &key_sig, ctx, hits);
+        // Tag key and location matter only to keyword-gated detectors.
+        let needs_keys = digits >= 7 || value.len() >= 40 || self.prefilter.has_custom_keywords();
+        let mut keys = String::new();
+        if needs_keys {
+            keys = field.tag_key.as_deref().unwrap_or("").to_ascii_lowercase();
+            keys.push(' ');
+            keys.push_str(&field.location.to_ascii_lowercase());
+        }
+        let key_sig = self.prefilter.signals(&keys);
+        let ctx = KeyContext { keys: &keys };
+        self.credentials(value, sig, key_sig, ctx, hits);
+        self.personal(value, digits, sig, key_sig, ctx, hits);
         for (i, id) in self.identifiers.iter().enumerate() {
-            let keyed = key_sig.custom.get(i).copied().unwrap_or(false);
-            let near = sig.custom.get(i).copied().unwrap_or(false);
-            if id.keywords.is_empty() || keyed || near {
+            let keyed = key_sig.custom(i);
+            if id.keywords.is_empty() || keyed || sig.custom(i) {
                 id.find(value, keyed, hits);
             }
         }
@@ -333,8 +246,8 @@ impl Scanner {
     fn credentials(
         &self,
         value: &str,
-        sig: &Signals,
-        key_sig: &Signals,
+        sig: Signals,
+        key_sig: Signals,
         ctx: KeyContext<'_>,
         hits: &mut Vec<Hit>,
     ) {
@@ -356,8 +269,8 @@ impl Scanner {
         &self,
         value: &str,
         digits: usize,
-        sig: &Signals,
-        key_sig: &Signals,
+        sig: Signals,
+        key_sig: Signals,
         ctx: KeyContext<'_>,
         hits: &mut Vec<Hit>,
     ) {

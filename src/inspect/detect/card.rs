@@ -21,16 +21,17 @@ pub(crate) fn find(value: &str, out: &mut Vec<Hit>) {
             i += 1;
             continue;
         }
-        let (end, digits) = candidate(b, i);
+        let (end, buf, n) = candidate(b, i);
+        let digits = std::str::from_utf8(buf.get(..n).unwrap_or(&[])).unwrap_or("");
         let next_ok = match b.get(end) {
             None => true,
             Some(b'.') => !b.get(end + 1).is_some_and(u8::is_ascii_digit),
             Some(c) if attached(*c) => false,
             Some(_) => true,
         };
-        let len_ok = (MIN_DIGITS..=MAX_DIGITS).contains(&digits.len());
-        if next_ok && len_ok && luhn(&digits) && issuer(&digits).is_some() {
-            out.push(Hit::new(RULE, i, end, redact::card(&digits)));
+        let len_ok = (MIN_DIGITS..=MAX_DIGITS).contains(&n);
+        if next_ok && len_ok && luhn(digits) && issuer(digits).is_some() {
+            out.push(Hit::new(RULE, i, end, redact::card(digits)));
         }
         i = end.max(i + 1);
     }
@@ -41,15 +42,20 @@ fn attached(c: u8) -> bool {
     c.is_ascii_alphanumeric() || c == b'_' || c == b'.'
 }
 
-/// Digits from `start`, allowing single spaces or dashes (one kind) between them.
-fn candidate(b: &[u8], start: usize) -> (usize, String) {
-    let mut digits = String::new();
+/// Digits from `start` (into a fixed buffer: no allocation per number), allowing single spaces
+/// or dashes (one kind) between them. Returns the end, the buffer and the digit count.
+fn candidate(b: &[u8], start: usize) -> (usize, [u8; MAX_DIGITS + 1], usize) {
+    let mut digits = [0u8; MAX_DIGITS + 1];
+    let mut n = 0;
     let mut sep: Option<u8> = None;
     let mut i = start;
-    while i < b.len() && digits.len() <= MAX_DIGITS {
+    while i < b.len() && n <= MAX_DIGITS {
         let c = b[i];
         if c.is_ascii_digit() {
-            digits.push(char::from(c));
+            if let Some(slot) = digits.get_mut(n) {
+                *slot = c;
+            }
+            n += 1;
             i += 1;
         } else if (c == b' ' || c == b'-')
             && sep.is_none_or(|s| s == c)
@@ -61,7 +67,7 @@ fn candidate(b: &[u8], start: usize) -> (usize, String) {
             break;
         }
     }
-    (i, digits)
+    (i, digits, n)
 }
 
 /// The Luhn checksum.

@@ -12,6 +12,7 @@ pub(crate) mod iban;
 pub(crate) mod jwt;
 pub(crate) mod phone;
 pub(crate) mod placeholder;
+pub(crate) mod prefilter;
 pub(crate) mod private_key;
 pub(crate) mod ssn;
 pub(crate) mod url;

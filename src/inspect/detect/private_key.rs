@@ -13,6 +13,8 @@ const PUTTY: &str = "PuTTY-User-Key-File-";
 const MAX_LABEL: usize = 40;
 const BODY_WINDOW: usize = 400;
 const MIN_BODY_RUN: usize = 16;
+/// PuTTY algorithm names (`ssh-ed25519`, `ecdsa-sha2-nistp256`) are short; a longer run is not one.
+const MAX_ALG: usize = 32;
 
 /// Every private key block in `value`.
 pub(crate) fn find(value: &str, out: &mut Vec<Hit>) {
@@ -63,7 +65,7 @@ fn putty_header(value: &str, start: usize) -> Option<usize> {
     {
         i += 1;
     }
-    (i > alg_start).then_some(i)
+    (i > alg_start && i - alg_start <= MAX_ALG).then_some(i)
 }
 
 /// A run of base64 characters within the window after the header.

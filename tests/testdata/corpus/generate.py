@@ -560,8 +560,20 @@ def general():
         content(samples[i % len(samples)](), [], "aws-shaped-negative")
 
 
+# ---------------------------------------------------------------- scope: content rules skip non-content kinds
+def scope():
+    values = ["ops@example.com", "AKIA" + rnd(B32, 16), "4111 1111 1111 1111", "DE89370400440532013000",
+              "+44 20 7946 0958", "SSN 536-22-8726", "employee EMP-123456",
+              "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0." + rnd(string.ascii_letters, 30)]
+    kinds = [("other", "body:Endpoint"), ("header", "header:x-amz-meta-owner"), ("query", "query:prefix"),
+             ("path", "path:Key")]
+    for i in range(40):
+        kind, loc = kinds[i % len(kinds)]
+        add(kind, loc, values[i % len(values)], [], "content-in-non-content-field")
+
+
 def main():
-    for gen in [emails, aws_keys, private_keys, jwts, cards, ibans, phones, ssns, url_creds, url_params, custom, general]:
+    for gen in [emails, aws_keys, private_keys, jwts, cards, ibans, phones, ssns, url_creds, url_params, custom, general, scope]:
         gen()
     for rec in OUT:
         sys.stdout.write(json.dumps(rec, ensure_ascii=False) + "\n")
