@@ -200,7 +200,7 @@ fn realistic_fields() -> Vec<Field> {
     let statement = r#"{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:role/checkout"},"Action":["sqs:SendMessage","sqs:ReceiveMessage"],"Resource":"arn:aws:sqs:eu-west-1:123456789012:orders","Condition":{"StringEquals":{"aws:SourceVpce":"vpce-0a1b2c3d4e5f67890"}}}"#;
     let policy = format!(
         r#"{{"Version":"2012-10-17","Statement":[{}]}}"#,
-        vec![statement; 6].join(",")
+        [statement; 6].join(",")
     );
     fields.push(Field::new("body:PolicyDocument", FieldKind::Other, policy));
     let resource = "  ServiceTaskDefinition:\n    Type: AWS::ECS::TaskDefinition\n    Properties:\n      Family: checkout-api\n      Cpu: '1024'\n      Memory: '2048'\n      ContainerDefinitions:\n        - Name: app\n          Image: 123456789012.dkr.ecr.eu-west-1.amazonaws.com/checkout:3.14.2\n          PortMappings: [{ContainerPort: 8080}]\n          Environment:\n            - {Name: LOG_LEVEL, Value: info}\n            - {Name: UPSTREAM, Value: https://inventory.internal.example.com/v2}\n";
