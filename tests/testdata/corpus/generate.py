@@ -572,8 +572,42 @@ def scope():
         add(kind, loc, values[i % len(values)], [], "content-in-non-content-field")
 
 
+# ---------------------------------------------------------------- hand-written cases (labels fixed before the first run)
+HANDWRITTEN = [
+    ("free-text", "Contact: JANE.DOE@EXAMPLE.COM", ["email-address"]),
+    ("free-text", '{"owner":"bob@corp.example.co.uk"}', ["email-address"]),
+    ("tag-value", "+1-415-555-2671", ["phone-number"]),
+    ("free-text", "Tel +49 (0)30 901820", ["phone-number"]),
+    ("free-text", "Card: 4111-1111-1111-1111 exp 12/27", ["credit-card-number"]),
+    ("free-text", "export AWS_SECRET_ACCESS_KEY=h8Qz3mV+pL0sT9wXc2Yb7Rk/Nf5Ja1Ue4Gd6Io0P", ["aws-secret-access-key"]),
+    ("tag-value", "AKIA2OGYBAH6TZ3QWXYZ:h8Qz3mV+pL0sT9wXc2Yb7Rk/Nf5Ja1Ue4Gd6Io0P", ["aws-access-key-id"]),
+    ("other", "jdbc:mysql://admin:Pa55w0rd!@db.example.com:3306/app", ["url-credentials"]),
+    ("other", "https://hooks.example.com/services/T000/B000?token=abcd1234efgh5678", ["url-secret-parameter"]),
+    ("header", "amqps://user:p%23ss%21w0rd@mq.example.com/vhost", ["url-credentials"]),
+    ("tag-value", "ssn=536-22-8726", ["us-ssn"]),
+    ("name", "IBAN: GB82WEST12345698765432", ["iban"]),
+    ("free-text", "Authorization: Bearer eyJhbGciOiJSUzI1NiIsImtpZCI6IjEifQ.eyJzdWIiOiJ4In0.c2ln", ["json-web-token"]),
+    ("free-text", "Updated 2024-01-15 by ci (build 4411)", []),
+    ("other", "https://example.com/reset?token=${RESET_TOKEN}", []),
+    ("other", "postgres://localhost/app", []),
+    ("free-text", "see RFC 3986 section 3.2.1 on userinfo", []),
+    ("free-text", "+1 more reviewer needed", []),
+    ("tag-value", "4111 1111 1111 1112", []),
+    ("free-text", "price: +15.5% since 2023", []),
+    ("free-text", "mailto:", []),
+    ("free-text", "Rotate keys every 90 days; never paste secrets here.", []),
+]
+
+
+def handwritten():
+    for kind, value, expected in HANDWRITTEN:
+        loc = {"tag-value": "body:Tags[0].Value", "free-text": "body:Description", "name": "body:Name",
+               "other": "body:Endpoint", "header": "header:x-forwarded-url"}[kind]
+        add(kind, loc, value, expected, "handwritten", tag_key="notes" if kind == "tag-value" else None)
+
+
 def main():
-    for gen in [emails, aws_keys, private_keys, jwts, cards, ibans, phones, ssns, url_creds, url_params, custom, general, scope]:
+    for gen in [emails, aws_keys, private_keys, jwts, cards, ibans, phones, ssns, url_creds, url_params, custom, general, scope, handwritten]:
         gen()
     for rec in OUT:
         sys.stdout.write(json.dumps(rec, ensure_ascii=False) + "\n")
