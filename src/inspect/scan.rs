@@ -517,6 +517,35 @@ mod tests {
         }
     }
 
+    #[test]
+    fn pathological_inputs_scan_in_linear_time() {
+        let s = scanner(&employee_config());
+        let unit = [
+            "(",
+            "-----BEGIN ",
+            "eyJ",
+            "eyJa.",
+            "://",
+            "a@",
+            "@a.",
+            "+1 ",
+            "4",
+            "DE89 ",
+            "%3A%2F%2F",
+            "secret ",
+            "ssn 1",
+            "a://b:c@d?token=12345678&",
+            "PuTTY-User-Key-File-",
+            "employee EMP-1",
+        ];
+        let start = std::time::Instant::now();
+        for u in unit {
+            let value = u.repeat(200_000 / u.len());
+            let _ = s.scan(&ScanContext::default(), &all_kinds(&value));
+        }
+        assert!(start.elapsed().as_secs() < 20, "took {:?}", start.elapsed());
+    }
+
     fn all_kinds(value: &str) -> Vec<Field> {
         [
             FieldKind::TagKey,

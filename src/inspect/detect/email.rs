@@ -11,6 +11,8 @@ use crate::inspect::redact;
 pub(crate) const RULE: &str = "email-address";
 const MAX_LOCAL: usize = 64;
 const MAX_DOMAIN: usize = 253;
+/// How far back from a local part `scheme://` is looked for.
+const MAX_URL_PREFIX: usize = 1024;
 
 /// Every email address in `value`.
 pub(crate) fn find(value: &str, out: &mut Vec<Hit>) {
@@ -76,11 +78,14 @@ fn in_url_userinfo(b: &[u8], start: usize) -> bool {
     if start == 0 || !matches!(b[start - 1], b'/' | b':') {
         return false;
     }
-    let token_start = b[..start]
+    // Bounded look-back keeps many `@`s in one long token linear.
+    let floor = start.saturating_sub(MAX_URL_PREFIX);
+    let before = b.get(floor..start).unwrap_or(&[]);
+    let token_start = before
         .iter()
         .rposition(|c| c.is_ascii_whitespace() || *c == b'"' || *c == b'\'')
         .map_or(0, |p| p + 1);
-    b[token_start..start].windows(3).any(|w| w == b"://")
+    before[token_start..].windows(3).any(|w| w == b"://")
 }
 
 /// `git@github.com:org/repo.git`: a colon then a path right after the host.

@@ -22,6 +22,8 @@ const KEYWORD_DISTANCE: usize = 30;
 const MIN_INTL: usize = 8;
 const MIN_NATIONAL: usize = 7;
 const MAX_DIGITS: usize = 15;
+/// Longest run of digits and separators looked at from one start (keeps the scan linear).
+const MAX_RUN: usize = 40;
 
 /// Whether `text` (lower-case) holds a phone keyword.
 pub(crate) fn has_keyword(text: &str) -> bool {
@@ -93,7 +95,7 @@ fn candidate(b: &[u8], start: usize) -> Candidate {
     let mut i = start + usize::from(b[start] == b'+');
     let mut end = i;
     let mut last_sep = false;
-    while i < b.len() && digits.len() <= MAX_DIGITS {
+    while i < b.len() && digits.len() <= MAX_DIGITS && i - start <= MAX_RUN {
         let c = b[i];
         if c.is_ascii_digit() {
             digits.push(char::from(c));

@@ -39,9 +39,11 @@ pub(crate) fn find(value: &str, out: &mut Vec<Hit>) {
 /// `-----BEGIN <label>-----` where the label names a private key; returns its end and label.
 fn pem_header(value: &str, start: usize) -> Option<(usize, &str)> {
     let label_start = start + PEM.len();
-    let rest = value.get(label_start..)?;
-    let len = rest.find("-----").filter(|l| *l <= MAX_LABEL)?;
-    let label = rest.get(..len)?;
+    // Look for the closing dashes only within the longest label: linear over many headers.
+    let head = value.as_bytes().get(label_start..)?;
+    let head = head.get(..head.len().min(MAX_LABEL + 5))?;
+    let len = head.windows(5).position(|w| w == b"-----")?;
+    let label = value.get(label_start..label_start + len)?;
     let private = label.ends_with("PRIVATE KEY") || label == "PGP PRIVATE KEY BLOCK";
     let clean = label.bytes().all(|c| c.is_ascii_uppercase() || c == b' ');
     (private && clean).then_some((label_start + len + 5, label))
