@@ -94,6 +94,9 @@ mod tests {
             url_userinfo("https", "ghp_0123456789abcdefghij", false, "github.com"),
             "https://ghp…@github.com"
         );
+        let long_host = "h".repeat(150);
+        let shown = url_userinfo("https", "u", true, &long_host);
+        assert_eq!(shown, format!("https://u:****@{}…", "h".repeat(100)));
         assert_eq!(
             url_parameter("https", "b.s3.amazonaws.com", "X-Amz-Signature"),
             "https://b.s3.amazonaws.com/…?X-Amz-Signature=****"
