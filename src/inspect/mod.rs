@@ -9,3 +9,13 @@ mod finding;
 
 pub use field::{Field, FieldKind};
 pub use finding::{Category, Finding, Severity};
+mod detect;
+pub mod redact;
+mod rules;
+mod scan;
+
+pub use rules::{
+    rule_info, CustomIdentifier, RuleInfo, RuleMode, RuleOverride, RulesConfig, RulesError,
+    Suppression, RULES,
+};
+pub use scan::{ScanContext, Scanner};

@@ -1,0 +1,195 @@
+//! `phone-number`: an international number (`+` and country code), or a national number next to
+//! a phone keyword (`phone`, `tel`, `mobile`, …), that libphonenumber's metadata (the
+//! `phonenumber` crate) says is a valid number.
+//!
+//! Called by the scanner on content fields with digits and either a `+` or a phone keyword.
+//! Candidates are reduced to plain digits before they reach the parser.
+
+use phonenumber::country::Id;
+
+use super::{contains_word, floor_boundary, Hit, KeyContext};
+use crate::inspect::redact;
+
+/// Rule id.
+pub(crate) const RULE: &str = "phone-number";
+/// Keywords that count anywhere in a word.
+pub(crate) const KEYWORDS: &[&str] = &["phone", "mobile", "whatsapp", "telefon"];
+/// Short keywords that must stand as their own word.
+const SHORT_KEYWORDS: &[&str] = &["tel", "cell", "fax", "msisdn", "sms"];
+/// Regions tried for national numbers written with a trunk `0` (no country code).
+const REGIONS: &[Id] = &[Id::GB, Id::DE, Id::FR, Id::IN, Id::AU];
+const KEYWORD_DISTANCE: usize = 30;
+const MIN_INTL: usize = 8;
+const MIN_NATIONAL: usize = 7;
+const MAX_DIGITS: usize = 15;
+/// Longest run of digits and separators looked at from one start (keeps the scan linear).
+const MAX_RUN: usize = 40;
+
+/// Whether `text` (lower-case) holds a phone keyword.
+pub(crate) fn has_keyword(text: &str) -> bool {
+    if KEYWORDS.iter().any(|k| text.contains(k)) {
+        return true;
+    }
+    SHORT_KEYWORDS.iter().any(|k| contains_word(text, k, true))
+}
+
+/// Every phone number in `value`.
+pub(crate) fn find(value: &str, ctx: KeyContext<'_>, out: &mut Vec<Hit>) {
+    let b = value.as_bytes();
+    let keyed = has_keyword(ctx.keys);
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        let starts = c == b'+' || c == b'(' || c.is_ascii_digit();
+        if !starts || (i > 0 && (b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'+')) {
+            i += 1;
+            continue;
+        }
+        let cand = candidate(b, i);
+        if let Some((end, excerpt)) = judge(value, i, &cand, keyed) {
+            out.push(Hit::new(RULE, i, end, excerpt));
+        }
+        i = cand.end.max(i + 1);
+    }
+}
+
+fn judge(value: &str, start: usize, cand: &Candidate, keyed: bool) -> Option<(usize, String)> {
+    let b = value.as_bytes();
+    let attached = b.get(cand.end).is_some_and(|c| c.is_ascii_alphanumeric());
+    let intl = b[start] == b'+';
+    if !intl {
+        let from = floor_boundary(value, start.saturating_sub(KEYWORD_DISTANCE));
+        let near = has_keyword(&value.get(from..start).unwrap_or("").to_ascii_lowercase());
+        if !(keyed || near) {
+            return None;
+        }
+    }
+    let min = if intl { MIN_INTL } else { MIN_NATIONAL };
+    // Longest prefix of whole digit groups that is a valid number: `+44 121 234 5347 (24/7)`.
+    cand.cuts.iter().rev().find_map(|&(end, n)| {
+        let digits = cand.digits.get(..n)?;
+        if n < min || n > MAX_DIGITS || (attached && end == cand.end) {
+            return None;
+        }
+        if intl && valid_intl(digits) {
+            return Some((end, format!("+{}", redact::ends(digits, 2, 2))));
+        }
+        (!intl && valid_national(digits)).then(|| (end, redact::ends(digits, 2, 2)))
+    })
+}
+
+/// A run of digits with separators, and where each digit group ends.
+struct Candidate {
+    /// All digits of the run.
+    digits: String,
+    /// (byte end, digit count) after each group; the last is the whole run.
+    cuts: Vec<(usize, usize)>,
+    /// Byte end of the whole run.
+    end: usize,
+}
+
+/// From `start`: a leading `+`, then digits with single separators (space, dash, dot, parens).
+fn candidate(b: &[u8], start: usize) -> Candidate {
+    let mut digits = String::new();
+    let mut cuts = Vec::new();
+    let mut i = start + usize::from(b[start] == b'+');
+    let mut end = i;
+    let mut last_sep = false;
+    while i < b.len() && digits.len() <= MAX_DIGITS && i - start <= MAX_RUN {
+        let c = b[i];
+        if c.is_ascii_digit() {
+            digits.push(char::from(c));
+            last_sep = false;
+            end = i + 1;
+        } else if matches!(c, b' ' | b'-' | b'.' | b'(' | b')') && !(last_sep && c != b'(') {
+            if !last_sep && end == i {
+                cuts.push((end, digits.len()));
+            }
+            last_sep = c != b')';
+        } else {
+            break;
+        }
+        i += 1;
+    }
+    if cuts.last().is_none_or(|&(_, n)| n != digits.len()) {
+        cuts.push((end, digits.len()));
+    }
+    Candidate { digits, cuts, end }
+}
+
+fn valid_intl(digits: &str) -> bool {
+    phonenumber::parse(None, format!("+{digits}")).is_ok_and(|n| phonenumber::is_valid(&n))
+}
+
+/// National numbers: NANP (no trunk prefix), or a trunk `0` and one of [`REGIONS`].
+fn valid_national(digits: &str) -> bool {
+    if !digits.starts_with('0') {
+        return phonenumber::parse(Some(Id::US), digits).is_ok_and(|n| phonenumber::is_valid(&n));
+    }
+    REGIONS
+        .iter()
+        .any(|r| phonenumber::parse(Some(*r), digits).is_ok_and(|n| phonenumber::is_valid(&n)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn excerpts(v: &str, keys: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        find(v, KeyContext { keys }, &mut out);
+        out.into_iter().map(|h| h.excerpt).collect()
+    }
+
+    #[test]
+    fn finds_international_numbers() {
+        assert_eq!(excerpts("+1 415-555-2671", ""), ["+14…71"]);
+        assert_eq!(excerpts("call +44 20 7946 0958 now", ""), ["+44…58"]);
+        assert_eq!(excerpts("+49 30 901820", ""), ["+49…20"]);
+        assert_eq!(excerpts("+33 1 42 68 53 00", ""), ["+33…00"]);
+        assert_eq!(excerpts("+44 121 234 5347 (24/7)", ""), ["+44…47"]);
+        assert_eq!(excerpts("+4915123456848 (24/7)", ""), ["+49…48"]);
+    }
+
+    #[test]
+    fn finds_national_numbers_with_keyword() {
+        assert_eq!(excerpts("(415) 555-2671", "owner-phone"), ["41…71"]);
+        assert_eq!(excerpts("tel: 020 7946 0958", ""), ["02…58"]);
+        assert_eq!(excerpts("Mobile 415.555.2671", ""), ["41…71"]);
+    }
+
+    #[test]
+    fn rejects_numbers_that_are_not_phones() {
+        for (v, keys) in [
+            ("(415) 555-2671", "body:Tags[0].Value"),
+            ("2024-01-15T10:00:00+05:30", "phone"),
+            ("+1 000 000 0000", ""),
+            ("abc+14155552671", ""),
+            ("+14155552671999999", ""),
+            ("123456789012", ""),
+            ("hotel 415 555 2671", ""),
+            ("v1.2.3+20240115", ""),
+            ("mobile app v12.4.1 build 20240115", ""),
+            ("phone rota 2024-01-15", ""),
+        ] {
+            assert_eq!(excerpts(v, keys), Vec::<String>::new(), "{v}");
+        }
+    }
+
+    #[test]
+    fn keywords_respect_word_boundaries() {
+        assert!(has_keyword("tel: 1"));
+        assert!(has_keyword("owner-phone"));
+        assert!(!has_keyword("hotel"));
+        assert!(!has_keyword("telemetry"));
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config::with_cases(2000))]
+        #[test]
+        fn parser_never_panics_on_digit_strings(digits in "[0-9]{1,16}") {
+            let _ = valid_intl(&digits);
+            let _ = valid_national(&digits);
+        }
+    }
+}

@@ -1,0 +1,183 @@
+//! The prefilter: one Aho-Corasick pass over a value finds the trigger strings (`@`, `://`,
+//! `AKIA`, `-----BEGIN `, `eyJ`, keywords, …) that decide which detectors are worth running.
+//!
+//! Built by the scanner from the built-in triggers and the custom identifiers' keywords. Built-in
+//! triggers use a non-overlapping DFA pass (no trigger string hides another of a different kind in
+//! realistic text); custom keywords get their own overlapping pass so no keyword is shadowed.
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
+
+/// What a trigger string tells the scanner.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u32)]
+pub(crate) enum Trigger {
+    /// `@`: email.
+    At = 1,
+    /// `://` or `%3A%2F%2F`: URL rules.
+    Url = 1 << 1,
+    /// `AKIA`, `ASIA`, …: access key ids.
+    KeyPrefix = 1 << 2,
+    /// `-----BEGIN `, `PuTTY-User-Key-File-`: private keys.
+    Pem = 1 << 3,
+    /// `eyJ`: JSON web tokens.
+    Jwt = 1 << 4,
+    /// `secret`: secret access keys.
+    Secret = 1 << 5,
+    /// `ssn`, `social`: SSNs.
+    Ssn = 1 << 6,
+    /// Phone keywords.
+    Phone = 1 << 7,
+    /// `+`: international phone numbers.
+    Plus = 1 << 8,
+}
+
+/// The built-in trigger strings (matched ASCII case-insensitively).
+const TRIGGERS: &[(&str, Trigger)] = &[
+    ("@", Trigger::At),
+    ("://", Trigger::Url),
+    ("%3a%2f%2f", Trigger::Url),
+    ("akia", Trigger::KeyPrefix),
+    ("asia", Trigger::KeyPrefix),
+    ("abia", Trigger::KeyPrefix),
+    ("acca", Trigger::KeyPrefix),
+    ("-----begin ", Trigger::Pem),
+    ("putty-user-key-file-", Trigger::Pem),
+    ("eyj", Trigger::Jwt),
+    ("secret", Trigger::Secret),
+    ("ssn", Trigger::Ssn),
+    ("social", Trigger::Ssn),
+    ("phone", Trigger::Phone),
+    ("mobile", Trigger::Phone),
+    ("whatsapp", Trigger::Phone),
+    ("telefon", Trigger::Phone),
+    ("tel", Trigger::Phone),
+    ("cell", Trigger::Phone),
+    ("fax", Trigger::Phone),
+    ("msisdn", Trigger::Phone),
+    ("sms", Trigger::Phone),
+    ("+", Trigger::Plus),
+];
+
+/// Identifiers past this index are not prefiltered: they always run.
+const MAX_CUSTOM_BITS: usize = 64;
+
+/// What the prefilter saw in one string.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Signals {
+    builtin: u32,
+    custom: u64,
+}
+
+impl Signals {
+    /// Whether trigger `t` occurred.
+    pub(crate) fn has(self, t: Trigger) -> bool {
+        self.builtin & (t as u32) != 0
+    }
+
+    /// Whether a keyword of custom identifier `i` occurred.
+    pub(crate) fn custom(self, i: usize) -> bool {
+        i >= MAX_CUSTOM_BITS || self.custom & (1 << i) != 0
+    }
+}
+
+/// The compiled trigger automata.
+#[derive(Debug)]
+pub(crate) struct Prefilter {
+    builtin: AhoCorasick,
+    custom: Option<AhoCorasick>,
+    /// Identifier index of each custom pattern.
+    owners: Vec<usize>,
+}
+
+impl Prefilter {
+    /// Compile the built-in triggers and `keywords[i]` of every custom identifier `i`.
+    pub(crate) fn new(keywords: &[&[String]]) -> Result<Prefilter, aho_corasick::BuildError> {
+        let builtin = AhoCorasickBuilder::new()
+            .ascii_case_insensitive(true)
+            .kind(Some(AhoCorasickKind::DFA))
+            .build(TRIGGERS.iter().map(|(w, _)| w))?;
+        let mut words = Vec::new();
+        let mut owners = Vec::new();
+        for (i, list) in keywords.iter().enumerate() {
+            for k in list.iter() {
+                words.push(k.as_str());
+                owners.push(i);
+            }
+        }
+        let custom = if words.is_empty() {
+            None
+        } else {
+            let ac = AhoCorasickBuilder::new()
+                .ascii_case_insensitive(true)
+                .match_kind(MatchKind::Standard)
+                .build(&words)?;
+            Some(ac)
+        };
+        Ok(Prefilter {
+            builtin,
+            custom,
+            owners,
+        })
+    }
+
+    /// Whether any custom identifier has keywords (so tag keys and locations must be searched).
+    pub(crate) fn has_custom_keywords(&self) -> bool {
+        self.custom.is_some()
+    }
+
+    /// The triggers present in `text`.
+    pub(crate) fn signals(&self, text: &str) -> Signals {
+        let mut s = Signals::default();
+        for m in self.builtin.find_iter(text) {
+            if let Some((_, t)) = TRIGGERS.get(m.pattern().as_usize()) {
+                s.builtin |= *t as u32;
+            }
+        }
+        if let Some(ac) = &self.custom {
+            for m in ac.find_overlapping_iter(text) {
+                if let Some(i) = self.owners.get(m.pattern().as_usize()) {
+                    if *i < MAX_CUSTOM_BITS {
+                        s.custom |= 1 << i;
+                    }
+                }
+            }
+        }
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_builtin_triggers_case_insensitively() {
+        let p = Prefilter::new(&[]).unwrap();
+        let s = p.signals("Mail a@b.c, key AKIA…, see HTTPS://x, Telephone +1");
+        for t in [
+            Trigger::At,
+            Trigger::KeyPrefix,
+            Trigger::Url,
+            Trigger::Phone,
+            Trigger::Plus,
+        ] {
+            assert!(s.has(t), "{t:?}");
+        }
+        for t in [Trigger::Pem, Trigger::Jwt, Trigger::Secret, Trigger::Ssn] {
+            assert!(!s.has(t), "{t:?}");
+        }
+        assert!(!p.has_custom_keywords());
+    }
+
+    #[test]
+    fn custom_keywords_are_not_shadowed() {
+        let a = vec!["social_id".to_string()];
+        let b = vec!["employee".to_string()];
+        let p = Prefilter::new(&[&a, &b]).unwrap();
+        let s = p.signals("my SOCIAL_ID is 1");
+        assert!(s.custom(0));
+        assert!(!s.custom(1));
+        assert!(s.has(Trigger::Ssn));
+        assert!(s.custom(64));
+    }
+}
