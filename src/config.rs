@@ -8,9 +8,14 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
 use serde::Deserialize;
 
-use crate::inspect::Severity;
+use crate::inspect::{
+    CustomIdentifier, RuleOverride, RulesConfig, RulesError, Scanner, Severity, Suppression,
+};
 use crate::tls::MinTls;
 
 /// Audit records and forwards; enforce blocks violations at or above the block severity.
@@ -154,6 +159,12 @@ pub struct Settings {
     pub inspect_limit: Option<usize>,
     /// Concurrent connections.
     pub max_connections: Option<usize>,
+    /// `[rules.<id>]`: per-rule mode and severity (file only).
+    pub rules: BTreeMap<String, RuleOverride>,
+    /// `[[identifiers]]`: custom identifiers (file only).
+    pub identifiers: Vec<CustomIdentifier>,
+    /// `[[allow]]`: suppressions (file only).
+    pub allow: Vec<Suppression>,
 }
 
 impl Settings {
@@ -184,6 +195,13 @@ impl Settings {
             ca_dir: self.ca_dir.or(base.ca_dir),
             inspect_limit: self.inspect_limit.or(base.inspect_limit),
             max_connections: self.max_connections.or(base.max_connections),
+            rules: if self.rules.is_empty() {
+                base.rules
+            } else {
+                self.rules
+            },
+            identifiers: [base.identifiers, self.identifiers].concat(),
+            allow: [base.allow, self.allow].concat(),
         }
     }
 }
@@ -213,6 +231,8 @@ pub struct Config {
     pub ca_dir: PathBuf,
     /// Bounds.
     pub limits: Limits,
+    /// The detectors with their rule overrides, custom identifiers and suppressions, compiled.
+    pub scanner: Arc<Scanner>,
 }
 
 /// Default listen address.
@@ -251,7 +271,14 @@ impl Config {
             }
             limits.max_connections = n;
         }
+        let rules = RulesConfig {
+            rules: settings.rules,
+            identifiers: settings.identifiers,
+            allow: settings.allow,
+        };
+        let scanner = Arc::new(Scanner::new(&rules)?);
         Ok(Config {
+            scanner,
             listen,
             mode: settings.mode.unwrap_or_default(),
             block_severity: settings.block_severity.unwrap_or(Severity::Medium),
@@ -308,6 +335,9 @@ pub enum ConfigError {
     /// A count that must be positive.
     #[error("{0} must be greater than zero")]
     Zero(&'static str),
+    /// A rule override, custom identifier or suppression is invalid.
+    #[error("invalid rules in config")]
+    Rules(#[from] RulesError),
 }
 
 #[cfg(test)]
@@ -359,6 +389,44 @@ mod tests {
         assert_eq!(c.connect_to.len(), 2);
         assert_eq!(c.upstream_target("b", 443), "h:2");
         assert_eq!(c.upstream_target("c", 443), "c:443");
+    }
+
+    #[test]
+    fn rules_identifiers_and_allowlists_come_from_the_file() {
+        let file: Settings = toml::from_str(
+            r#"
+[rules.email-address]
+mode = "enforce"
+severity = "high"
+
+[[identifiers]]
+name = "employee-id"
+regex = "EMP-[0-9]{6}"
+keywords = ["employee"]
+
+[[allow]]
+rule = "email-address"
+value = "@example\\.com$"
+"#,
+        )
+        .unwrap();
+        let c = Config::resolve(file, "certs".into()).unwrap();
+        assert_eq!(c.scanner.severity("email-address"), Severity::High);
+        assert_eq!(
+            c.scanner.rule_mode("email-address"),
+            crate::inspect::RuleMode::Enforce
+        );
+        assert_eq!(c.scanner.severity("custom:employee-id"), Severity::Medium);
+    }
+
+    #[test]
+    fn bad_rules_are_config_errors_naming_the_entry() {
+        let file: Settings = toml::from_str("[rules.emial-address]\nmode = \"off\"").unwrap();
+        let err = Config::resolve(file, "certs".into()).unwrap_err();
+        assert_eq!(
+            format!("{}: {}", err, std::error::Error::source(&err).unwrap()),
+            "invalid rules in config: rules: unknown rule \"emial-address\""
+        );
     }
 
     #[test]

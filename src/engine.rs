@@ -13,8 +13,9 @@ use crate::capture::CapturedRequest;
 use crate::config::{Config, FipsMissing, FipsMode, Mode};
 use crate::events::{Decision, Event, EventType, FipsDetails, UserIdentity};
 use crate::inspect::decode::{self, DecodeInput, DecodeLimits};
-use crate::inspect::{Field, Finding, Severity};
-use crate::policy::{self, ErrorResponse, RuleMode};
+use crate::inspect::{Field, Finding, ScanContext, Scanner, Severity};
+use crate::policy::{self, ErrorResponse};
+use std::sync::Arc;
 
 /// The request head as the engine sees it.
 #[derive(Debug, Clone, Copy)]
@@ -108,6 +109,7 @@ pub struct Engine {
     fips: FipsMode,
     fips_missing: FipsMissing,
     decode_limits: DecodeLimits,
+    scanner: Arc<Scanner>,
 }
 
 impl Engine {
@@ -119,6 +121,7 @@ impl Engine {
             fips: config.fips,
             fips_missing: config.fips_missing,
             decode_limits: DecodeLimits::default(),
+            scanner: config.scanner.clone(),
         }
     }
 
@@ -147,14 +150,18 @@ impl Engine {
             self.fips,
             self.fips_missing,
         );
-        let mut findings: Vec<Finding> = Vec::new();
-        let mut block_reason = None;
-        for finding in &findings {
-            if policy::blocks(finding, self.mode, self.block_severity, RuleMode::Default) {
-                block_reason = Some(policy::block_message(finding, None));
-                break;
-            }
-        }
+        let ctx = ScanContext {
+            service: identity.service.as_deref(),
+            operation: identity.operation.as_deref(),
+        };
+        let mut findings: Vec<Finding> = self.scanner.scan(&ctx, &fields);
+        let mut block_reason = findings
+            .iter()
+            .find(|f| {
+                let rule = self.scanner.rule_mode(&f.rule);
+                policy::blocks(f, self.mode, self.block_severity, rule)
+            })
+            .map(|f| policy::block_message(f, Some(policy::fix_for(f))));
         if let Some(finding) = fips.finding {
             if fips.blocks && block_reason.is_none() {
                 block_reason = Some(policy::block_message(&finding, fips.fix.as_deref()));

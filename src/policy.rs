@@ -11,33 +11,40 @@ use crate::aws::endpoints::FipsVerdict;
 use crate::aws::Protocol;
 use crate::config::{FipsMissing, FipsMode, Mode};
 use crate::events::FipsDetails;
-use crate::inspect::{Category, Finding, Severity};
+use crate::inspect::{Category, Finding, RuleMode, Severity};
 
 /// Error code of a refused call.
 pub const VIOLATION_CODE: &str = "AwsGuardPolicyViolation";
 /// Error code when awsguard could not reach or trust the upstream.
 pub const UPSTREAM_CODE: &str = "AwsGuardUpstreamError";
 
-/// How one rule is enforced, from the config file's per-rule overrides.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum RuleMode {
-    /// Follow `--mode` and `--block-severity`.
-    #[default]
-    Default,
-    /// Never record.
-    Off,
-    /// Record, never block.
-    Audit,
-    /// Block whatever `--mode` says.
-    Enforce,
+/// Whether a finding blocks the call: at or above the block severity, in enforce mode or where
+/// the rule's own mode says enforce.
+pub fn blocks(finding: &Finding, mode: Mode, block_severity: Severity, rule: RuleMode) -> bool {
+    let severe = finding.severity >= block_severity;
+    match rule {
+        RuleMode::Enforce => severe,
+        RuleMode::Audit | RuleMode::Off => false,
+        RuleMode::Default => mode == Mode::Enforce && severe,
+    }
 }
 
-/// Whether a finding blocks the call.
-pub fn blocks(finding: &Finding, mode: Mode, block_severity: Severity, rule: RuleMode) -> bool {
-    match rule {
-        RuleMode::Enforce => true,
-        RuleMode::Audit | RuleMode::Off => false,
-        RuleMode::Default => mode == Mode::Enforce && finding.severity >= block_severity,
+/// How to fix what a rule found, for the blocked-call message.
+pub fn fix_for(finding: &Finding) -> &'static str {
+    match (finding.rule.as_str(), finding.field.as_str()) {
+        ("url-credentials", _) => {
+            "remove the password from the URL and pass it through a secrets store"
+        }
+        ("url-secret-parameter", _) => {
+            "remove the secret query parameter from the URL and pass it through a secrets store"
+        }
+        (_, "tag-key" | "tag-value") => {
+            "tags flow into billing and diagnostics: keep personal data and secrets out of them"
+        }
+        (_, "name" | "free-text") => {
+            "names and descriptions are not for personal data or secrets: remove it"
+        }
+        _ => "remove the sensitive value from the request",
     }
 }
 
@@ -273,7 +280,8 @@ mod tests {
             RuleMode::Default
         ));
         assert!(!blocks(&f, Mode::Audit, Severity::Low, RuleMode::Default));
-        assert!(blocks(&f, Mode::Audit, Severity::High, RuleMode::Enforce));
+        assert!(blocks(&f, Mode::Audit, Severity::Medium, RuleMode::Enforce));
+        assert!(!blocks(&f, Mode::Audit, Severity::High, RuleMode::Enforce));
         assert!(!blocks(&f, Mode::Enforce, Severity::Low, RuleMode::Audit));
     }
 
