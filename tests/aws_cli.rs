@@ -133,3 +133,57 @@ fn fips_enforce_blocks_a_standard_endpoint_and_passes_the_fips_one() {
     assert_eq!(allowed["fips"]["endpointIsFips"], true);
     assert_eq!(allowed["findings"], serde_json::json!([]));
 }
+
+#[test]
+fn an_email_in_a_queue_tag_is_blocked_in_enforce_and_recorded_redacted_in_audit() {
+    let pki = upstream_pki();
+    let moto = start_moto(&pki);
+    let enforce = start_proxy_for_moto(&pki, &moto, &["--mode", "enforce", "--fips", "off"]);
+    let args = [
+        "sqs",
+        "create-queue",
+        "--queue-name",
+        "tagged-q",
+        "--tags",
+        "owner=jane@example.com",
+    ];
+
+    let out = aws(&enforce, &args);
+    assert_eq!(out.status, 255, "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stderr.contains(
+            "An error occurred (AwsGuardPolicyViolation) when calling the CreateQueue operation: \
+             awsguard blocked this call: rule email-address (medium severity) matched tag-value at \
+             body:tags.owner [j***@e***.com]"
+        ),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains("jane@example.com"));
+    let blocked = enforce.wait_event(|e| e["decision"] == "blocked");
+    assert_eq!(blocked["eventName"], "CreateQueue");
+    assert_eq!(blocked["responseStatus"], 403);
+    // Nothing reached moto: the queue does not exist.
+    let out = aws(&enforce, &["sqs", "list-queues"]);
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    assert!(!out.stdout.contains("tagged-q"), "{}", out.stdout);
+
+    let audit = start_proxy_for_moto(&pki, &moto, &["--fips", "off"]);
+    let out = aws(&audit, &args);
+    assert_eq!(out.status, 0, "{}{}", out.stdout, out.stderr);
+    assert!(out.stdout.contains("tagged-q"), "{}", out.stdout);
+    let event = audit.wait_event(|e| e["eventName"] == "CreateQueue");
+    assert_eq!(event["decision"], "allowed");
+    assert_eq!(
+        event["findings"],
+        serde_json::json!([{
+            "rule": "email-address", "category": "pii", "severity": "medium",
+            "field": "tag-value", "location": "body:tags.owner", "excerpt": "j***@e***.com"
+        }])
+    );
+    for proxy in [&enforce, &audit] {
+        let written = std::fs::read_to_string(&proxy.events_path).unwrap();
+        assert!(!written.contains("jane@example.com"));
+        assert!(!proxy.stderr.lock().unwrap().contains("jane@example.com"));
+    }
+}
