@@ -10,6 +10,8 @@
 //! - [`policy`]: allow/block decisions and AWS-shaped error responses.
 //! - [`proxy`]: listener, CONNECT, tunnels, interception, upstream client.
 //! - [`events`]: the event record and where it is written.
+//! - [`exec`]: `awsguard exec`: run a command through a private proxy, summarise, SARIF.
+//! - [`harness`]: a proxy on an ephemeral port for Rust integration tests.
 //! - [`capture`]: raw HTTP/1.1 and HAR captures for offline `awsguard inspect`.
 #![forbid(unsafe_code)]
 #![warn(missing_docs, unreachable_pub)]
@@ -20,6 +22,8 @@ pub mod capture;
 pub mod config;
 pub mod engine;
 pub mod events;
+pub mod exec;
+pub mod harness;
 pub mod inspect;
 pub mod policy;
 pub mod proxy;

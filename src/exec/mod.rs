@@ -1,0 +1,302 @@
+//! `awsguard exec -- CMD ARGS...`: a proxy on a free loopback port, CMD run with the environment
+//! that sends its AWS calls through it, signals forwarded, and a summary at exit.
+//!
+//! Called by `main.rs` ([`run`]). The pure parts live in submodules: [`env`] (child variables),
+//! [`bundle`] (system roots + awsguard CA), [`FailOn`] (`--fail-on`), [`summary`] and [`sarif`]
+//! (reports). This file does the I/O: CA, proxy, child process, signals, writing the report.
+
+pub mod bundle;
+pub mod env;
+mod fail_on;
+pub mod sarif;
+mod signals;
+pub mod summary;
+
+pub use fail_on::{FailOn, FailOnError};
+pub use summary::Summary;
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::process::ExitStatus;
+use std::str::FromStr;
+use std::time::Duration;
+
+use crate::ca::{self, Ca, CaError};
+use crate::config::{Config, EventsTarget};
+use crate::events::{Event, Recorder};
+use crate::proxy::{Proxy, ProxyError};
+use bundle::BundleError;
+
+/// Exit code when the command succeeded but `--fail-on` findings were recorded (DESIGN.md).
+pub const FAIL_ON_EXIT: u8 = 3;
+/// How long the proxy may drain after the command exits.
+const DRAIN: Duration = Duration::from_secs(6);
+
+/// How the summary is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Format {
+    /// Lines for people.
+    #[default]
+    Text,
+    /// One JSON object ([`Summary`]).
+    Json,
+    /// A SARIF 2.1.0 log.
+    Sarif,
+}
+
+impl FromStr for Format {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "text" => Ok(Format::Text),
+            "json" => Ok(Format::Json),
+            "sarif" => Ok(Format::Sarif),
+            _ => Err("expected text, json or sarif".to_owned()),
+        }
+    }
+}
+
+/// What `exec` runs and how it reports.
+#[derive(Debug, Clone, Default)]
+pub struct ExecOptions {
+    /// The command and its arguments.
+    pub command: Vec<OsString>,
+    /// Findings that turn success into exit code 3.
+    pub fail_on: FailOn,
+    /// Summary format.
+    pub format: Format,
+    /// Write the summary here instead of standard error.
+    pub summary_file: Option<PathBuf>,
+}
+
+/// Why `exec` could not run the command.
+#[derive(Debug, thiserror::Error)]
+pub enum ExecError {
+    /// No command after `--`.
+    #[error("no command given (usage: awsguard exec [options] -- CMD [ARGS...])")]
+    NoCommand,
+    /// The CA could not be loaded or created.
+    #[error(transparent)]
+    Ca(#[from] CaError),
+    /// The combined bundle could not be built.
+    #[error(transparent)]
+    Bundle(#[from] BundleError),
+    /// The proxy could not start.
+    #[error(transparent)]
+    Proxy(#[from] ProxyError),
+    /// A file could not be opened or written (events file, summary file).
+    #[error("cannot write {path}")]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The command could not be started.
+    #[error("cannot run {program}")]
+    Spawn {
+        /// The program, as given.
+        program: String,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The runtime, signal handlers or waiting on the command failed.
+    #[error("process supervision failed")]
+    Io(#[from] std::io::Error),
+}
+
+/// Runs `exec` on its own async runtime; returns the exit code awsguard should exit with.
+pub fn run(config: Config, options: ExecOptions) -> Result<u8, ExecError> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?
+        .block_on(exec(config, options))
+}
+
+/// Starts the proxy, runs the command through it, reports, and returns the exit code.
+pub async fn exec(config: Config, options: ExecOptions) -> Result<u8, ExecError> {
+    if options.command.is_empty() {
+        return Err(ExecError::NoCommand);
+    }
+    let ca = Ca::load_or_init(
+        &config.ca_dir,
+        &ca::default_permitted(&[]),
+        time::OffsetDateTime::now_utc(),
+    )?;
+    let bundle = bundle::temp_bundle(ca.cert_der())?;
+    let recorder = recorder(config.events.as_ref())?.with_memory();
+    let proxy = Proxy::bind(config, ca, recorder.clone()).await?;
+    let addr = proxy.local_addr()?;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(proxy.run(async move {
+        let _ = stopped.await;
+    }));
+    let no_proxy = std::env::var("NO_PROXY")
+        .or_else(|_| std::env::var("no_proxy"))
+        .ok();
+    let vars = env::child_env(
+        &format!("http://{addr}"),
+        bundle.path(),
+        no_proxy.as_deref(),
+        crate::aws::partition_dns_suffixes(),
+    );
+    let status = run_child(&options.command, &vars).await;
+    let _ = stop.send(());
+    let _ = tokio::time::timeout(DRAIN, server).await;
+    let command_code = exit_code(status?);
+    let events = recorder.events();
+    let code = if command_code == 0 && summary::any_fails(&events, &options.fail_on) {
+        FAIL_ON_EXIT
+    } else {
+        command_code
+    };
+    report(&events, &options, command_code, code)?;
+    Ok(code)
+}
+
+/// Spawns the command with `vars` added, forwards signals to it, and waits for it.
+async fn run_child(
+    command: &[OsString],
+    vars: &[(String, String)],
+) -> Result<ExitStatus, ExecError> {
+    let (program, args) = command.split_first().ok_or(ExecError::NoCommand)?;
+    let mut handlers = signals::Handlers::install()?;
+    let mut child = tokio::process::Command::new(program)
+        .args(args)
+        .envs(vars.iter().map(|(k, v)| (k, v)))
+        .spawn()
+        .map_err(|source| ExecError::Spawn {
+            program: program.to_string_lossy().into_owned(),
+            source,
+        })?;
+    let pid = child.id();
+    loop {
+        tokio::select! {
+            status = child.wait() => return Ok(status?),
+            signal = handlers.next() => signals::forward(pid, signal),
+        }
+    }
+}
+
+/// The command's exit code, or 128 + the signal that killed it.
+fn exit_code(status: ExitStatus) -> u8 {
+    use std::os::unix::process::ExitStatusExt;
+    let code = status
+        .code()
+        .or_else(|| status.signal().map(|s| 128 + s))
+        .unwrap_or(1);
+    u8::try_from(code).unwrap_or(1)
+}
+
+/// The events sink for `--events`.
+fn recorder(target: Option<&EventsTarget>) -> Result<Recorder, ExecError> {
+    Ok(match target {
+        None => Recorder::none(),
+        Some(EventsTarget::Stdout) => Recorder::none().with_writer(Box::new(std::io::stdout())),
+        Some(EventsTarget::File(path)) => {
+            let file = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .map_err(|source| ExecError::Write {
+                    path: path.clone(),
+                    source,
+                })?;
+            Recorder::none().with_writer(Box::new(file))
+        }
+    })
+}
+
+/// The summary in the chosen format.
+pub fn render(events: &[Event], options: &ExecOptions, command_code: u8, code: u8) -> String {
+    let summary = || Summary::new(events, &options.fail_on, command_code.into(), code.into());
+    match options.format {
+        Format::Text => summary().to_text(),
+        Format::Json => summary().to_json() + "\n",
+        Format::Sarif => {
+            let log = sarif::sarif_log(events, code.into(), true);
+            serde_json::to_string_pretty(&log).unwrap_or_default() + "\n"
+        }
+    }
+}
+
+/// Writes the summary to the summary file or standard error.
+fn report(
+    events: &[Event],
+    options: &ExecOptions,
+    command_code: u8,
+    code: u8,
+) -> Result<(), ExecError> {
+    let text = render(events, options, command_code, code);
+    match &options.summary_file {
+        Some(path) => std::fs::write(path, text).map_err(|source| ExecError::Write {
+            path: path.clone(),
+            source,
+        }),
+        None => {
+            eprint!("{text}");
+            Ok(())
+        }
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod fixtures;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::process::ExitStatusExt;
+
+    #[test]
+    fn exit_codes_follow_the_shell_convention() {
+        assert_eq!(exit_code(ExitStatus::from_raw(0)), 0);
+        assert_eq!(exit_code(ExitStatus::from_raw(42 << 8)), 42);
+        assert_eq!(exit_code(ExitStatus::from_raw(15)), 143);
+        assert_eq!(exit_code(ExitStatus::from_raw(9)), 137);
+    }
+
+    #[test]
+    fn formats_parse() {
+        assert_eq!("sarif".parse::<Format>(), Ok(Format::Sarif));
+        assert_eq!("json".parse::<Format>(), Ok(Format::Json));
+        assert!("xml".parse::<Format>().is_err());
+    }
+
+    #[test]
+    fn render_text_json_and_sarif() {
+        let events = fixtures::events();
+        let mut options = ExecOptions {
+            fail_on: "medium".parse().unwrap(),
+            ..ExecOptions::default()
+        };
+        let text = render(&events, &options, 0, 3);
+        assert!(
+            text.starts_with(
+                "awsguard: 2 AWS calls (0 blocked); command exited 0; awsguard exits 3\n"
+            ),
+            "{text}"
+        );
+        options.format = Format::Json;
+        let json: serde_json::Value =
+            serde_json::from_str(&render(&events, &options, 0, 3)).unwrap();
+        assert_eq!(json["exitCode"], 3);
+        assert_eq!(json["findings"][0]["rule"], "email-address");
+        options.format = Format::Sarif;
+        let sarif: serde_json::Value =
+            serde_json::from_str(&render(&events, &options, 0, 3)).unwrap();
+        assert_eq!(sarif["version"], "2.1.0");
+    }
+
+    #[tokio::test]
+    async fn a_missing_program_is_a_spawn_error() {
+        let err = run_child(&["/nonexistent/awsguard-test".into()], &[])
+            .await
+            .unwrap_err();
+        assert_eq!(err.to_string(), "cannot run /nonexistent/awsguard-test");
+    }
+}
