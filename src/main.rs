@@ -35,6 +35,41 @@ enum Command {
     /// Inspect captured requests offline (raw HTTP/1.1 request files or HAR archives): one event
     /// per request on stdout.
     Inspect(InspectArgs),
+    /// Run a command through a private proxy on a free loopback port, then summarise its AWS
+    /// calls. Exits with the command's code, or 3 when it succeeded but --fail-on matched.
+    Exec(ExecArgs),
+    /// Print shell completions (bash, zsh, fish, elvish, powershell) to standard output.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+}
+
+#[derive(Args)]
+#[command(
+    after_help = "Example: awsguard exec --fail-on high,non-fips-endpoint -- aws s3 ls\n\n\
+The command gets HTTPS_PROXY/HTTP_PROXY (both cases), NO_PROXY without AWS hosts, and a CA \
+bundle of the system roots plus the awsguard CA in AWS_CA_BUNDLE, REQUESTS_CA_BUNDLE, \
+SSL_CERT_FILE, NODE_EXTRA_CA_CERTS and CURL_CA_BUNDLE. The proxy listens on 127.0.0.1:0 unless \
+--listen is given."
+)]
+struct ExecArgs {
+    #[command(flatten)]
+    proxy: ProxyArgs,
+    /// Exit 3 when the command succeeded but findings matched: a severity (that level and
+    /// above) and/or rule ids, comma-separated (e.g. medium,non-fips-endpoint).
+    #[arg(long, value_name = "SEVERITY|RULE,...")]
+    fail_on: Option<awsguard::exec::FailOn>,
+    /// Summary format: text, json or sarif (SARIF 2.1.0).
+    #[arg(long, value_name = "text|json|sarif", default_value = "text")]
+    format: awsguard::exec::Format,
+    /// Write the summary to FILE instead of standard error.
+    #[arg(long, value_name = "FILE")]
+    summary_file: Option<PathBuf>,
+    /// The command and its arguments, after `--`.
+    #[arg(last = true, required = true, value_name = "CMD")]
+    command: Vec<std::ffi::OsString>,
 }
 
 #[derive(Args)]
@@ -59,6 +94,22 @@ enum CaCommand {
         /// Also permit this DNS suffix (e.g. a LocalStack domain); repeatable.
         #[arg(long = "permit", value_name = "DOMAIN")]
         permit: Vec<String>,
+    },
+    /// Write the system roots plus the awsguard CA to FILE, for clients whose CA bundle setting
+    /// replaces the system roots (AWS_CA_BUNDLE, REQUESTS_CA_BUNDLE, SSL_CERT_FILE).
+    Bundle {
+        /// CA directory [default: $AWSGUARD_HOME or ./certs].
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// Where to write the bundle.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+    /// Print per-platform instructions to trust the awsguard CA system-wide.
+    Trust {
+        /// CA directory [default: $AWSGUARD_HOME or ./certs].
+        #[arg(long)]
+        dir: Option<PathBuf>,
     },
     /// Show the CA: paths, fingerprint, constraints, and the lines to export.
     Show {
@@ -224,6 +275,13 @@ fn ca_command(command: CaCommand) -> anyhow::Result<()> {
             );
             println!("sha256     {}", ca.fingerprint());
         }
+        CaCommand::Bundle { dir, out } => ca_bundle(&dir.unwrap_or_else(default_ca_dir), &out)?,
+        CaCommand::Trust { dir } => print!(
+            "{}",
+            awsguard::exec::trust::instructions(&absolute(
+                &ca::CaPaths::in_dir(&dir.unwrap_or_else(default_ca_dir)).cert
+            ))
+        ),
         CaCommand::Show { dir } => {
             let ca = Ca::load(&dir.unwrap_or_else(default_ca_dir))?;
             println!("certificate  {}", absolute(&ca.paths().cert).display());
@@ -245,6 +303,30 @@ fn ca_command(command: CaCommand) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+fn ca_bundle(dir: &Path, out: &Path) -> anyhow::Result<()> {
+    let ca = Ca::load(dir)?;
+    let count = awsguard::exec::bundle::write_bundle(out, ca.cert_der())?;
+    println!(
+        "wrote {count} certificates (system roots + awsguard CA) to {}",
+        absolute(out).display()
+    );
+    Ok(())
+}
+
+fn exec(args: ExecArgs) -> anyhow::Result<u8> {
+    let mut config = args.proxy.config()?;
+    if args.proxy.listen.is_none() {
+        config.listen = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+    }
+    let options = awsguard::exec::ExecOptions {
+        command: args.command,
+        fail_on: args.fail_on.unwrap_or_default(),
+        format: args.format,
+        summary_file: args.summary_file,
+    };
+    Ok(awsguard::exec::run(config, options)?)
 }
 
 fn recorder(target: Option<&EventsTarget>) -> anyhow::Result<Recorder> {
@@ -363,6 +445,20 @@ fn main() -> ExitCode {
             Ok(())
         }
         Command::Inspect(args) => inspect(args),
+        Command::Exec(args) => match exec(args) {
+            Ok(code) => return ExitCode::from(code),
+            Err(error) => Err(error),
+        },
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "awsguard",
+                &mut std::io::stdout(),
+            );
+            Ok(())
+        }
         Command::Run(args) => tokio::runtime::Runtime::new()
             .context("cannot start the async runtime")
             .and_then(|rt| rt.block_on(run(args))),

@@ -11,6 +11,7 @@ mod fail_on;
 pub mod sarif;
 mod signals;
 pub mod summary;
+pub mod trust;
 
 pub use fail_on::{FailOn, FailOnError};
 pub use summary::Summary;
