@@ -1,0 +1,155 @@
+//! The Rust harness (`awsguard::harness::Guard`) driven the way an integration test would: curl
+//! through the guard to a local TLS upstream, typed events and findings, enforce mode, async
+//! tests, and the AWS CLI against moto.
+
+mod common;
+
+use std::time::Duration;
+
+use awsguard::config::{FipsMode, Mode};
+use awsguard::events::{Decision, EventType};
+use awsguard::harness::Guard;
+use awsguard::inspect::Severity;
+use common::*;
+
+const CREATE_QUEUE: &str = r#"{"QueueName":"orders","tags":{"owner":"jane.doe@example.com"}}"#;
+
+fn curl_create_queue(guard: &Guard) -> Output {
+    run(guard.command("curl").args([
+        "-sS",
+        "-X",
+        "POST",
+        "-H",
+        "X-Amz-Target: AmazonSQS.CreateQueue",
+        "-H",
+        "Content-Type: application/x-amz-json-1.0",
+        "--data",
+        CREATE_QUEUE,
+        "https://sqs.us-east-1.amazonaws.com/",
+    ]))
+}
+
+#[test]
+fn audit_mode_forwards_and_records_typed_findings() {
+    let pki = upstream_pki();
+    let upstream = start_echo_upstream(&pki);
+    let guard = Guard::builder()
+        .connect_to("*.amazonaws.com", upstream.addr)
+        .upstream_ca(&pki.ca_pem)
+        .start()
+        .unwrap();
+    let out = curl_create_queue(&guard);
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    assert!(
+        out.stdout
+            .starts_with(&format!("len={} ", CREATE_QUEUE.len())),
+        "{}",
+        out.stdout
+    );
+
+    let calls = guard.api_calls();
+    assert_eq!(calls.len(), 1);
+    let call = &calls[0];
+    assert_eq!(call.event_type, EventType::ApiCall);
+    assert_eq!(call.event_source.as_deref(), Some("sqs.amazonaws.com"));
+    assert_eq!(call.event_name.as_deref(), Some("CreateQueue"));
+    assert_eq!(call.decision, Decision::Allowed);
+    assert_eq!(call.response_status, Some(200));
+    assert_eq!(call.tls_details.tls_version.as_deref(), Some("TLSv1.3"));
+    assert_eq!(call.fips.endpoint_is_fips, Some(false));
+    let email = guard
+        .findings()
+        .into_iter()
+        .find(|f| f.rule == "email-address")
+        .unwrap();
+    assert_eq!(email.severity, Severity::Medium);
+    assert_eq!(email.location, "body:tags.owner");
+    assert_eq!(email.field, "tag-value");
+    assert!(!email.excerpt.contains("jane.doe"), "{}", email.excerpt);
+}
+
+#[test]
+fn enforce_mode_blocks_before_anything_reaches_upstream() {
+    // No upstream at all: the blocked call never leaves the proxy.
+    let guard = Guard::builder()
+        .mode(Mode::Enforce)
+        .fips(FipsMode::Off)
+        .connect_to("*.amazonaws.com", "127.0.0.1:9")
+        .start()
+        .unwrap();
+    let out = curl_create_queue(&guard);
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    assert!(
+        out.stdout.contains("AwsGuardPolicyViolation"),
+        "{}",
+        out.stdout
+    );
+    let events = guard.wait_for_events(1, Duration::from_secs(5)).unwrap();
+    assert_eq!(events[0].decision, Decision::Blocked);
+    assert_eq!(events[0].response_status, Some(403));
+    assert_eq!(events[0].findings.len(), 1);
+    assert_eq!(events[0].findings[0].rule, "email-address");
+}
+
+#[tokio::test]
+async fn works_from_async_tests() {
+    let guard = Guard::builder().mode(Mode::Enforce).start().unwrap();
+    let out = tokio::process::Command::new("curl")
+        .envs(guard.env())
+        .args([
+            "-sS",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code}",
+            "http://sts.amazonaws.com/",
+        ])
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "403");
+    assert_eq!(guard.findings()[0].rule, "cleartext");
+    let addr = guard.proxy_addr();
+    drop(guard);
+    assert!(
+        tokio::net::TcpStream::connect(addr).await.is_err(),
+        "stopped on drop"
+    );
+}
+
+#[test]
+fn aws_cli_against_moto_through_the_guard() {
+    let pki = upstream_pki();
+    let moto = start_moto(&pki);
+    let guard = Guard::builder()
+        .connect_to("*.amazonaws.com", format!("127.0.0.1:{}", moto.port))
+        .upstream_ca(&pki.ca_pem)
+        .start()
+        .unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let out = run(guard
+        .command("aws")
+        .args(["sts", "get-caller-identity"])
+        .env("HOME", home.path())
+        .env("AWS_ACCESS_KEY_ID", TEST_ACCESS_KEY_ID)
+        .env(
+            "AWS_SECRET_ACCESS_KEY",
+            "testing/secret/key/not/real/0000000000",
+        )
+        .env("AWS_DEFAULT_REGION", "us-east-1")
+        .env("AWS_CONFIG_FILE", home.path().join("none"))
+        .env("AWS_SHARED_CREDENTIALS_FILE", home.path().join("none"))
+        .env("AWS_EC2_METADATA_DISABLED", "true"));
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    let calls = guard.api_calls();
+    assert_eq!(calls.len(), 1);
+    assert_eq!(calls[0].event_name.as_deref(), Some("GetCallerIdentity"));
+    assert_eq!(
+        calls[0].fips.fips_endpoint.as_deref(),
+        Some("sts-fips.us-east-1.amazonaws.com")
+    );
+    assert_eq!(
+        calls[0].user_identity.access_key_id.as_deref(),
+        Some("AKIA…KEY7")
+    );
+}
