@@ -378,3 +378,39 @@ fn ca_bundle_trust_and_completions() {
         assert!(out.stdout.contains("fail-on"), "{shell}");
     }
 }
+
+#[test]
+fn the_walkthrough_script_runs() {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/walkthrough.sh");
+    let out = run(Command::new("bash")
+        .arg(script)
+        .env("AWSGUARD", env!("CARGO_BIN_EXE_awsguard")));
+    assert_eq!(out.status, 0, "{}{}", out.stdout, out.stderr);
+    for expected in [
+        "An error occurred (AwsGuardPolicyViolation) when calling the CreateQueue operation",
+        "FIPS endpoint: sts-fips.us-east-1.amazonaws.com",
+        "FIPS: 1 to FIPS endpoints",
+        "awsguard: 2 AWS calls (0 blocked); command exited 0; awsguard exits 0",
+        "warning  email-address      queue.amazonaws.com/CreateQueue/body:tags.owner",
+    ] {
+        assert!(
+            out.stdout.contains(expected) || out.stderr.contains(expected),
+            "{expected}\n{}{}",
+            out.stdout,
+            out.stderr
+        );
+    }
+}
+
+#[test]
+fn the_sample_config_is_valid() {
+    let config = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/awsguard.toml");
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(Command::new(env!("CARGO_BIN_EXE_awsguard"))
+        .args(["exec", "--config"])
+        .arg(config)
+        .arg("--ca-dir")
+        .arg(dir.path().join("ca"))
+        .args(["--", "true"]));
+    assert_eq!(out.status, 0, "{}", out.stderr);
+}
