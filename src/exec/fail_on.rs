@@ -40,8 +40,7 @@ impl FailOn {
 
     /// Whether `finding` fails the run.
     pub fn matches(&self, finding: &Finding) -> bool {
-        self.severity.is_some_and(|s| finding.severity >= s)
-            || self.rules.iter().any(|r| *r == finding.rule)
+        self.severity.is_some_and(|s| finding.severity >= s) || self.rules.contains(&finding.rule)
     }
 }
 

@@ -58,8 +58,9 @@ impl FromStr for Format {
     }
 }
 
-/// What `exec` runs and how it reports.
-#[derive(Debug, Clone, Default)]
+/// What `exec` runs and how it reports. `Debug` shows the program but not its arguments, which
+/// may carry secrets (`--secret-string`, tokens).
+#[derive(Clone, Default)]
 pub struct ExecOptions {
     /// The command and its arguments.
     pub command: Vec<OsString>,
@@ -69,6 +70,21 @@ pub struct ExecOptions {
     pub format: Format,
     /// Write the summary here instead of standard error.
     pub summary_file: Option<PathBuf>,
+}
+
+impl std::fmt::Debug for ExecOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ExecOptions")
+            .field("program", &self.command.first())
+            .field(
+                "args",
+                &format_args!("<{} args>", self.command.len().saturating_sub(1)),
+            )
+            .field("fail_on", &self.fail_on)
+            .field("format", &self.format)
+            .field("summary_file", &self.summary_file)
+            .finish()
+    }
 }
 
 /// Why `exec` could not run the command.
@@ -259,6 +275,24 @@ mod tests {
         assert_eq!(exit_code(ExitStatus::from_raw(42 << 8)), 42);
         assert_eq!(exit_code(ExitStatus::from_raw(15)), 143);
         assert_eq!(exit_code(ExitStatus::from_raw(9)), 137);
+    }
+
+    #[test]
+    fn debug_hides_the_command_arguments() {
+        let options = ExecOptions {
+            command: vec![
+                "aws".into(),
+                "--secret-string".into(),
+                "hunter2hunter2".into(),
+            ],
+            ..ExecOptions::default()
+        };
+        let debug = format!("{options:?}");
+        assert!(!debug.contains("hunter2"), "{debug}");
+        assert!(
+            debug.contains("program: Some(\"aws\"), args: <2 args>"),
+            "{debug}"
+        );
     }
 
     #[test]
