@@ -4,7 +4,7 @@
 //! binary), the upstream is a local rustls/hyper server, the client is hyper over rustls. Direct
 //! and proxied runs alternate (ABAB…) for several rounds; the table gives medians and the median
 //! of per-round ratios. Options: `--rounds N` (default 5), `--secs S` per run (default 3),
-//! `--upload-mib M` (default 256). Under `cargo test` it runs one short round as a smoke test.
+//! `--upload-mib M` (default 256), `--pin` (proxy on core 0, client and upstream on core 1). Under `cargo test` it runs one short round as a smoke test.
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -179,6 +179,18 @@ fn main() {
         "--upstream-ca",
         pki.ca_pem.to_str().unwrap(),
     ]);
+    if std::env::args().any(|a| a == "--pin") {
+        // Proxy on core 0; this process (client and upstream) on core 1.
+        let pin = |core: &str, pid: u32| {
+            std::process::Command::new("taskset")
+                .args(["-a", "-pc", core, &pid.to_string()])
+                .output()
+                .map(|o| o.status.success())
+                .unwrap_or(false)
+        };
+        let pinned = pin("0", proxy.child.0.id()) && pin("1", std::process::id());
+        eprintln!("pinned proxy to core 0 and the client to core 1: {pinned}");
+    }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()

@@ -5,6 +5,7 @@
 //! event can never leak a secret.
 
 use std::io::Write;
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
@@ -16,6 +17,9 @@ use crate::inspect::Finding;
 
 /// Most events kept in memory for `exec` summaries and the test harness.
 const MEMORY_CAP: usize = 100_000;
+/// Serialised events queued for the writer thread; a full queue makes callers wait (backpressure
+/// from a slow disk) rather than drop audit records.
+const QUEUE: usize = 16_384;
 
 /// What an event records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -159,10 +163,19 @@ impl Event {
 }
 
 /// Where events go: a JSON-lines writer and/or memory (for `exec` summaries and the harness).
+///
+/// The writer runs on its own thread: request handling only serialises the event and queues the
+/// line; the thread writes batches and flushes whenever the queue is empty, so under load many
+/// events share one write system call.
 #[derive(Clone, Default)]
 pub struct Recorder {
-    writer: Option<Arc<Mutex<Box<dyn Write + Send>>>>,
+    writer: Option<SyncSender<Message>>,
     memory: Option<Arc<Mutex<Vec<Event>>>>,
+}
+
+enum Message {
+    Line(Vec<u8>),
+    Flush(SyncSender<()>),
 }
 
 impl std::fmt::Debug for Recorder {
@@ -182,7 +195,13 @@ impl Recorder {
 
     /// Also writes one JSON line per event to `writer` (a file opened for append, or stdout).
     pub fn with_writer(mut self, writer: Box<dyn Write + Send>) -> Self {
-        self.writer = Some(Arc::new(Mutex::new(writer)));
+        let (tx, rx) = sync_channel(QUEUE);
+        std::thread::Builder::new()
+            .name("awsguard-events".into())
+            .spawn(move || write_lines(rx, std::io::BufWriter::new(writer)))
+            .map_err(|error| tracing::error!(%error, "cannot start the event writer"))
+            .ok();
+        self.writer = Some(tx);
         self
     }
 
@@ -198,10 +217,8 @@ impl Recorder {
             match serde_json::to_vec(&event) {
                 Ok(mut line) => {
                     line.push(b'\n');
-                    if let Ok(mut w) = writer.lock() {
-                        if let Err(error) = w.write_all(&line).and_then(|()| w.flush()) {
-                            tracing::warn!(%error, "cannot write event");
-                        }
+                    if writer.send(Message::Line(line)).is_err() {
+                        tracing::warn!("event writer has stopped; event not written");
                     }
                 }
                 Err(error) => tracing::warn!(%error, "cannot serialise event"),
@@ -217,12 +234,53 @@ impl Recorder {
         }
     }
 
+    /// Waits until every event recorded so far has been written and flushed.
+    pub fn flush(&self) {
+        if let Some(writer) = &self.writer {
+            let (tx, rx) = sync_channel(1);
+            if writer.send(Message::Flush(tx)).is_ok() {
+                let _ = rx.recv();
+            }
+        }
+    }
+
     /// The events kept in memory so far (empty without [`Recorder::with_memory`]).
     pub fn events(&self) -> Vec<Event> {
         self.memory
             .as_ref()
             .and_then(|m| m.lock().ok().map(|e| e.clone()))
             .unwrap_or_default()
+    }
+}
+
+/// The writer thread: writes lines as they come and flushes whenever nothing more is queued.
+fn write_lines(rx: Receiver<Message>, mut out: impl Write) {
+    let mut failed = false;
+    while let Ok(message) = rx.recv() {
+        let mut next = Some(message);
+        while let Some(message) = next.take() {
+            match message {
+                Message::Line(line) => {
+                    if let Err(error) = out.write_all(&line) {
+                        if !failed {
+                            tracing::error!(%error, "cannot write events");
+                        }
+                        failed = true;
+                    }
+                }
+                Message::Flush(done) => {
+                    let _ = out.flush();
+                    let _ = done.send(());
+                }
+            }
+            next = rx.try_recv().ok();
+        }
+        if let Err(error) = out.flush() {
+            if !failed {
+                tracing::error!(%error, "cannot flush events");
+            }
+            failed = true;
+        }
     }
 }
 
@@ -258,6 +316,7 @@ mod tests {
         event.response_status = Some(200);
         recorder.record(event.clone());
         recorder.record(event);
+        recorder.flush();
         let text = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
         let lines: Vec<_> = text.lines().collect();
         assert_eq!(lines.len(), 2);

@@ -464,3 +464,31 @@ fn a_1_gib_upload_passes_byte_exact_in_flat_memory() {
         "1 GiB grew more than 256 MiB: {growth:?}"
     );
 }
+
+#[test]
+fn ctrl_c_stops_the_proxy_cleanly_with_events_flushed() {
+    let pki = upstream_pki();
+    let upstream = start_echo_upstream(&pki);
+    let mut proxy = start_proxy(&[
+        "--connect-to",
+        &connect_to(upstream.addr.port()),
+        "--upstream-ca",
+        pki.ca_pem.to_str().unwrap(),
+    ]);
+    let out = curl(&proxy, &["https://sqs.us-east-1.amazonaws.com/x"]);
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    let pid = proxy.child.0.id().to_string();
+    assert_eq!(run(Command::new("kill").args(["-INT", &pid])).status, 0);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let status = loop {
+        if let Some(status) = proxy.child.0.try_wait().unwrap() {
+            break status;
+        }
+        assert!(std::time::Instant::now() < deadline, "proxy did not stop");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    assert!(status.success(), "{status:?}");
+    assert_eq!(proxy.events().len(), 1);
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    assert!(proxy.stderr.lock().unwrap().contains("awsguard stopped"));
+}

@@ -309,6 +309,7 @@ pub fn start_echo_upstream(pki: &Pki) -> EchoUpstream {
             let Ok((tcp, _)) = listener.accept().await else {
                 continue;
             };
+            let _ = tcp.set_nodelay(true);
             let acceptor = acceptor.clone();
             tokio::spawn(async move {
                 let Ok(tls) = acceptor.accept(tcp).await else {
