@@ -492,3 +492,39 @@ fn ctrl_c_stops_the_proxy_cleanly_with_events_flushed() {
     std::thread::sleep(std::time::Duration::from_millis(100));
     assert!(proxy.stderr.lock().unwrap().contains("awsguard stopped"));
 }
+
+#[test]
+fn an_upstream_that_resets_gets_the_client_a_502_and_an_event() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            // Read a little of the ClientHello, then drop the connection.
+            let mut buf = [0u8; 16];
+            let _ = std::io::Read::read(&mut &stream, &mut buf);
+            drop(stream);
+        }
+    });
+    let proxy = start_proxy(&["--connect-to", &connect_to(port)]);
+    let out = curl(
+        &proxy,
+        &[
+            "-w",
+            "\n%{http_code}",
+            "https://sqs.us-east-1.amazonaws.com/",
+        ],
+    );
+    assert!(out.stdout.ends_with("\n502"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("AwsGuardUpstreamError"),
+        "{}",
+        out.stdout
+    );
+    let event = proxy.wait_event(|e| e["responseStatus"] == 502);
+    assert_eq!(event["connection"]["outcome"], "upstream-failed");
+    let message = event["connection"]["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("tls handshake with upstream sqs.us-east-1.amazonaws.com failed"),
+        "{message}"
+    );
+}
