@@ -85,14 +85,7 @@ fn every_secret_is_found_and_none_is_written_anywhere() {
     expected.sort();
     assert_eq!(rules, expected);
 
-    let enforce = start_proxy(&[
-        "--mode",
-        "enforce",
-        "--connect-to",
-        &route,
-        "--upstream-ca",
-        pki.ca_pem.to_str().unwrap(),
-    ]);
+    let enforce = start_proxy_routed(&pki, port, &["--mode", "enforce"]);
     let blocked = tag_resource(&enforce);
     assert!(
         blocked.stdout.contains("AwsGuardPolicyViolation"),
