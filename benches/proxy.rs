@@ -155,6 +155,20 @@ async fn upload(target: &Target, mib: u64) -> f64 {
     (len as f64 / 1e6) / start.elapsed().as_secs_f64()
 }
 
+/// CPU time (user + system) the process has used, in microseconds.
+fn cpu_micros(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name (which may hold spaces) start after the last ')'.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest.split_whitespace().collect())
+        .unwrap_or_default();
+    let ticks: u64 = fields
+        .get(11..13)
+        .map_or(0, |f| f.iter().filter_map(|v| v.parse::<u64>().ok()).sum());
+    ticks * 10_000
+}
+
 fn arg(name: &str, default: f64) -> f64 {
     let args: Vec<String> = std::env::args().collect();
     args.iter()
@@ -217,10 +231,13 @@ fn main() {
     ] {
         rt.block_on(load(proxied.clone(), conns, fresh, 0.5));
         let (mut d, mut p, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
-        let (mut d_lat, mut p_lat) = (Vec::new(), Vec::new());
+        let (mut d_lat, mut p_lat, mut cpu) = (Vec::new(), Vec::new(), Vec::new());
         for _ in 0..rounds {
             let (dr, dl) = rt.block_on(load(direct.clone(), conns, fresh, secs));
+            let before = cpu_micros(proxy.child.0.id());
             let (pr, pl) = rt.block_on(load(proxied.clone(), conns, fresh, secs));
+            let used = cpu_micros(proxy.child.0.id()) - before;
+            cpu.push(used as f64 / pl.len().max(1) as f64);
             d.push(dr);
             p.push(pr);
             ratios.push(pr / dr);
@@ -230,11 +247,12 @@ fn main() {
         let spread = ratios.iter().cloned().fold(f64::MAX, f64::min)
             ..=ratios.iter().cloned().fold(0.0, f64::max);
         println!(
-            "| {label} | {:.0} (p99 {:.0} µs) | {:.0} (p99 {:.0} µs) | {:.2} ({:.2}–{:.2}) |",
+            "| {label} | {:.0} (p99 {:.0} µs) | {:.0} (p99 {:.0} µs, proxy CPU {:.0} µs/req) | {:.2} ({:.2}–{:.2}) |",
             median(&mut d),
             median(&mut d_lat),
             median(&mut p),
             median(&mut p_lat),
+            median(&mut cpu),
             median(&mut ratios),
             spread.start(),
             spread.end()
