@@ -4,9 +4,9 @@
 //! is masked by the identification code and finding excerpts by the detectors, so serialising an
 //! event can never leak a secret.
 
-use std::io::Write;
-use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
-use std::sync::{Arc, Mutex};
+use std::io::{BufWriter, Write};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use time::format_description::well_known::Rfc3339;
@@ -17,9 +17,8 @@ use crate::inspect::Finding;
 
 /// Most events kept in memory for `exec` summaries and the test harness.
 const MEMORY_CAP: usize = 100_000;
-/// Serialised events queued for the writer thread; a full queue makes callers wait (backpressure
-/// from a slow disk) rather than drop audit records.
-const QUEUE: usize = 16_384;
+/// How often buffered event lines are flushed to the writer.
+const FLUSH_EVERY: Duration = Duration::from_millis(50);
 
 /// What an event records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -164,18 +163,12 @@ impl Event {
 
 /// Where events go: a JSON-lines writer and/or memory (for `exec` summaries and the harness).
 ///
-/// The writer runs on its own thread: request handling only serialises the event and queues the
-/// line; the thread writes batches and flushes whenever the queue is empty, so under load many
-/// events share one write system call.
+/// Lines are appended to a buffer under a lock (no system call on the request path) and a
+/// flusher thread writes the buffer out every 50 ms, so under load many events share one write.
 #[derive(Clone, Default)]
 pub struct Recorder {
-    writer: Option<SyncSender<Message>>,
+    writer: Option<Arc<Mutex<BufWriter<Box<dyn Write + Send>>>>>,
     memory: Option<Arc<Mutex<Vec<Event>>>>,
-}
-
-enum Message {
-    Line(Vec<u8>),
-    Flush(SyncSender<()>),
 }
 
 impl std::fmt::Debug for Recorder {
@@ -195,13 +188,14 @@ impl Recorder {
 
     /// Also writes one JSON line per event to `writer` (a file opened for append, or stdout).
     pub fn with_writer(mut self, writer: Box<dyn Write + Send>) -> Self {
-        let (tx, rx) = sync_channel(QUEUE);
+        let writer = Arc::new(Mutex::new(BufWriter::with_capacity(64 * 1024, writer)));
+        let weak = Arc::downgrade(&writer);
         std::thread::Builder::new()
             .name("awsguard-events".into())
-            .spawn(move || write_lines(rx, std::io::BufWriter::new(writer)))
-            .map_err(|error| tracing::error!(%error, "cannot start the event writer"))
+            .spawn(move || flush_periodically(&weak))
+            .map_err(|error| tracing::error!(%error, "cannot start the event flusher"))
             .ok();
-        self.writer = Some(tx);
+        self.writer = Some(writer);
         self
     }
 
@@ -217,8 +211,10 @@ impl Recorder {
             match serde_json::to_vec(&event) {
                 Ok(mut line) => {
                     line.push(b'\n');
-                    if writer.send(Message::Line(line)).is_err() {
-                        tracing::warn!("event writer has stopped; event not written");
+                    if let Ok(mut w) = writer.lock() {
+                        if let Err(error) = w.write_all(&line) {
+                            tracing::warn!(%error, "cannot write event");
+                        }
                     }
                 }
                 Err(error) => tracing::warn!(%error, "cannot serialise event"),
@@ -234,12 +230,13 @@ impl Recorder {
         }
     }
 
-    /// Waits until every event recorded so far has been written and flushed.
+    /// Writes out every event recorded so far.
     pub fn flush(&self) {
         if let Some(writer) = &self.writer {
-            let (tx, rx) = sync_channel(1);
-            if writer.send(Message::Flush(tx)).is_ok() {
-                let _ = rx.recv();
+            if let Ok(mut w) = writer.lock() {
+                if let Err(error) = w.flush() {
+                    tracing::warn!(%error, "cannot flush events");
+                }
             }
         }
     }
@@ -253,33 +250,24 @@ impl Recorder {
     }
 }
 
-/// The writer thread: writes lines as they come and flushes whenever nothing more is queued.
-fn write_lines(rx: Receiver<Message>, mut out: impl Write) {
+/// Flushes the buffer every [`FLUSH_EVERY`] until the last `Recorder` holding it is gone.
+fn flush_periodically(writer: &Weak<Mutex<BufWriter<Box<dyn Write + Send>>>>) {
     let mut failed = false;
-    while let Ok(message) = rx.recv() {
-        let mut next = Some(message);
-        while let Some(message) = next.take() {
-            match message {
-                Message::Line(line) => {
-                    if let Err(error) = out.write_all(&line) {
-                        if !failed {
-                            tracing::error!(%error, "cannot write events");
-                        }
-                        failed = true;
-                    }
-                }
-                Message::Flush(done) => {
-                    let _ = out.flush();
-                    let _ = done.send(());
-                }
+    loop {
+        std::thread::sleep(FLUSH_EVERY);
+        let Some(writer) = writer.upgrade() else {
+            return;
+        };
+        let Ok(mut w) = writer.lock() else {
+            return;
+        };
+        match w.flush() {
+            Ok(()) => failed = false,
+            Err(error) if !failed => {
+                tracing::error!(%error, "cannot write events");
+                failed = true;
             }
-            next = rx.try_recv().ok();
-        }
-        if let Err(error) = out.flush() {
-            if !failed {
-                tracing::error!(%error, "cannot flush events");
-            }
-            failed = true;
+            Err(_) => {}
         }
     }
 }
