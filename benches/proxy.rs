@@ -87,6 +87,16 @@ where
     sender
 }
 
+/// Current resident set size (VmRSS), in KiB.
+fn current_rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
 async fn get(sender: &mut Sender) {
     let req = hyper::Request::get("/bytes/200")
         .header("host", HOST)
@@ -258,6 +268,35 @@ fn main() {
             spread.end()
         );
     }
+    let idle_conns = if full { 1000 } else { 50 };
+    let per_conn = rt.block_on(async {
+        let before = current_rss_kib(proxy.child.0.id());
+        let mut idle = Vec::new();
+        for _ in 0..idle_conns {
+            let mut sender: Sender = open(&proxied).await;
+            get(&mut sender).await;
+            idle.push(sender);
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let after = current_rss_kib(proxy.child.0.id());
+        drop(idle);
+        after.saturating_sub(before) * 1024 / idle_conns as u64
+    });
+    let mut starts = Vec::new();
+    for _ in 0..5 {
+        let begin = Instant::now();
+        let started = common::start_proxy(&[]);
+        starts.push(begin.elapsed().as_secs_f64() * 1000.0);
+        drop(started);
+    }
+    println!(
+        "| memory per idle intercepted connection ({idle_conns} open) | | {:.1} kB | |",
+        per_conn as f64 / 1000.0
+    );
+    println!(
+        "| start-up to listening, incl. CA creation (ms, median of 5) | | {:.1} | |",
+        median(&mut starts)
+    );
     let rss_before = proxy.peak_rss_kib();
     let (mut d, mut p) = (Vec::new(), Vec::new());
     for _ in 0..rounds.min(3) {
