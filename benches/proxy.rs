@@ -4,7 +4,7 @@
 //! binary), the upstream is a local rustls/hyper server, the client is hyper over rustls. Direct
 //! and proxied runs alternate (ABAB…) for several rounds; the table gives medians and the median
 //! of per-round ratios. Options: `--rounds N` (default 5), `--secs S` per run (default 3),
-//! `--upload-mib M` (default 256). Under `cargo test` it runs one short round as a smoke test.
+//! `--upload-mib M` (default 256), `--pin` (proxy on core 0, client and upstream on core 1). Under `cargo test` it runs one short round as a smoke test.
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -87,6 +87,16 @@ where
     sender
 }
 
+/// Current resident set size (VmRSS), in KiB.
+fn current_rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
 async fn get(sender: &mut Sender) {
     let req = hyper::Request::get("/bytes/200")
         .header("host", HOST)
@@ -155,6 +165,20 @@ async fn upload(target: &Target, mib: u64) -> f64 {
     (len as f64 / 1e6) / start.elapsed().as_secs_f64()
 }
 
+/// CPU time (user + system) the process has used, in microseconds.
+fn cpu_micros(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name (which may hold spaces) start after the last ')'.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest.split_whitespace().collect())
+        .unwrap_or_default();
+    let ticks: u64 = fields
+        .get(11..13)
+        .map_or(0, |f| f.iter().filter_map(|v| v.parse::<u64>().ok()).sum());
+    ticks * 10_000
+}
+
 fn arg(name: &str, default: f64) -> f64 {
     let args: Vec<String> = std::env::args().collect();
     args.iter()
@@ -179,6 +203,18 @@ fn main() {
         "--upstream-ca",
         pki.ca_pem.to_str().unwrap(),
     ]);
+    if std::env::args().any(|a| a == "--pin") {
+        // Proxy on core 0; this process (client and upstream) on core 1.
+        let pin = |core: &str, pid: u32| {
+            std::process::Command::new("taskset")
+                .args(["-a", "-pc", core, &pid.to_string()])
+                .output()
+                .map(|o| o.status.success())
+                .unwrap_or(false)
+        };
+        let pinned = pin("0", proxy.child.0.id()) && pin("1", std::process::id());
+        eprintln!("pinned proxy to core 0 and the client to core 1: {pinned}");
+    }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()
@@ -205,10 +241,13 @@ fn main() {
     ] {
         rt.block_on(load(proxied.clone(), conns, fresh, 0.5));
         let (mut d, mut p, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
-        let (mut d_lat, mut p_lat) = (Vec::new(), Vec::new());
+        let (mut d_lat, mut p_lat, mut cpu) = (Vec::new(), Vec::new(), Vec::new());
         for _ in 0..rounds {
             let (dr, dl) = rt.block_on(load(direct.clone(), conns, fresh, secs));
+            let before = cpu_micros(proxy.child.0.id());
             let (pr, pl) = rt.block_on(load(proxied.clone(), conns, fresh, secs));
+            let used = cpu_micros(proxy.child.0.id()) - before;
+            cpu.push(used as f64 / pl.len().max(1) as f64);
             d.push(dr);
             p.push(pr);
             ratios.push(pr / dr);
@@ -218,16 +257,46 @@ fn main() {
         let spread = ratios.iter().cloned().fold(f64::MAX, f64::min)
             ..=ratios.iter().cloned().fold(0.0, f64::max);
         println!(
-            "| {label} | {:.0} (p99 {:.0} µs) | {:.0} (p99 {:.0} µs) | {:.2} ({:.2}–{:.2}) |",
+            "| {label} | {:.0} (p99 {:.0} µs) | {:.0} (p99 {:.0} µs, proxy CPU {:.0} µs/req) | {:.2} ({:.2}–{:.2}) |",
             median(&mut d),
             median(&mut d_lat),
             median(&mut p),
             median(&mut p_lat),
+            median(&mut cpu),
             median(&mut ratios),
             spread.start(),
             spread.end()
         );
     }
+    let idle_conns = if full { 1000 } else { 50 };
+    let per_conn = rt.block_on(async {
+        let before = current_rss_kib(proxy.child.0.id());
+        let mut idle = Vec::new();
+        for _ in 0..idle_conns {
+            let mut sender: Sender = open(&proxied).await;
+            get(&mut sender).await;
+            idle.push(sender);
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let after = current_rss_kib(proxy.child.0.id());
+        drop(idle);
+        after.saturating_sub(before) * 1024 / idle_conns as u64
+    });
+    let mut starts = Vec::new();
+    for _ in 0..5 {
+        let begin = Instant::now();
+        let started = common::start_proxy(&[]);
+        starts.push(begin.elapsed().as_secs_f64() * 1000.0);
+        drop(started);
+    }
+    println!(
+        "| memory per idle intercepted connection ({idle_conns} open) | | {:.1} kB | |",
+        per_conn as f64 / 1000.0
+    );
+    println!(
+        "| start-up to listening, incl. CA creation (ms, median of 5) | | {:.1} | |",
+        median(&mut starts)
+    );
     let rss_before = proxy.peak_rss_kib();
     let (mut d, mut p) = (Vec::new(), Vec::new());
     for _ in 0..rounds.min(3) {

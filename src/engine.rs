@@ -18,7 +18,7 @@ use crate::policy::{self, ErrorResponse};
 use std::sync::Arc;
 
 /// The request head as the engine sees it.
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone, Copy)]
 pub struct RequestView<'a> {
     /// HTTP method.
     pub method: &'a str,
@@ -30,6 +30,19 @@ pub struct RequestView<'a> {
     pub query: Option<&'a str>,
     /// Request headers.
     pub headers: &'a HeaderMap,
+}
+
+/// Header values and the query can hold secrets: `Debug` shows only their shape.
+impl std::fmt::Debug for RequestView<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RequestView")
+            .field("method", &self.method)
+            .field("host", &self.host)
+            .field("path_len", &self.path.len())
+            .field("query_len", &self.query.map(str::len))
+            .field("headers", &self.headers.keys().collect::<Vec<_>>())
+            .finish()
+    }
 }
 
 impl<'a> RequestView<'a> {

@@ -4,8 +4,9 @@
 //! is masked by the identification code and finding excerpts by the detectors, so serialising an
 //! event can never leak a secret.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
+use std::io::{BufWriter, Write};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use time::format_description::well_known::Rfc3339;
@@ -16,6 +17,8 @@ use crate::inspect::Finding;
 
 /// Most events kept in memory for `exec` summaries and the test harness.
 const MEMORY_CAP: usize = 100_000;
+/// How often buffered event lines are flushed to the writer.
+const FLUSH_EVERY: Duration = Duration::from_millis(50);
 
 /// What an event records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -159,9 +162,12 @@ impl Event {
 }
 
 /// Where events go: a JSON-lines writer and/or memory (for `exec` summaries and the harness).
+///
+/// Lines are appended to a buffer under a lock (no system call on the request path) and a
+/// flusher thread writes the buffer out every 50 ms, so under load many events share one write.
 #[derive(Clone, Default)]
 pub struct Recorder {
-    writer: Option<Arc<Mutex<Box<dyn Write + Send>>>>,
+    writer: Option<Arc<Mutex<BufWriter<Box<dyn Write + Send>>>>>,
     memory: Option<Arc<Mutex<Vec<Event>>>>,
 }
 
@@ -182,7 +188,14 @@ impl Recorder {
 
     /// Also writes one JSON line per event to `writer` (a file opened for append, or stdout).
     pub fn with_writer(mut self, writer: Box<dyn Write + Send>) -> Self {
-        self.writer = Some(Arc::new(Mutex::new(writer)));
+        let writer = Arc::new(Mutex::new(BufWriter::with_capacity(64 * 1024, writer)));
+        let weak = Arc::downgrade(&writer);
+        std::thread::Builder::new()
+            .name("awsguard-events".into())
+            .spawn(move || flush_periodically(&weak))
+            .map_err(|error| tracing::error!(%error, "cannot start the event flusher"))
+            .ok();
+        self.writer = Some(writer);
         self
     }
 
@@ -199,7 +212,7 @@ impl Recorder {
                 Ok(mut line) => {
                     line.push(b'\n');
                     if let Ok(mut w) = writer.lock() {
-                        if let Err(error) = w.write_all(&line).and_then(|()| w.flush()) {
+                        if let Err(error) = w.write_all(&line) {
                             tracing::warn!(%error, "cannot write event");
                         }
                     }
@@ -217,12 +230,45 @@ impl Recorder {
         }
     }
 
+    /// Writes out every event recorded so far.
+    pub fn flush(&self) {
+        if let Some(writer) = &self.writer {
+            if let Ok(mut w) = writer.lock() {
+                if let Err(error) = w.flush() {
+                    tracing::warn!(%error, "cannot flush events");
+                }
+            }
+        }
+    }
+
     /// The events kept in memory so far (empty without [`Recorder::with_memory`]).
     pub fn events(&self) -> Vec<Event> {
         self.memory
             .as_ref()
             .and_then(|m| m.lock().ok().map(|e| e.clone()))
             .unwrap_or_default()
+    }
+}
+
+/// Flushes the buffer every [`FLUSH_EVERY`] until the last `Recorder` holding it is gone.
+fn flush_periodically(writer: &Weak<Mutex<BufWriter<Box<dyn Write + Send>>>>) {
+    let mut failed = false;
+    loop {
+        std::thread::sleep(FLUSH_EVERY);
+        let Some(writer) = writer.upgrade() else {
+            return;
+        };
+        let Ok(mut w) = writer.lock() else {
+            return;
+        };
+        match w.flush() {
+            Ok(()) => failed = false,
+            Err(error) if !failed => {
+                tracing::error!(%error, "cannot write events");
+                failed = true;
+            }
+            Err(_) => {}
+        }
     }
 }
 
@@ -258,6 +304,7 @@ mod tests {
         event.response_status = Some(200);
         recorder.record(event.clone());
         recorder.record(event);
+        recorder.flush();
         let text = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
         let lines: Vec<_> = text.lines().collect();
         assert_eq!(lines.len(), 2);

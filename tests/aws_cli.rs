@@ -68,6 +68,23 @@ fn aws_cli_s3_sqs_and_sts_work_through_the_proxy() {
             .unwrap_or("AKIA…KEY7");
         assert_eq!(masked, "AKIA…KEY7");
     }
+    let named = |name: &'static str| api.iter().filter(move |e| e["eventName"] == name);
+    assert_eq!(named("CreateBucket").count(), 1);
+    assert_eq!(named("CreateMultipartUpload").count(), 1);
+    assert!(named("UploadPart").count() >= 6, "50 MiB in 8 MiB parts");
+    for part in named("UploadPart") {
+        assert_eq!(
+            part["bodyInspected"], false,
+            "object data streams, never buffered: {part}"
+        );
+        assert_eq!(part["protocol"], "rest-xml");
+        assert_eq!(part["eventSource"], "s3.amazonaws.com");
+    }
+    assert_eq!(named("CreateQueue").next().unwrap()["protocol"], "json");
+    assert_eq!(
+        named("GetCallerIdentity").next().unwrap()["protocol"],
+        "query"
+    );
     let hosts: std::collections::BTreeSet<_> = api
         .iter()
         .map(|e| e["requestHost"].as_str().unwrap().to_owned())

@@ -153,3 +153,54 @@ fn unreadable_files_are_reported_and_the_exit_code_says_so() {
         out.stderr
     );
 }
+
+#[test]
+fn the_readme_config_example_is_valid_and_applies() {
+    let readme = include_str!("../README.md");
+    let start = readme.find("```toml\n").expect("README has a TOML example") + 8;
+    let end = start + readme[start..].find("```").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("awsguard.toml");
+    let request = dir.path().join("req.http");
+    std::fs::write(&config, &readme[start..end]).unwrap();
+    let body =
+        r#"{"QueueName":"q","tags":{"staff":"employee EMP-123456","phone":"+1 415 555 2671"}}"#;
+    std::fs::write(
+        &request,
+        format!(
+            "POST / HTTP/1.1\r\nHost: sqs.us-east-1.amazonaws.com\r\nX-Amz-Target: AmazonSQS.CreateQueue\r\nContent-Type: application/x-amz-json-1.0\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        ),
+    )
+    .unwrap();
+    let out = run(Command::new(env!("CARGO_BIN_EXE_awsguard"))
+        .arg("inspect")
+        .arg("--config")
+        .arg(&config)
+        .arg(&request));
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    let event: serde_json::Value = serde_json::from_str(out.stdout.trim()).unwrap();
+    let findings: Vec<(String, String)> = event["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap().into(),
+                f["severity"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    assert!(
+        findings.contains(&("custom:employee-id".into(), "high".into())),
+        "{findings:?}"
+    );
+    assert!(
+        findings.contains(&("phone-number".into(), "low".into())),
+        "{findings:?}"
+    );
+    assert_eq!(
+        event["decision"], "blocked",
+        "enforce mode blocks the high custom finding"
+    );
+}

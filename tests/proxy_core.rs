@@ -6,20 +6,11 @@ use std::process::Command;
 
 use common::*;
 
-fn connect_to(port: u16) -> String {
-    format!("*.amazonaws.com=127.0.0.1:{port}")
-}
-
 #[test]
 fn curl_round_trips_a_large_upload_byte_exact_over_http1_and_http2() {
     let pki = upstream_pki();
     let upstream = start_echo_upstream(&pki);
-    let proxy = start_proxy(&[
-        "--connect-to",
-        &connect_to(upstream.addr.port()),
-        "--upstream-ca",
-        pki.ca_pem.to_str().unwrap(),
-    ]);
+    let proxy = start_proxy_routed(&pki, upstream.addr.port(), &[]);
     let file = proxy.dir.path().join("upload.bin");
     let sha = write_pattern_file(&file, 24 * 1024 * 1024 + 17);
     for http in ["--http1.1", "--http2"] {
@@ -62,12 +53,7 @@ fn curl_round_trips_a_large_upload_byte_exact_over_http1_and_http2() {
 fn downloads_stream_back_byte_exact() {
     let pki = upstream_pki();
     let upstream = start_echo_upstream(&pki);
-    let proxy = start_proxy(&[
-        "--connect-to",
-        &connect_to(upstream.addr.port()),
-        "--upstream-ca",
-        pki.ca_pem.to_str().unwrap(),
-    ]);
+    let proxy = start_proxy_routed(&pki, upstream.addr.port(), &[]);
     let out_file = proxy.dir.path().join("down.bin");
     let n: u64 = 16 * 1024 * 1024 + 3;
     let out = curl(
@@ -87,12 +73,7 @@ fn downloads_stream_back_byte_exact() {
 fn expect_100_continue_and_chunked_uploads_pass() {
     let pki = upstream_pki();
     let upstream = start_echo_upstream(&pki);
-    let proxy = start_proxy(&[
-        "--connect-to",
-        &connect_to(upstream.addr.port()),
-        "--upstream-ca",
-        pki.ca_pem.to_str().unwrap(),
-    ]);
+    let proxy = start_proxy_routed(&pki, upstream.addr.port(), &[]);
     let file = proxy.dir.path().join("small.bin");
     let sha = write_pattern_file(&file, 300_000);
     let out = curl(
@@ -122,12 +103,7 @@ fn upstream_below_minimum_tls_gets_502_and_an_event() {
     let pki = upstream_pki();
     let (_server, port) =
         start_s_server(&pki, &["-tls1_1", "-cipher", "DEFAULT@SECLEVEL=0", "-www"]);
-    let proxy = start_proxy(&[
-        "--connect-to",
-        &connect_to(port),
-        "--upstream-ca",
-        pki.ca_pem.to_str().unwrap(),
-    ]);
+    let proxy = start_proxy_routed(&pki, port, &[]);
     let out = curl(
         &proxy,
         &[
@@ -160,14 +136,7 @@ fn upstream_below_minimum_tls_gets_502_and_an_event() {
 fn min_tls_13_refuses_a_tls12_only_upstream() {
     let pki = upstream_pki();
     let (_server, port) = start_s_server(&pki, &["-tls1_2", "-www"]);
-    let proxy = start_proxy(&[
-        "--min-tls",
-        "1.3",
-        "--connect-to",
-        &connect_to(port),
-        "--upstream-ca",
-        pki.ca_pem.to_str().unwrap(),
-    ]);
+    let proxy = start_proxy_routed(&pki, port, &["--min-tls", "1.3"]);
     let out = curl(
         &proxy,
         &[
@@ -404,12 +373,7 @@ fn ca_name_constraints_reject_non_aws_leaves() {
 fn a_1_gib_upload_passes_byte_exact_in_flat_memory() {
     let pki = upstream_pki();
     let upstream = start_echo_upstream(&pki);
-    let proxy = start_proxy(&[
-        "--connect-to",
-        &connect_to(upstream.addr.port()),
-        "--upstream-ca",
-        pki.ca_pem.to_str().unwrap(),
-    ]);
+    let proxy = start_proxy_routed(&pki, upstream.addr.port(), &[]);
     let dir = proxy.dir.path();
     let make = |name: &str, mib: u64| {
         let path = dir.join(name);
@@ -462,5 +426,64 @@ fn a_1_gib_upload_passes_byte_exact_in_flat_memory() {
     assert!(
         growth[1] <= growth[0] + 4 * 1024,
         "1 GiB grew more than 256 MiB: {growth:?}"
+    );
+}
+
+#[test]
+fn ctrl_c_stops_the_proxy_cleanly_with_events_flushed() {
+    let pki = upstream_pki();
+    let upstream = start_echo_upstream(&pki);
+    let mut proxy = start_proxy_routed(&pki, upstream.addr.port(), &[]);
+    let out = curl(&proxy, &["https://sqs.us-east-1.amazonaws.com/x"]);
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    let pid = proxy.child.0.id().to_string();
+    assert_eq!(run(Command::new("kill").args(["-INT", &pid])).status, 0);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let status = loop {
+        if let Some(status) = proxy.child.0.try_wait().unwrap() {
+            break status;
+        }
+        assert!(std::time::Instant::now() < deadline, "proxy did not stop");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    assert!(status.success(), "{status:?}");
+    assert_eq!(proxy.events().len(), 1);
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    assert!(proxy.stderr.lock().unwrap().contains("awsguard stopped"));
+}
+
+#[test]
+fn an_upstream_that_resets_gets_the_client_a_502_and_an_event() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            // Read a little of the ClientHello, then drop the connection.
+            let mut buf = [0u8; 16];
+            let _ = std::io::Read::read(&mut &stream, &mut buf);
+            drop(stream);
+        }
+    });
+    let proxy = start_proxy(&["--connect-to", &format!("*.amazonaws.com=127.0.0.1:{port}")]);
+    let out = curl(
+        &proxy,
+        &[
+            "-w",
+            "\n%{http_code}",
+            "https://sqs.us-east-1.amazonaws.com/",
+        ],
+    );
+    assert!(out.stdout.ends_with("\n502"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("AwsGuardUpstreamError"),
+        "{}",
+        out.stdout
+    );
+    let event = proxy.wait_event(|e| e["responseStatus"] == 502);
+    assert_eq!(event["connection"]["outcome"], "upstream-failed");
+    let message = event["connection"]["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("tls handshake with upstream sqs.us-east-1.amazonaws.com failed"),
+        "{message}"
     );
 }

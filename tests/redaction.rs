@@ -58,13 +58,8 @@ fn assert_nothing_leaked(what: &str, text: &str) {
 fn every_secret_is_found_and_none_is_written_anywhere() {
     let pki = upstream_pki();
     let upstream = start_echo_upstream(&pki);
-    let route = format!("*.amazonaws.com=127.0.0.1:{}", upstream.addr.port());
-    let audit = start_proxy(&[
-        "--connect-to",
-        &route,
-        "--upstream-ca",
-        pki.ca_pem.to_str().unwrap(),
-    ]);
+    let port = upstream.addr.port();
+    let audit = start_proxy_routed(&pki, port, &[]);
     let out = tag_resource(&audit);
     assert_eq!(out.status, 0, "{}", out.stderr);
     assert!(
@@ -85,14 +80,7 @@ fn every_secret_is_found_and_none_is_written_anywhere() {
     expected.sort();
     assert_eq!(rules, expected);
 
-    let enforce = start_proxy(&[
-        "--mode",
-        "enforce",
-        "--connect-to",
-        &route,
-        "--upstream-ca",
-        pki.ca_pem.to_str().unwrap(),
-    ]);
+    let enforce = start_proxy_routed(&pki, port, &["--mode", "enforce"]);
     let blocked = tag_resource(&enforce);
     assert!(
         blocked.stdout.contains("AwsGuardPolicyViolation"),

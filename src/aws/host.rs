@@ -4,9 +4,11 @@
 //! and the identifier calls [`parse_host`] for each intercepted request. Parsing is pure: it reads
 //! only the host string and the embedded catalogue ([`crate::aws::endpoints`]). A host the data
 //! lists is answered from the data; other hosts under an AWS suffix are read by their shape
-//! (`{prefix}.{region}.{suffix}`, S3 virtual hosts and access points, `{account}.` prefixes).
+//! (`{prefix}.{region}.{suffix}`, S3 virtual hosts and access points, `{account}.` prefixes), and
+//! so are the sign-in hosts outside every partition suffix (`{region}.signin.aws.amazon.com`).
 
 use crate::aws::endpoints::catalogue::{catalogue, Catalogue, Endpoint};
+use crate::aws::endpoints::shape;
 
 /// Longest host accepted (the DNS limit).
 const MAX_HOST: usize = 253;
@@ -39,6 +41,43 @@ pub struct HostInfo {
     pub subdomain: Option<String>,
     /// The endpoint (host without bucket/account labels) is listed in botocore's endpoints.json.
     pub known: bool,
+    /// The endpoint prefix as the host spells it: the labels between any leading labels and the
+    /// suffix, without region and FIPS/dual-stack markers (`bedrock-runtime`, `data.iotevents`).
+    /// endpoints.json sometimes keys the endpoint otherwise (`bedrock`, `ioteventsdata`); the
+    /// service models mostly follow the host. Empty when only a region stands before the suffix.
+    pub spelled_prefix: String,
+}
+
+impl HostInfo {
+    /// Endpoint prefixes a service model may know this host by, longest (most specific) first:
+    /// [`Self::spelled_prefix`] and [`Self::endpoint_prefix`], each with any subdomain in front
+    /// and each shorter dotted tail (`abc.execute-api`, `execute-api`; `bedrock-runtime`,
+    /// `bedrock`; `api.ecr`, `ecr`). endpoints.json and the service models do not always cut or
+    /// name a host alike, so identification takes the first one a model knows. Bucket, access
+    /// point and account labels are never candidates.
+    pub fn prefix_candidates(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for stem in [&self.spelled_prefix, &self.endpoint_prefix] {
+            if stem.is_empty() {
+                continue;
+            }
+            let full = match &self.subdomain {
+                Some(sub) => format!("{sub}.{stem}"),
+                None => stem.clone(),
+            };
+            let tails = full
+                .match_indices('.')
+                .filter_map(|(i, _)| full.get(i + 1..));
+            for candidate in std::iter::once(full.as_str()).chain(tails) {
+                if !out.iter().any(|c| c == candidate) {
+                    out.push(candidate.to_string());
+                }
+            }
+        }
+        // Stable: on equal length the host's own spelling stays ahead.
+        out.sort_by_key(|c| std::cmp::Reverse(c.len()));
+        out
+    }
 }
 
 /// Lower-case a host, drop a `:port` and one trailing dot; `None` unless it is a valid DNS name.
@@ -76,9 +115,11 @@ pub fn normalize_region(region: &str) -> (String, bool) {
 }
 
 /// True when the host (no port, any case, optional trailing dot) is under an AWS partition
-/// suffix, e.g. `sqs.us-east-1.amazonaws.com` or `bucket.s3.cn-north-1.amazonaws.com.cn`.
+/// suffix, e.g. `sqs.us-east-1.amazonaws.com` or `bucket.s3.cn-north-1.amazonaws.com.cn`, or
+/// under a sign-in domain (`eu-central-1.signin.aws.amazon.com`, an API the CLI calls).
 pub fn is_aws_host(host: &str) -> bool {
-    normalize_host(host).is_some_and(|h| catalogue().suffix_of(&h).is_some())
+    normalize_host(host)
+        .is_some_and(|h| catalogue().suffix_of(&h).is_some() || shape::service_domain(&h).is_some())
 }
 
 /// Parse an AWS host into endpoint prefix, region, partition, FIPS and dual-stack flags, and any
@@ -100,9 +141,18 @@ pub(crate) struct Resolved {
 }
 
 pub(crate) fn resolve(host: &str) -> Option<Resolved> {
+    let mut resolved = lookup(host)?;
+    resolved.info.spelled_prefix = spelled_prefix(&resolved);
+    Some(resolved)
+}
+
+/// Data first, then shape; `spelled_prefix` is left empty.
+fn lookup(host: &str) -> Option<Resolved> {
     let host = normalize_host(host)?;
     let cat = catalogue();
-    let suffix = cat.suffix_of(&host)?;
+    let Some(suffix) = cat.suffix_of(&host) else {
+        return shape::from_service_domain(cat, host);
+    };
     if let Some(ep) = cat.endpoint(&host) {
         return Some(from_endpoint(cat, host, ep, None, suffix));
     }
@@ -114,7 +164,7 @@ pub(crate) fn resolve(host: &str) -> Option<Resolved> {
             return Some(from_endpoint(cat, host, ep, leading, suffix));
         }
     }
-    crate::aws::endpoints::shape::from_shape(cat, host, suffix)
+    shape::from_shape(cat, host, suffix)
 }
 
 fn from_endpoint(
@@ -137,6 +187,7 @@ fn from_endpoint(
         account_id: None,
         subdomain: None,
         known: true,
+        spelled_prefix: String::new(),
     };
     if let Some(lead) = &leading {
         assign_leading(&mut info, lead);
@@ -147,6 +198,51 @@ fn from_endpoint(
         partition_index: ep.partition,
         leading,
         suffix,
+    }
+}
+
+/// The endpoint labels as the host spells them: the host without suffix, leading labels, region
+/// and FIPS/dual-stack markers (`api-fips.sagemaker` → `api.sagemaker`, `s3-us-west-2` → `s3`).
+fn spelled_prefix(r: &Resolved) -> String {
+    let host = r.info.host.as_str();
+    let front = host
+        .strip_suffix(r.suffix)
+        .and_then(|f| f.strip_suffix('.'))
+        .unwrap_or_default();
+    let front = match &r.leading {
+        Some(lead) => front
+            .strip_prefix(lead.as_str())
+            .and_then(|f| f.strip_prefix('.'))
+            .unwrap_or(front),
+        None => front,
+    };
+    let region = r.info.region.as_deref();
+    let labels: Vec<&str> = front
+        .split('.')
+        .filter_map(|l| spelled_label(l, region))
+        .collect();
+    labels.join(".")
+}
+
+/// One label of [`spelled_prefix`]: `None` for region and FIPS/dual-stack markers.
+fn spelled_label<'a>(label: &'a str, region: Option<&str>) -> Option<&'a str> {
+    if matches!(label, "" | "fips" | "dualstack") {
+        return None;
+    }
+    if let Some(region) = region {
+        if normalize_region(label).0 == region {
+            return None;
+        }
+        let s3_dash = label
+            .strip_prefix("s3-")
+            .map(|rest| rest.strip_prefix("fips-").unwrap_or(rest));
+        if s3_dash == Some(region) {
+            return Some("s3");
+        }
+    }
+    match label.strip_suffix("-fips") {
+        Some(bare) if !bare.is_empty() => Some(bare),
+        _ => Some(label),
     }
 }
 
@@ -339,6 +435,80 @@ mod tests {
         // A cut at a label boundary still parses as the shorter host.
         let cut = parse_host("sagemaker.us-east-1.amazonaws.com").map(|i| i.endpoint_prefix);
         assert_eq!(cut.as_deref(), Some("sagemaker"));
+    }
+
+    #[test]
+    fn prefix_candidates_longest_first() {
+        for (host, want) in [
+            ("api.ecr.us-east-1.amazonaws.com", vec!["api.ecr", "ecr"]),
+            ("sqs-fips.us-gov-west-1.amazonaws.com", vec!["sqs"]),
+            (
+                "bedrock-runtime.us-east-1.amazonaws.com",
+                vec!["bedrock-runtime", "bedrock"],
+            ),
+            (
+                "data.iotevents.us-east-1.amazonaws.com",
+                vec!["data.iotevents", "ioteventsdata", "iotevents"],
+            ),
+            (
+                "abc123.execute-api.us-east-1.amazonaws.com",
+                vec!["abc123.execute-api", "execute-api"],
+            ),
+            ("my.bucket.s3.us-east-1.amazonaws.com", vec!["s3"]),
+            (
+                "123456789012.s3-control.us-east-1.amazonaws.com",
+                vec!["s3-control"],
+            ),
+            ("eu-central-1.signin.aws.amazon.com", vec!["signin"]),
+        ] {
+            assert_eq!(info(host).prefix_candidates(), want, "{host}");
+        }
+    }
+
+    #[test]
+    fn spelled_prefix_drops_region_and_fips_markers() {
+        for (host, want) in [
+            (
+                "api-fips.sagemaker.us-east-1.amazonaws.com",
+                "api.sagemaker",
+            ),
+            ("bucket.s3-us-west-2.amazonaws.com", "s3"),
+            (
+                "secretsmanager.us-east-1-fips.amazonaws.com",
+                "secretsmanager",
+            ),
+            ("sqs.fips-us-east-1.amazonaws.com", "sqs"),
+            ("s3-fips.dualstack.us-east-1.amazonaws.com", "s3"),
+            ("fips.eks.us-east-1.amazonaws.com", "eks"),
+            ("iam.amazonaws.com", "iam"),
+            ("eu-central-1.signin.aws.amazon.com", ""),
+        ] {
+            assert_eq!(info(host).spelled_prefix, want, "{host}");
+        }
+    }
+
+    #[test]
+    fn sign_in_hosts_outside_the_partition_suffixes() {
+        let i = info("EU-Central-1.Signin.AWS.Amazon.com");
+        assert_eq!(
+            (i.endpoint_prefix.as_str(), i.region.as_deref(), i.partition),
+            ("signin", Some("eu-central-1"), "aws")
+        );
+        assert!(!i.fips && !i.known);
+        let i = info("us-gov-west-1.signin.amazonaws-us-gov.com");
+        assert_eq!(
+            (i.region.as_deref(), i.partition),
+            (Some("us-gov-west-1"), "aws-us-gov")
+        );
+        assert!(is_aws_host("cn-north-1.signin.amazonaws.cn"));
+        for host in [
+            "signin.aws.amazon.com",
+            "console.aws.amazon.com",
+            "eu-central-1.console.aws.amazon.com",
+        ] {
+            assert!(!is_aws_host(host), "{host}");
+            assert_eq!(parse_host(host), None, "{host}");
+        }
     }
 
     #[test]

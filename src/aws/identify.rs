@@ -4,10 +4,13 @@
 //! Called by the proxy for every intercepted request, before and after the body is buffered, and
 //! by `awsguard inspect`. Evidence, strongest first: `X-Amz-Target` (json), the rpcv2-cbor path,
 //! `Action=` (query/ec2), the REST routes of the candidate services; candidates come from the
-//! SigV4 scope (signing name) and the hostname (endpoint prefix).
+//! SigV4 scope (signing name) and the hostname (endpoint prefix, read by [`crate::aws::host`]).
+
+use std::borrow::Cow;
 
 use http::HeaderMap;
 
+use super::host::{parse_host, HostInfo};
 use super::models::{models, Operation, ServiceModel};
 use super::routes::{Rank, RouteRequest};
 use super::sigv4::{self, AccessKeyId};
@@ -19,6 +22,10 @@ const SIGNING_ALIASES: &[(&str, &[&str])] = &[
     ("s3-object-lambda", &["s3"]),
     ("s3-outposts", &["s3control", "s3outposts"]),
 ];
+
+/// Endpoint prefixes the host parser names that the models key otherwise: S3 Express zonal
+/// hosts (`s3express-usw2-az1`) serve the operations of the `s3` model.
+const ENDPOINT_ALIASES: &[(&str, &str)] = &[("s3express", "s3")];
 
 /// Largest form body scanned for `Action=`.
 const MAX_FORM_BODY: usize = 1024 * 1024;
@@ -71,17 +78,18 @@ impl Identity {
 /// with `None` the operation of a query call is unknown unless the URL carries it.
 pub fn identify(head: &RequestHead<'_>, body: Option<&[u8]>) -> Identity {
     let signature = sigv4::from_request(head.headers, head.query);
-    let host = HostInfo::parse(head.host);
+    let host = parse_host(head.host);
+    let named = host_services(host.as_ref());
     let signing_name = signature.as_ref().map(|s| s.service.as_str());
-    let candidates = candidates(signing_name, &host);
+    let candidates = candidates(signing_name, &named);
     let found = by_target(head, &candidates)
         .or_else(|| by_cbor_path(head, &candidates))
         .or_else(|| by_action(head, body, &candidates))
-        .or_else(|| by_route(head, &host, &candidates));
+        .or_else(|| by_route(head, host.as_ref(), &named, &candidates));
     let region = signature
         .as_ref()
         .and_then(|s| s.region.clone().or_else(|| single_region(&s.region_set)))
-        .or(host.region.clone());
+        .or_else(|| host.and_then(|h| h.region));
     let service = signature
         .as_ref()
         .map(|s| s.service.clone())
@@ -163,12 +171,47 @@ struct Found {
     protocol: Protocol,
 }
 
+/// Services whose endpoint prefix is the most specific of the host's candidate prefixes.
+fn host_services(host: Option<&HostInfo>) -> Vec<&'static ServiceModel> {
+    let Some(host) = host else {
+        return Vec::new();
+    };
+    host.prefix_candidates()
+        .iter()
+        .map(|prefix| {
+            let prefix = ENDPOINT_ALIASES
+                .iter()
+                .find(|(alias, _)| alias == prefix)
+                .map_or(prefix.as_str(), |(_, model)| model);
+            models().by_endpoint_prefix(prefix)
+        })
+        .find(|found| !found.is_empty())
+        .unwrap_or_default()
+}
+
+/// The path as path-style routes expect it: a virtual-hosted S3 bucket (or access point) goes
+/// first.
+fn rest_path<'p>(host: Option<&HostInfo>, path: &'p str) -> Cow<'p, str> {
+    let front = host.and_then(|h| {
+        let access_point = (h.endpoint_prefix == "s3")
+            .then_some(h.access_point.as_deref())
+            .flatten();
+        h.bucket.as_deref().or(access_point)
+    });
+    match front {
+        Some(label) => Cow::Owned(format!("/{label}{path}")),
+        None => Cow::Borrowed(path),
+    }
+}
+
 /// Candidate services: those with the signing name, narrowed by the hostname when that agrees;
-/// without a signature, those with the hostname's endpoint prefix.
-fn candidates(signing_name: Option<&str>, host: &HostInfo) -> Vec<&'static ServiceModel> {
-    let by_host = host.services();
+/// without a signature, those the hostname names (`by_host`).
+fn candidates(
+    signing_name: Option<&str>,
+    by_host: &[&'static ServiceModel],
+) -> Vec<&'static ServiceModel> {
     let Some(signing_name) = signing_name else {
-        return by_host;
+        return by_host.to_vec();
     };
     let mut signed = models().by_signing_name(signing_name);
     if let Some((_, names)) = SIGNING_ALIASES
@@ -178,7 +221,7 @@ fn candidates(signing_name: Option<&str>, host: &HostInfo) -> Vec<&'static Servi
         signed.extend(names.iter().filter_map(|n| models().service(n)));
     }
     if signed.is_empty() {
-        return by_host;
+        return by_host.to_vec();
     }
     // Services matching the host first, then the rest with the same signing name.
     signed.sort_by_key(|s| !by_host.iter().any(|h| h.name == s.name));
@@ -254,22 +297,24 @@ fn by_action(
 /// the first segment is dropped and the routes tried once more.
 fn by_route(
     head: &RequestHead<'_>,
-    host: &HostInfo,
+    host: Option<&HostInfo>,
+    named: &[&'static ServiceModel],
     candidates: &[&'static ServiceModel],
 ) -> Option<Found> {
-    let path = host.rest_path(head.path);
+    let path = rest_path(host, head.path);
     let base_path_dropped = path
         .strip_prefix('/')
         .and_then(|p| p.find('/').and_then(|i| p.get(i..)));
     std::iter::once(path.as_ref())
         .chain(base_path_dropped)
-        .find_map(|path| route_in(head, host, path, candidates))
+        .find_map(|path| route_in(head, path, named, candidates))
 }
 
+/// The best route for `path`; `named` are the services the hostname names.
 fn route_in(
     head: &RequestHead<'_>,
-    host: &HostInfo,
     path: &str,
+    named: &[&'static ServiceModel],
     candidates: &[&'static ServiceModel],
 ) -> Option<Found> {
     let request = RouteRequest {
@@ -280,7 +325,6 @@ fn route_in(
     };
     // Services the hostname names first; among them (else among the rest) the most specific
     // route wins, the earlier candidate on a tie.
-    let named = host.services();
     let (by_host, others): (Vec<_>, Vec<_>) = candidates
         .iter()
         .copied()
@@ -385,141 +429,8 @@ fn streaming_headers(headers: &HeaderMap) -> bool {
     sha || chunked
 }
 
-/// Host → endpoint prefix / region / S3 bucket. A small stand-in the lead can swap for the
-/// endpoints catalogue (`host.rs`) once merged.
-mod host {
-    use std::borrow::Cow;
-
-    use crate::aws::models::{models, ServiceModel};
-
-    const SUFFIXES: &[&str] = &[
-        ".amazonaws.com.cn",
-        ".amazonaws.com",
-        ".api.aws",
-        ".api.amazonwebservices.com.cn",
-        ".c2s.ic.gov",
-        ".sc2s.sgov.gov",
-        ".aws.amazon.com",
-    ];
-
-    /// What the hostname says.
-    #[derive(Debug, Clone, Default, PartialEq, Eq)]
-    pub(super) struct HostInfo {
-        /// Region label, if the host has one.
-        pub(super) region: Option<String>,
-        /// Candidate endpoint prefixes, longest first (`api.ecr`, `ecr`).
-        pub(super) prefixes: Vec<String>,
-        /// S3 virtual-hosted-style bucket.
-        pub(super) bucket: Option<String>,
-    }
-
-    impl HostInfo {
-        pub(super) fn parse(host: &str) -> HostInfo {
-            // Callers pass the host without a port; tolerate one anyway.
-            let host = match host.rsplit_once(':') {
-                Some((name, port)) if port.bytes().all(|b| b.is_ascii_digit()) => name,
-                _ => host,
-            };
-            let host = host.trim_end_matches('.').to_ascii_lowercase();
-            let Some(stem) = SUFFIXES.iter().find_map(|s| host.strip_suffix(s)) else {
-                return HostInfo::default();
-            };
-            let labels: Vec<&str> = stem.split('.').take(32).collect();
-            let mut info = HostInfo::default();
-            let region_at = labels.iter().position(|l| is_region(l));
-            info.region = region_at
-                .and_then(|i| labels.get(i))
-                .map(|r| (*r).to_owned());
-            let before = labels
-                .get(..region_at.unwrap_or(labels.len()))
-                .unwrap_or(&[]);
-            if let Some(s3_at) = before.iter().position(|l| is_s3_label(l)) {
-                if s3_at > 0 {
-                    info.bucket = before.get(..s3_at).map(|b| b.join("."));
-                }
-                if info.region.is_none() {
-                    info.region = before
-                        .get(s3_at)
-                        .and_then(|l| l.strip_prefix("s3-"))
-                        .filter(|r| is_region(r))
-                        .map(str::to_owned);
-                }
-                info.prefixes = vec!["s3".to_owned()];
-                return info;
-            }
-            // The region may also come first (`eu-central-1.signin.aws.amazon.com`).
-            let kept: Vec<&str> = labels
-                .iter()
-                .enumerate()
-                .filter(|(i, _)| Some(*i) != region_at)
-                .map(|(_, l)| l)
-                .filter(|l| !matches!(**l, "fips" | "dualstack"))
-                .map(|l| l.strip_suffix("-fips").unwrap_or(l))
-                .collect();
-            info.prefixes = (0..kept.len())
-                .filter_map(|i| kept.get(i..).map(|rest| rest.join(".")))
-                .collect();
-            info
-        }
-
-        /// Services whose endpoint prefix is the longest matching candidate.
-        pub(super) fn services(&self) -> Vec<&'static ServiceModel> {
-            self.prefixes
-                .iter()
-                .map(|p| models().by_endpoint_prefix(p))
-                .find(|found| !found.is_empty())
-                .unwrap_or_default()
-        }
-
-        /// The path as path-style routes expect it: virtual-hosted S3 puts the bucket first.
-        pub(super) fn rest_path<'p>(&self, path: &'p str) -> Cow<'p, str> {
-            match &self.bucket {
-                Some(bucket) => Cow::Owned(format!("/{bucket}{path}")),
-                None => Cow::Borrowed(path),
-            }
-        }
-    }
-
-    /// `us-east-1`, `us-gov-west-1`, `cn-north-1`, `us-isob-east-1`.
-    pub(super) fn is_region(label: &str) -> bool {
-        let parts: Vec<&str> = label.split('-').collect();
-        let [first, middle @ .., last] = parts.as_slice() else {
-            return false;
-        };
-        first.len() == 2
-            && first.bytes().all(|b| b.is_ascii_lowercase())
-            && !middle.is_empty()
-            && middle
-                .iter()
-                .all(|m| !m.is_empty() && m.bytes().all(|b| b.is_ascii_lowercase()))
-            && !last.is_empty()
-            && last.bytes().all(|b| b.is_ascii_digit())
-    }
-
-    /// `s3`, `s3-fips`, `s3-accelerate`, `s3-external-1`, `s3-accesspoint`, `s3-us-west-2`, …
-    /// but not `s3-control` (a service of its own).
-    fn is_s3_label(label: &str) -> bool {
-        // S3 Express One Zone data plane: `bucket--usw2-az1--x-s3.s3express-usw2-az1.<region>`.
-        if label.starts_with("s3express-") {
-            return label != "s3express-control";
-        }
-        match label.strip_prefix("s3-") {
-            None => label == "s3",
-            Some(rest) => {
-                matches!(
-                    rest,
-                    "fips" | "accelerate" | "external-1" | "accesspoint" | "accesspoint-fips"
-                ) || is_region(rest)
-            }
-        }
-    }
-}
-
-use host::HostInfo;
-
 #[cfg(test)]
 mod tests {
-    use super::host::{is_region, HostInfo};
     use super::*;
 
     fn auth(service: &str, region: &str) -> String {
@@ -778,25 +689,116 @@ mod tests {
         assert_eq!(member_hints(&id), MemberHints::default());
     }
 
+    /// Unsigned requests: the service comes from the host alone, through `crate::aws::host`.
+    fn unsigned(
+        method: &str,
+        host: &str,
+        path: &str,
+    ) -> (
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+    ) {
+        let id = run(method, host, path, None, &HeaderMap::new(), None);
+        (id.service, id.operation, id.region, id.model)
+    }
+
+    fn some(s: &str) -> Option<String> {
+        Some(s.to_owned())
+    }
+
     #[test]
-    fn host_parsing() {
-        let info = HostInfo::parse("api.ecr.us-east-1.amazonaws.com");
-        assert_eq!(info.prefixes, vec!["api.ecr", "ecr"]);
-        assert_eq!(info.region.as_deref(), Some("us-east-1"));
-        let info = HostInfo::parse("sqs-fips.us-gov-west-1.amazonaws.com");
-        assert_eq!(info.prefixes, vec!["sqs"]);
-        let info = HostInfo::parse("bucket.s3-us-west-2.amazonaws.com");
+    fn host_spelling_beats_the_endpoints_json_key() {
+        // endpoints.json keys these hosts `bedrock`, whose model has no such route.
         assert_eq!(
-            (info.bucket.as_deref(), info.region.as_deref()),
-            (Some("bucket"), Some("us-west-2"))
+            unsigned(
+                "POST",
+                "bedrock-runtime.us-west-2.amazonaws.com",
+                "/model/m/invoke"
+            ),
+            (
+                some("bedrock"),
+                some("InvokeModel"),
+                some("us-west-2"),
+                some("bedrock-runtime")
+            )
         );
-        assert!(
-            is_region("us-isob-east-1")
-                && is_region("cn-north-1")
-                && !is_region("s3")
-                && !is_region("us-east")
+        // `ecr-fips` is `api.ecr` in the data; the model is keyed `api.ecr` too.
+        let id = run(
+            "POST",
+            "ecr-fips.us-east-1.amazonaws.com",
+            "/",
+            None,
+            &headers(&[
+                (
+                    "x-amz-target",
+                    "AmazonEC2ContainerRegistry_V20150921.ListImages",
+                ),
+                ("content-type", "application/x-amz-json-1.1"),
+            ]),
+            None,
         );
-        assert_eq!(HostInfo::parse("iam.amazonaws.com").region, None);
+        assert_eq!(
+            (
+                id.service.as_deref(),
+                id.operation.as_deref(),
+                id.model.as_deref()
+            ),
+            (Some("ecr"), Some("ListImages"), Some("ecr"))
+        );
+    }
+
+    #[test]
+    fn region_first_and_sign_in_hosts_name_their_service() {
+        let graph = headers(&[("graphidentifier", "g-1")]);
+        let host = "g-1.eu-central-1.neptune-graph.amazonaws.com";
+        let id = run("GET", host, "/summary", None, &graph, None);
+        assert_eq!(
+            (id.service, id.operation, id.region),
+            (
+                some("neptune-graph"),
+                some("GetGraphSummary"),
+                some("eu-central-1")
+            )
+        );
+        assert_eq!(
+            unsigned("POST", "eu-central-1.signin.aws.amazon.com", "/v1/token"),
+            (
+                some("signin"),
+                some("CreateOAuth2Token"),
+                some("eu-central-1"),
+                some("signin")
+            )
+        );
+    }
+
+    #[test]
+    fn unsigned_global_endpoint_takes_its_signing_region() {
+        assert_eq!(
+            unsigned("GET", "route53.amazonaws.com", "/2013-04-01/hostedzone"),
+            (
+                some("route53"),
+                some("ListHostedZones"),
+                some("us-east-1"),
+                some("route53")
+            )
+        );
+    }
+
+    #[test]
+    fn s3_hosts_without_a_signature() {
+        let zonal = "b--usw2-az1--x-s3.s3express-usw2-az1.us-west-2.amazonaws.com";
+        assert_eq!(
+            unsigned("GET", zonal, "/photos/cat.jpg"),
+            (some("s3"), some("GetObject"), some("us-west-2"), some("s3"))
+        );
+        let access_point = "reports-123456789012.s3-accesspoint.us-east-1.amazonaws.com";
+        assert_eq!(unsigned("PUT", access_point, "/a.csv").1, some("PutObject"));
+        assert_eq!(
+            unsigned("GET", "bucket.s3-accelerate.amazonaws.com", "/k").1,
+            some("GetObject")
+        );
     }
 
     proptest::proptest! {

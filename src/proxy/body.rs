@@ -23,11 +23,21 @@ pub(crate) fn full(bytes: impl Into<Bytes>) -> ResponseBody {
 }
 
 /// A request body: chunks already read, then (maybe) the rest of the client's stream.
-#[derive(Debug)]
 pub(crate) struct RequestBody {
     read: VecDeque<Bytes>,
     trailers: Option<HeaderMap>,
     rest: Option<Incoming>,
+}
+
+/// Bodies carry whatever the caller sent: `Debug` shows sizes only.
+impl std::fmt::Debug for RequestBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RequestBody")
+            .field("buffered", &self.read.iter().map(Bytes::len).sum::<usize>())
+            .field("trailers", &self.trailers.is_some())
+            .field("streaming", &self.rest.is_some())
+            .finish()
+    }
 }
 
 impl RequestBody {

@@ -175,5 +175,6 @@ impl Proxy {
             );
         }
         tasks.shutdown().await;
+        self.shared.recorder.flush();
     }
 }

@@ -309,6 +309,7 @@ pub fn start_echo_upstream(pki: &Pki) -> EchoUpstream {
             let Ok((tcp, _)) = listener.accept().await else {
                 continue;
             };
+            let _ = tcp.set_nodelay(true);
             let acceptor = acceptor.clone();
             tokio::spawn(async move {
                 let Ok(tls) = acceptor.accept(tcp).await else {
@@ -439,7 +440,12 @@ pub fn start_moto(pki: &Pki) -> Moto {
 
 /// A proxy routing every AWS host to `moto`, trusting the test PKI upstream.
 pub fn start_proxy_for_moto(pki: &Pki, moto: &Moto, extra: &[&str]) -> ProxyProc {
-    let route = format!("*.amazonaws.com=127.0.0.1:{}", moto.port);
+    start_proxy_routed(pki, moto.port, extra)
+}
+
+/// A proxy routing every AWS host to `127.0.0.1:port`, trusting the test PKI upstream.
+pub fn start_proxy_routed(pki: &Pki, port: u16, extra: &[&str]) -> ProxyProc {
+    let route = format!("*.amazonaws.com=127.0.0.1:{port}");
     let mut args = vec![
         "--connect-to",
         &route,

@@ -1,12 +1,25 @@
-//! Reading a host the catalogue does not list by its shape: `{prefix}.{region}.{suffix}`, FIPS
-//! markers (`-fips`, `fips.`, fips pseudo-regions), `dualstack`, S3 buckets, access points and
-//! `{account}.` prefixes.
+//! Reading a host the catalogue does not list by its shape: `{prefix}.{region}.{suffix}`,
+//! `{leading}.{region}.{prefix}.{suffix}`, FIPS markers (`-fips`, `fips.`, fips pseudo-regions),
+//! `dualstack`, S3 buckets, access points and `{account}.` prefixes; and the sign-in hosts that
+//! sit outside every partition suffix (`{region}.signin.aws.amazon.com`).
 //!
 //! Called by [`crate::aws::host`] after the exact and prefix-stripped catalogue lookups fail. It
 //! never invents a FIPS counterpart; it only says what the host itself is.
 
-use super::catalogue::Catalogue;
+use super::catalogue::{is_under, Catalogue};
 use crate::aws::host::{assign_leading, is_account_id, normalize_region, HostInfo, Resolved};
+
+/// Service domains outside the partition suffixes, as botocore's endpoint rule sets build them
+/// (`https://{Region}.signin.aws.amazon.com`): (domain, endpoint prefix, partition).
+const SERVICE_DOMAINS: &[(&str, &str, &str)] = &[
+    ("signin.aws.amazon.com", "signin", "aws"),
+    ("signin.amazonaws.cn", "signin", "aws-cn"),
+    ("signin.amazonaws-us-gov.com", "signin", "aws-us-gov"),
+];
+
+/// Labels after the region that do not name the service: interface VPC endpoints are
+/// `vpce-{id}.{service}.{region}.vpce.amazonaws.com`.
+const NOT_A_SERVICE_AFTER_REGION: &[&str] = &["vpce"];
 
 /// The region label found in a host.
 struct RegionLabel {
@@ -38,9 +51,12 @@ pub(crate) fn from_shape(
     let front = host.get(..host.len().checked_sub(suffix.len() + 1)?)?;
     let labels: Vec<&str> = front.split('.').collect();
     let found = find_region(cat, suffix, &labels);
-    let mut before: Vec<&str> = match &found {
-        Some(r) => labels.get(..r.index)?.to_vec(),
-        None => labels.clone(),
+    let (mut before, after) = match &found {
+        Some(r) => (
+            labels.get(..r.index)?.to_vec(),
+            labels.get(r.index + 1..).unwrap_or_default(),
+        ),
+        None => (labels.clone(), &[][..]),
     };
     if found.as_ref().is_some_and(|r| r.s3_dash) {
         before.push("s3");
@@ -50,7 +66,11 @@ pub(crate) fn from_shape(
         before.pop();
         dualstack = true;
     }
-    let split = split_endpoint(cat, &before)?;
+    let split = if after.is_empty() || NOT_A_SERVICE_AFTER_REGION == after {
+        split_endpoint(cat, &before)?
+    } else {
+        split_region_first(cat, &before, after)?
+    };
     let region = found.as_ref().map(|r| r.region.clone());
     let partition_index = cat.partition_for(suffix, region.as_deref())?;
     let partition = cat.partitions().get(partition_index)?;
@@ -67,6 +87,7 @@ pub(crate) fn from_shape(
         account_id: None,
         subdomain: None,
         known: false,
+        spelled_prefix: String::new(),
     };
     match (split.access_point, &split.leading) {
         (Some((name, account)), _) => {
@@ -83,6 +104,56 @@ pub(crate) fn from_shape(
         partition_index,
         leading,
         suffix,
+    })
+}
+
+/// The service domain `host` sits strictly under: (domain, endpoint prefix, partition).
+pub(crate) fn service_domain(host: &str) -> Option<(&'static str, &'static str, &'static str)> {
+    SERVICE_DOMAINS
+        .iter()
+        .copied()
+        .find(|(domain, _, _)| is_under(host, domain))
+}
+
+/// Parse `host` (normalised) under a service domain: `{region}.signin.aws.amazon.com`. A label
+/// that is a region of the domain's partition is the region; any other labels lead.
+pub(crate) fn from_service_domain(cat: &'static Catalogue, host: String) -> Option<Resolved> {
+    let (domain, prefix, partition_name) = service_domain(&host)?;
+    let partitions = cat.partitions();
+    let partition_index = partitions.iter().position(|p| p.name == partition_name)?;
+    let partition = partitions.get(partition_index)?;
+    let front = host.get(..host.len().checked_sub(domain.len() + 1)?)?;
+    let labels: Vec<&str> = front.split('.').collect();
+    let at = labels.iter().rposition(|l| partition.has_region(l));
+    let region = at.and_then(|i| labels.get(i)).map(|r| r.to_string());
+    let others: Vec<&str> = (0..labels.len())
+        .filter(|i| Some(*i) != at)
+        .filter_map(|i| labels.get(i).copied())
+        .collect();
+    let leading = (!others.is_empty()).then(|| others.join("."));
+    let mut info = HostInfo {
+        endpoint_prefix: prefix.to_string(),
+        region,
+        partition: partition.name,
+        fips: false,
+        dualstack: false,
+        bucket: None,
+        access_point: None,
+        account_id: None,
+        subdomain: None,
+        known: false,
+        spelled_prefix: String::new(),
+        host,
+    };
+    if let Some(lead) = &leading {
+        assign_leading(&mut info, lead);
+    }
+    Some(Resolved {
+        info,
+        endpoint: None,
+        partition_index,
+        leading,
+        suffix: domain,
     })
 }
 
@@ -161,6 +232,19 @@ fn split_endpoint(cat: &Catalogue, labels: &[&str]) -> Option<Split> {
     })
 }
 
+/// `{leading}.{region}.{service}.{suffix}` (Neptune Analytics graphs, RDS and EKS resource
+/// hosts): the labels after the region are the endpoint, every label before it leads.
+fn split_region_first(cat: &Catalogue, before: &[&str], after: &[&str]) -> Option<Split> {
+    let mut split = split_endpoint(cat, after)?;
+    let leading: Vec<&str> = before
+        .iter()
+        .copied()
+        .chain(split.leading.as_deref())
+        .collect();
+    split.leading = (!leading.is_empty()).then(|| leading.join("."));
+    Some(split)
+}
+
 /// S3 family endpoints: buckets, access points, S3 Express zones, multi-region access points.
 fn split_s3(tail: &str, fips: bool, front: &[&str]) -> Split {
     let leading = (!front.is_empty()).then(|| front.join("."));
@@ -177,13 +261,18 @@ fn split_s3(tail: &str, fips: bool, front: &[&str]) -> Split {
             }
             split.access_point = split.leading.as_deref().map(access_point_parts);
         }
+        // Transfer Acceleration: `bucket.s3-accelerate[.dualstack].amazonaws.com`.
+        "s3-accelerate" => split.prefix = "s3".to_string(),
         "s3-global" => {
             split.prefix = "s3".to_string();
             if let [alias, "accesspoint"] | [alias, "mrap", "accesspoint"] = front {
                 split.access_point = Some((alias.to_string(), None));
             }
         }
-        t if t.starts_with("s3express-") => split.prefix = "s3express".to_string(),
+        // Zonal data plane (`s3express-usw2-az1`); `s3express-control` is an endpoint of its own.
+        t if t.starts_with("s3express-") && t != "s3express-control" => {
+            split.prefix = "s3express".to_string();
+        }
         _ => {}
     }
     split
@@ -312,6 +401,54 @@ mod tests {
     fn dualstack_suffix_marks_dualstack() {
         let i = info("sqs.us-west-9.api.aws");
         assert_eq!((i.endpoint_prefix.as_str(), i.dualstack), ("sqs", true));
+    }
+
+    #[test]
+    fn region_first_hosts_put_the_service_after_the_region() {
+        let i = info("g-1.eu-central-1.neptune-graph.amazonaws.com");
+        assert_eq!(
+            (i.endpoint_prefix.as_str(), i.region.as_deref()),
+            ("neptune-graph", Some("eu-central-1"))
+        );
+        assert_eq!(i.subdomain.as_deref(), Some("g-1"));
+        let i = info("db.abc123.us-east-1.rds.amazonaws.com");
+        assert_eq!(
+            (i.endpoint_prefix.as_str(), i.subdomain.as_deref()),
+            ("rds", Some("db.abc123"))
+        );
+    }
+
+    #[test]
+    fn vpc_endpoint_hosts_keep_the_service_before_the_region() {
+        let i = info("vpce-0a1b2c-d3e4.sqs.us-east-1.vpce.amazonaws.com");
+        assert_eq!(
+            (i.endpoint_prefix.as_str(), i.subdomain.as_deref()),
+            ("sqs", Some("vpce-0a1b2c-d3e4"))
+        );
+    }
+
+    #[test]
+    fn s3_express_control_is_not_a_zonal_endpoint() {
+        let i = info("s3express-control.us-west-2.amazonaws.com");
+        assert_eq!(
+            (i.endpoint_prefix.as_str(), i.bucket),
+            ("s3express-control", None)
+        );
+    }
+
+    #[test]
+    fn transfer_acceleration_bucket() {
+        for host in [
+            "bucket.s3-accelerate.amazonaws.com",
+            "bucket.s3-accelerate.dualstack.amazonaws.com",
+        ] {
+            let i = info(host);
+            assert_eq!(
+                (i.endpoint_prefix.as_str(), i.bucket.as_deref()),
+                ("s3", Some("bucket")),
+                "{host}"
+            );
+        }
     }
 
     #[test]
