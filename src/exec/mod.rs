@@ -164,6 +164,7 @@ pub async fn exec(config: Config, options: ExecOptions) -> Result<u8, ExecError>
     let status = run_child(&options.command, &vars).await;
     let _ = stop.send(());
     let _ = tokio::time::timeout(DRAIN, server).await;
+    recorder.flush();
     let command_code = exit_code(status?);
     let events = recorder.events();
     let code = if command_code == 0 && summary::any_fails(&events, &options.fail_on) {
