@@ -27,6 +27,43 @@
 //! assert!(guard.env().iter().any(|(k, v)| k == "HTTPS_PROXY" && *v == guard.proxy_url()));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! In-process clients connect through the guard with [`Guard::connect`] and speak HTTP over the
+//! returned TLS stream, here with hyper. In enforce mode a violating call is answered by awsguard
+//! itself, so no upstream is needed:
+//!
+//! ```
+//! use awsguard::config::Mode;
+//! use awsguard::harness::Guard;
+//! use http_body_util::{BodyExt, Full};
+//!
+//! let guard = Guard::builder().mode(Mode::Enforce).start()?;
+//! let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+//! let (status, body) = runtime.block_on(async {
+//!     let tls = guard.connect("sqs.us-east-1.amazonaws.com", 443).await?;
+//!     let io = hyper_util::rt::TokioIo::new(tls);
+//!     let (mut sender, connection) = hyper::client::conn::http1::handshake(io).await?;
+//!     tokio::spawn(connection);
+//!     let request = http::Request::post("/")
+//!         .header("host", "sqs.us-east-1.amazonaws.com")
+//!         .header("x-amz-target", "AmazonSQS.CreateQueue")
+//!         .header("content-type", "application/x-amz-json-1.0")
+//!         .body(Full::new(bytes::Bytes::from_static(
+//!             br#"{"QueueName":"orders","tags":{"owner":"jane.doe@example.com"}}"#,
+//!         )))?;
+//!     let response = sender.send_request(request).await?;
+//!     let status = response.status();
+//!     let body = response.into_body().collect().await?.to_bytes();
+//!     Ok::<_, Box<dyn std::error::Error>>((status, body))
+//! })?;
+//! assert_eq!(status, 403);
+//! assert!(String::from_utf8_lossy(&body).contains("AwsGuardPolicyViolation"));
+//! assert_eq!(guard.api_calls()[0].event_name.as_deref(), Some("CreateQueue"));
+//! assert_eq!(guard.findings()[0].location, "body:tags.owner");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod tunnel;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -35,6 +72,9 @@ use std::sync::mpsc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use std::sync::Arc;
+
+use rustls::ClientConfig;
 use rustls_pki_types::CertificateDer;
 use tokio::sync::oneshot;
 
@@ -45,7 +85,7 @@ use crate::exec::bundle::{self, BundleError};
 use crate::exec::env::child_env;
 use crate::inspect::{Finding, Severity};
 use crate::proxy::{Proxy, ProxyError};
-use crate::tls::MinTls;
+use crate::tls::{self, MinTls, TlsError};
 
 /// How often [`Guard::wait_for_events`] looks.
 const POLL: Duration = Duration::from_millis(10);
@@ -65,6 +105,9 @@ pub enum HarnessError {
     /// The proxy could not start.
     #[error(transparent)]
     Proxy(#[from] ProxyError),
+    /// The client TLS configuration could not be built.
+    #[error(transparent)]
+    Tls(#[from] TlsError),
     /// The temporary directory, runtime or thread could not be created.
     #[error("cannot start the harness")]
     Io(#[from] std::io::Error),
@@ -165,6 +208,7 @@ impl GuardBuilder {
         bundle::write_bundle(&bundle_path, ca.cert_der())?;
         let ca_cert = ca.paths().cert.clone();
         let ca_der = ca.cert_der().clone();
+        let client_tls = Arc::new(tls::client_config(MinTls::Tls12, &[ca_der.clone()])?);
         let recorder = Recorder::none().with_memory();
         let (ready_tx, ready_rx) = mpsc::channel();
         let (stop, stop_rx) = oneshot::channel();
@@ -178,6 +222,7 @@ impl GuardBuilder {
             recorder,
             ca_cert,
             ca_der,
+            client_tls,
             bundle: bundle_path,
             no_proxy: std::env::var("NO_PROXY")
                 .or_else(|_| std::env::var("no_proxy"))
@@ -241,6 +286,7 @@ pub struct Guard {
     recorder: Recorder,
     ca_cert: PathBuf,
     ca_der: CertificateDer<'static>,
+    client_tls: Arc<ClientConfig>,
     bundle: PathBuf,
     no_proxy: Option<String>,
     stop: Option<oneshot::Sender<()>>,
@@ -306,6 +352,22 @@ impl Guard {
         let mut command = Command::new(program);
         command.envs(self.env());
         command
+    }
+
+    /// A rustls client configuration trusting the guard's CA (and the public web roots), with
+    /// ALPN `http/1.1`: what an in-process client needs for hosts the guard intercepts.
+    pub fn client_tls_config(&self) -> Arc<ClientConfig> {
+        self.client_tls.clone()
+    }
+
+    /// Opens a TLS connection to `host:port` through the guard (`CONNECT`, then TLS with
+    /// [`Guard::client_tls_config`]); hand it to hyper's `client::conn::http1::handshake`.
+    pub async fn connect(
+        &self,
+        host: &str,
+        port: u16,
+    ) -> std::io::Result<tokio_rustls::client::TlsStream<tokio::net::TcpStream>> {
+        tunnel::connect(self.addr, self.client_tls.clone(), host, port).await
     }
 
     /// Every event recorded so far, in order.

@@ -153,3 +153,61 @@ fn aws_cli_against_moto_through_the_guard() {
         Some("AKIA…KEY7")
     );
 }
+
+#[test]
+fn a_hyper_client_connects_through_the_guard_to_the_upstream() {
+    // The echo upstream owns a runtime, so it starts (and stops) outside the client's runtime.
+    use http_body_util::{BodyExt, Full};
+    let pki = upstream_pki();
+    let upstream = start_echo_upstream(&pki);
+    let guard = Guard::builder()
+        .connect_to("*.amazonaws.com", upstream.addr)
+        .upstream_ca(&pki.ca_pem)
+        .start()
+        .unwrap();
+    let body = "Action=GetCallerIdentity&Version=2011-06-15";
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let text = runtime.block_on(async {
+        let tls = guard
+            .connect("sts.us-east-1.amazonaws.com", 443)
+            .await
+            .unwrap();
+        let io = hyper_util::rt::TokioIo::new(tls);
+        let (mut sender, connection) = hyper::client::conn::http1::handshake(io).await.unwrap();
+        tokio::spawn(connection);
+        let request = http::Request::post("/")
+            .header("host", "sts.us-east-1.amazonaws.com")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(Full::new(bytes::Bytes::from(body)))
+            .unwrap();
+        let response = sender.send_request(request).await.unwrap();
+        assert_eq!(response.status(), 200);
+        let text = response.into_body().collect().await.unwrap().to_bytes();
+        String::from_utf8_lossy(&text).into_owned()
+    });
+    assert!(text.starts_with(&format!("len={} ", body.len())), "{text}");
+    assert!(text.ends_with("host=sts.us-east-1.amazonaws.com"), "{text}");
+    let calls = guard.api_calls();
+    assert_eq!(calls.len(), 1);
+    assert_eq!(calls[0].event_name.as_deref(), Some("GetCallerIdentity"));
+    assert_eq!(calls[0].decision, Decision::Allowed);
+    assert_eq!(guard.findings()[0].rule, "non-fips-endpoint");
+}
+
+#[tokio::test]
+async fn connect_reports_a_refused_connect() {
+    let guard = Guard::builder().start().unwrap();
+    // Port 1 on a name nothing resolves: the proxy cannot tunnel it and answers 502.
+    let err = guard
+        .connect("awsguard-nonexistent.invalid", 1)
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("the proxy refused CONNECT awsguard-nonexistent.invalid:1: HTTP/1.1 502"),
+        "{err}"
+    );
+}
