@@ -208,7 +208,10 @@ impl GuardBuilder {
         bundle::write_bundle(&bundle_path, ca.cert_der())?;
         let ca_cert = ca.paths().cert.clone();
         let ca_der = ca.cert_der().clone();
-        let client_tls = Arc::new(tls::client_config(MinTls::Tls12, &[ca_der.clone()])?);
+        let client_tls = Arc::new(tls::client_config(
+            MinTls::Tls12,
+            std::slice::from_ref(&ca_der),
+        )?);
         let recorder = Recorder::none().with_memory();
         let (ready_tx, ready_rx) = mpsc::channel();
         let (stop, stop_rx) = oneshot::channel();
