@@ -203,18 +203,16 @@ fn exec_sarif_validates_against_the_schema() {
     );
 }
 
-#[test]
-fn exec_forwards_sigterm_and_returns_the_command_code() {
+/// Runs `exec` on a child that traps `name`, sends `signal` to awsguard once the child is ready,
+/// and returns (awsguard's exit code, the child's later stdout, awsguard's stderr).
+fn signal_round_trip(name: &str, signal: rustix::process::Signal) -> (Option<i32>, String, String) {
     let dir = tempfile::tempdir().unwrap();
+    let script =
+        format!("trap 'echo got-{name}; exit 42' {name}; echo ready; while :; do sleep 0.05; done");
     let mut child = Command::new(env!("CARGO_BIN_EXE_awsguard"))
         .args(["exec", "--ca-dir"])
         .arg(dir.path().join("ca"))
-        .args([
-            "--",
-            "sh",
-            "-c",
-            "trap 'echo got-term; exit 42' TERM; echo ready; while :; do sleep 0.05; done",
-        ])
+        .args(["--", "sh", "-c", &script])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -225,17 +223,33 @@ fn exec_forwards_sigterm_and_returns_the_command_code() {
     std::io::BufRead::read_line(&mut stdout, &mut line).unwrap();
     assert_eq!(line, "ready\n");
     let pid = rustix::process::Pid::from_raw(child.id() as i32).unwrap();
-    rustix::process::kill_process(pid, rustix::process::Signal::TERM).unwrap();
+    rustix::process::kill_process(pid, signal).unwrap();
     let mut rest = String::new();
     std::io::Read::read_to_string(&mut stdout, &mut rest).unwrap();
     let out = child.wait_with_output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(rest, "got-term\n");
-    assert_eq!(out.status.code(), Some(42), "{stderr}");
+    (
+        out.status.code(),
+        rest,
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn exec_forwards_sigterm_and_returns_the_command_code() {
+    let (code, rest, stderr) = signal_round_trip("TERM", rustix::process::Signal::TERM);
+    assert_eq!(rest, "got-TERM\n");
+    assert_eq!(code, Some(42), "{stderr}");
     assert!(
         stderr.contains("command exited 42; awsguard exits 42"),
         "{stderr}"
     );
+}
+
+#[test]
+fn exec_forwards_sigint_when_not_run_from_a_terminal() {
+    let (code, rest, stderr) = signal_round_trip("INT", rustix::process::Signal::INT);
+    assert_eq!(rest, "got-INT\n");
+    assert_eq!(code, Some(42), "{stderr}");
 }
 
 #[test]
