@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use serde_json::{json, Value};
 
 use crate::events::Event;
-use crate::exec::summary::event_name;
+use crate::exec::summary::call_parts;
 use crate::inspect::{rule_info, Severity};
 
 /// The schema URI written in `$schema`.
@@ -32,15 +32,15 @@ pub fn sarif_log(events: &[Event], exit_code: i32, successful: bool) -> Value {
     for event in events {
         for finding in &event.findings {
             let index = rules.keys().position(|r| *r == finding.rule);
-            let operation = event_name(event);
-            let qualified = format!("{}/{}/{}", event.request_host, operation, finding.location);
+            let call = call_parts(event);
+            let qualified = format!("{}/{}", call.join("/"), finding.location);
             results.push(json!({
                 "ruleId": finding.rule,
                 "ruleIndex": index,
                 "level": level(finding.severity),
                 "message": { "text": format!(
-                    "{} in {} {} at {} ({}): {}",
-                    finding.rule, event.request_host, operation, finding.location,
+                    "{} in {} at {} ({}): {}",
+                    finding.rule, call.join(" "), finding.location,
                     finding.field, finding.excerpt
                 ) },
                 "locations": [{
@@ -55,7 +55,7 @@ pub fn sarif_log(events: &[Event], exit_code: i32, successful: bool) -> Value {
                     "field": finding.field,
                     "excerpt": finding.excerpt,
                     "requestHost": event.request_host,
-                    "operation": operation,
+                    "operation": event.event_name,
                     "decision": event.decision,
                     "eventTime": event.event_time
                 }
@@ -151,6 +151,19 @@ mod tests {
             "email-address in queue.amazonaws.com CreateQueue at body:Tags[0].Value (tag-value): j***@e***.com"
         );
         assert_eq!(run["invocations"][0]["exitCode"], 3);
+    }
+
+    #[test]
+    fn unidentified_calls_are_located_by_host_alone() {
+        let mut events = fixtures::events();
+        events[1].event_name = None;
+        let log = sarif_log(&events, 0, true);
+        let result = &log["runs"][0]["results"][2];
+        assert_eq!(
+            result["locations"][0]["logicalLocations"][0]["fullyQualifiedName"],
+            "sts.us-east-1.amazonaws.com/host"
+        );
+        assert_eq!(result["properties"]["operation"], Value::Null);
     }
 
     #[test]

@@ -276,9 +276,8 @@ fn group_findings(events: &[Event], fail_on: &FailOn) -> Vec<RuleFindings> {
             group.severity = group.severity.max(finding.severity);
             group.fails |= fail_on.matches(finding);
             let line = shorten(&format!(
-                "{} {} {} {}",
-                event.request_host,
-                event_name(event),
+                "{} {} {}",
+                call_parts(event).join(" "),
                 finding.location,
                 finding.excerpt
             ));
@@ -302,8 +301,15 @@ pub(crate) fn service_name(event: &Event) -> String {
 }
 
 /// The operation name, or `?`.
-pub(crate) fn event_name(event: &Event) -> String {
+fn event_name(event: &Event) -> String {
     event.event_name.clone().unwrap_or_else(|| "?".to_owned())
+}
+
+/// Where a call went: the host and, when known, the operation.
+pub(crate) fn call_parts(event: &Event) -> Vec<&str> {
+    let mut parts = vec![event.request_host.as_str()];
+    parts.extend(event.event_name.as_deref());
+    parts
 }
 
 fn shorten(s: &str) -> String {
