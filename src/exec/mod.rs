@@ -1,9 +1,9 @@
 //! `awsguard exec -- CMD ARGS...`: a proxy on a free loopback port, CMD run with the environment
 //! that sends its AWS calls through it, signals forwarded, and a summary at exit.
 //!
-//! Called by `main.rs` ([`run`]). The pure parts live in submodules: [`env`](mod@env) (child variables),
-//! [`bundle`] (system roots + awsguard CA), [`FailOn`] (`--fail-on`), [`summary`] and [`sarif`]
-//! (reports). This file does the I/O: CA, proxy, child process, signals, writing the report.
+//! Called by `main.rs` ([`run`]). The pure parts live in submodules: [`env`](mod@env) (child
+//! variables), [`bundle`] (system roots + awsguard CA), [`FailOn`] (`--fail-on`), [`summary`] and
+//! [`sarif`] (reports). This file does the I/O: CA, proxy, child process, signals, writing the report.
 
 pub mod bundle;
 pub mod env;
