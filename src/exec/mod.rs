@@ -3,7 +3,7 @@
 //!
 //! Called by `main.rs` ([`run`]). The pure parts live in submodules: [`env`](mod@env) (child
 //! variables), [`bundle`] (system roots + awsguard CA), [`FailOn`] (`--fail-on`), [`summary`] and
-//! [`sarif`] (reports). This file does the I/O: CA, proxy, child process, signals, writing the report.
+//! [`sarif`] (reports). This file does the I/O: CA, proxy, child process, signals, the report.
 
 pub mod bundle;
 pub mod env;
