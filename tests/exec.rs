@@ -348,6 +348,16 @@ fn exec_without_a_runnable_command_is_an_error() {
         "true",
     ]));
     assert_eq!(out.status, 2, "{}", out.stderr);
+    let out = run(Command::new(env!("CARGO_BIN_EXE_awsguard"))
+        .args(["exec", "--format", "xml", "--", "true"]));
+    assert_eq!(out.status, 2, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("expected text, json or sarif"),
+        "{}",
+        out.stderr
+    );
+    let out = run(Command::new(env!("CARGO_BIN_EXE_awsguard")).args(["exec", "true"]));
+    assert_eq!(out.status, 2, "the command must follow --: {}", out.stderr);
 }
 
 #[test]

@@ -96,3 +96,49 @@ fn long_locations_are_shortened() {
     assert_eq!(short.chars().count(), MAX_LOCATION_LEN + 1);
     assert!(short.ends_with('…'));
 }
+
+mod properties {
+    use super::*;
+    use crate::inspect::{Category, Finding};
+    use proptest::prelude::*;
+
+    fn event(host: String, op: Option<String>, rule: String, location: String) -> Event {
+        let mut e = Event::new(
+            EventType::ApiCall,
+            &host,
+            "127.0.0.1",
+            time::OffsetDateTime::UNIX_EPOCH,
+        );
+        e.event_name = op;
+        e.findings.push(Finding {
+            rule,
+            category: Category::Pii,
+            severity: Severity::Medium,
+            field: "name".into(),
+            location,
+            excerpt: "****".into(),
+        });
+        e
+    }
+
+    proptest! {
+        #[test]
+        fn arbitrary_events_summarise_and_convert_to_sarif(
+            items in proptest::collection::vec((".{0,40}", proptest::option::of(".{0,20}"), ".{0,20}", ".{0,300}"), 0..20)
+        ) {
+            let events: Vec<Event> = items
+                .into_iter()
+                .map(|(h, o, r, l)| event(h, o, r, l))
+                .collect();
+            let s = Summary::new(&events, &FailOn::default(), 0, 0);
+            prop_assert_eq!(s.calls, events.len());
+            prop_assert_eq!(s.findings.iter().map(|g| g.count).sum::<usize>(), events.len());
+            for group in &s.findings {
+                prop_assert!(group.locations.iter().all(|l| l.chars().count() <= MAX_LOCATION_LEN + 1));
+            }
+            let _ = s.to_text();
+            let log = crate::exec::sarif::sarif_log(&events, 0, true);
+            prop_assert_eq!(log["runs"][0]["results"].as_array().map(Vec::len), Some(events.len()));
+        }
+    }
+}
