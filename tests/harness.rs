@@ -211,3 +211,39 @@ async fn connect_reports_a_refused_connect() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn dropping_the_guard_with_an_idle_client_connection_is_prompt() {
+    use http_body_util::{BodyExt, Full};
+    let guard = Guard::builder().mode(Mode::Enforce).start().unwrap();
+    let tls = guard
+        .connect("sqs.us-east-1.amazonaws.com", 443)
+        .await
+        .unwrap();
+    let (mut sender, connection) =
+        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(tls))
+            .await
+            .unwrap();
+    tokio::spawn(connection);
+    let request = http::Request::post("/")
+        .header("host", "sqs.us-east-1.amazonaws.com")
+        .header("x-amz-target", "AmazonSQS.CreateQueue")
+        .header("content-type", "application/x-amz-json-1.0")
+        .body(Full::new(bytes::Bytes::from_static(
+            br#"{"QueueName":"q","tags":{"owner":"jane.doe@example.com"}}"#,
+        )))
+        .unwrap();
+    let response = sender.send_request(request).await.unwrap();
+    assert_eq!(response.status(), 403);
+    let _ = response.into_body().collect().await.unwrap();
+    // The keep-alive connection stays open (and this runtime is blocked while the guard
+    // stops): the proxy must close it itself rather than wait out its grace period.
+    let started = std::time::Instant::now();
+    drop(guard);
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    drop(sender);
+}
