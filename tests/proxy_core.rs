@@ -448,8 +448,11 @@ fn ctrl_c_stops_the_proxy_cleanly_with_events_flushed() {
     };
     assert!(status.success(), "{status:?}");
     assert_eq!(proxy.events().len(), 1);
-    std::thread::sleep(std::time::Duration::from_millis(100));
-    assert!(proxy.stderr.lock().unwrap().contains("awsguard stopped"));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while !proxy.stderr.lock().unwrap().contains("awsguard stopped") {
+        assert!(std::time::Instant::now() < deadline, "no stop message");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
 }
 
 #[test]
