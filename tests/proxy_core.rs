@@ -490,3 +490,28 @@ fn an_upstream_that_resets_gets_the_client_a_502_and_an_event() {
         "{message}"
     );
 }
+
+#[test]
+fn an_sni_outside_aws_is_tunnelled_blind_even_inside_an_aws_connect() {
+    let pki = upstream_pki();
+    let (_server, port) = start_s_server(&pki, &["-www"]);
+    let proxy = start_proxy(&["--connect-to", &format!("*.amazonaws.com=127.0.0.1:{port}")]);
+    // Trusting only the upstream's CA: verification succeeds only if nothing decrypted the session.
+    let out = run(Command::new("openssl")
+        .arg("s_client")
+        .arg("-proxy")
+        .arg(proxy.addr.to_string())
+        .args([
+            "-connect",
+            "sqs.us-east-1.amazonaws.com:443",
+            "-servername",
+            "upstream.test",
+        ])
+        .arg("-CAfile")
+        .arg(&pki.ca_pem)
+        .args(["-verify_return_error", "-brief"]));
+    assert!(out.stderr.contains("Verification: OK"), "{}", out.stderr);
+    let event = proxy.wait_event(|e| e["eventType"] == "connection");
+    assert_eq!(event["connection"]["outcome"], "tunnelled");
+    assert_eq!(event["connection"]["serverName"], "upstream.test");
+}
