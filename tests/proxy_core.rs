@@ -130,6 +130,15 @@ fn upstream_below_minimum_tls_gets_502_and_an_event() {
         event["connection"]["message"],
         "upstream sts.us-east-1.amazonaws.com does not support TLSv1.2 or later"
     );
+    assert_eq!(event["decision"], "blocked");
+    let tls = event["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "tls-version")
+        .unwrap();
+    assert_eq!(tls["location"], "upstream-leg");
+    assert_eq!(tls["excerpt"], "below TLSv1.2");
 }
 
 #[test]
