@@ -17,6 +17,9 @@ use crate::inspect::Finding;
 
 /// Most events kept in memory for `exec` summaries and the test harness.
 const MEMORY_CAP: usize = 100_000;
+/// The buffered JSON-lines output.
+type Lines = BufWriter<Box<dyn Write + Send>>;
+
 /// How often buffered event lines are flushed to the writer.
 const FLUSH_EVERY: Duration = Duration::from_millis(50);
 
@@ -167,7 +170,7 @@ impl Event {
 /// flusher thread writes the buffer out every 50 ms, so under load many events share one write.
 #[derive(Clone, Default)]
 pub struct Recorder {
-    writer: Option<Arc<Mutex<BufWriter<Box<dyn Write + Send>>>>>,
+    writer: Option<Arc<Mutex<Lines>>>,
     memory: Option<Arc<Mutex<Vec<Event>>>>,
 }
 
@@ -251,7 +254,7 @@ impl Recorder {
 }
 
 /// Flushes the buffer every [`FLUSH_EVERY`] until the last `Recorder` holding it is gone.
-fn flush_periodically(writer: &Weak<Mutex<BufWriter<Box<dyn Write + Send>>>>) {
+fn flush_periodically(writer: &Weak<Mutex<Lines>>) {
     let mut failed = false;
     loop {
         std::thread::sleep(FLUSH_EVERY);

@@ -204,3 +204,29 @@ fn the_readme_config_example_is_valid_and_applies() {
         "enforce mode blocks the high custom finding"
     );
 }
+
+#[test]
+fn opaque_payloads_are_data_not_fields() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("invoke.http");
+    let body = r#"{"Name":"jane@example.com","Description":"call +1 415 555 2671"}"#;
+    std::fs::write(
+        &path,
+        format!(
+            "POST /2015-03-31/functions/my-fn/invocations HTTP/1.1\r\nHost: lambda.us-east-1.amazonaws.com\r\n\
+             Content-Type: application/json\r\n\
+             Authorization: AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20261123/us-east-1/lambda/aws4_request, SignedHeaders=host, Signature=00\r\n\
+             Content-Length: {}\r\n\r\n{body}",
+            body.len()
+        ),
+    )
+    .unwrap();
+    let out = run(Command::new(env!("CARGO_BIN_EXE_awsguard"))
+        .args(["inspect", "--fips", "off"])
+        .arg(&path));
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    let event: serde_json::Value = serde_json::from_str(out.stdout.trim()).unwrap();
+    assert_eq!(event["eventName"], "Invoke");
+    assert_eq!(event["bodyInspected"], false);
+    assert_eq!(event["findings"], serde_json::json!([]));
+}

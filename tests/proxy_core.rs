@@ -130,6 +130,15 @@ fn upstream_below_minimum_tls_gets_502_and_an_event() {
         event["connection"]["message"],
         "upstream sts.us-east-1.amazonaws.com does not support TLSv1.2 or later"
     );
+    assert_eq!(event["decision"], "blocked");
+    let tls = event["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "tls-version")
+        .unwrap();
+    assert_eq!(tls["location"], "upstream-leg");
+    assert_eq!(tls["excerpt"], "below TLSv1.2");
 }
 
 #[test]
@@ -448,8 +457,11 @@ fn ctrl_c_stops_the_proxy_cleanly_with_events_flushed() {
     };
     assert!(status.success(), "{status:?}");
     assert_eq!(proxy.events().len(), 1);
-    std::thread::sleep(std::time::Duration::from_millis(100));
-    assert!(proxy.stderr.lock().unwrap().contains("awsguard stopped"));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while !proxy.stderr.lock().unwrap().contains("awsguard stopped") {
+        assert!(std::time::Instant::now() < deadline, "no stop message");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
 }
 
 #[test]
@@ -486,4 +498,29 @@ fn an_upstream_that_resets_gets_the_client_a_502_and_an_event() {
         message.starts_with("tls handshake with upstream sqs.us-east-1.amazonaws.com failed"),
         "{message}"
     );
+}
+
+#[test]
+fn an_sni_outside_aws_is_tunnelled_blind_even_inside_an_aws_connect() {
+    let pki = upstream_pki();
+    let (_server, port) = start_s_server(&pki, &["-www"]);
+    let proxy = start_proxy(&["--connect-to", &format!("*.amazonaws.com=127.0.0.1:{port}")]);
+    // Trusting only the upstream's CA: verification succeeds only if nothing decrypted the session.
+    let out = run(Command::new("openssl")
+        .arg("s_client")
+        .arg("-proxy")
+        .arg(proxy.addr.to_string())
+        .args([
+            "-connect",
+            "sqs.us-east-1.amazonaws.com:443",
+            "-servername",
+            "upstream.test",
+        ])
+        .arg("-CAfile")
+        .arg(&pki.ca_pem)
+        .args(["-verify_return_error", "-brief"]));
+    assert!(out.stderr.contains("Verification: OK"), "{}", out.stderr);
+    let event = proxy.wait_event(|e| e["eventType"] == "connection");
+    assert_eq!(event["connection"]["outcome"], "tunnelled");
+    assert_eq!(event["connection"]["serverName"], "upstream.test");
 }

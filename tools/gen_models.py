@@ -96,7 +96,8 @@ def collect_hints(shapes, shape_name, depth, stack, out):
 
 
 def streaming_input(shapes, op):
-    """True when the input has a streaming blob or event-stream payload (data plane)."""
+    """True when the input's payload is data, not API fields: a streaming blob, an event stream,
+    or an opaque blob payload (Lambda Invoke, IoT Publish) that only looks like JSON."""
     input_name = op.get("input", {}).get("shape")
     if not input_name:
         return False
@@ -106,7 +107,9 @@ def streaming_input(shapes, op):
         target = shapes.get(ref["shape"], {})
         if target.get("eventstream"):
             return True
-        if member == payload and (target.get("streaming") or ref.get("streaming")):
+        if member == payload and (
+            target.get("streaming") or ref.get("streaming") or target.get("type") == "blob"
+        ):
             return True
     return False
 

@@ -14,7 +14,7 @@ use hyper::body::Incoming;
 use time::OffsetDateTime;
 
 use super::body::{buffer, full, Buffered, RequestBody, ResponseBody};
-use super::upstream::{describe, UpstreamTls};
+use super::upstream::{describe, is_tls_version, UpstreamTls};
 use super::Shared;
 use crate::engine::{Evaluation, RequestView};
 use crate::events::{Decision, Event, TlsDetails};
@@ -106,6 +106,17 @@ pub(crate) async fn handle(
                 &format!("awsguard could not complete the call upstream: {message}"),
             );
             event.response_status = Some(response.status.as_u16());
+            if is_tls_version(&error) {
+                event.decision = Decision::Blocked;
+                event.findings.push(crate::inspect::Finding {
+                    rule: "tls-version".into(),
+                    category: crate::inspect::Category::Transport,
+                    severity: crate::inspect::Severity::High,
+                    field: "transport".into(),
+                    location: "upstream-leg".into(),
+                    excerpt: format!("below {}", shared.config.min_tls.name()),
+                });
+            }
             event.connection = Some(crate::events::ConnectionDetails {
                 outcome: "upstream-failed".into(),
                 message: Some(message),

@@ -39,6 +39,20 @@ pub(crate) async fn run<S>(
         Peeked::NotTls(error) => return refuse_non_tls(&shared, &host, peer, &replay, error),
         Peeked::Nothing => return,
     };
+    if let Some(sni) = hello
+        .server_name
+        .as_deref()
+        .filter(|sni| !shared.ca.permits(sni))
+    {
+        // The client names a host awsguard may not sign for: never decrypt it, tunnel it blind.
+        tracing::info!(%host, %sni, "SNI outside the intercepted domains: tunnelling blind");
+        return match super::tunnel::dial(&shared, &host, port).await {
+            Ok(upstream) => {
+                super::tunnel::run(shared, Rewind::new(replay, client), upstream, host, peer).await
+            }
+            Err(message) => tracing::warn!(%host, %message, "tunnel failed"),
+        };
+    }
     if !shared.config.min_tls.accepts(&hello) {
         let _ = client.write_all(&PROTOCOL_VERSION_ALERT).await;
         return refuse_tls_version(&shared, &host, peer, &hello);

@@ -221,17 +221,30 @@ pub(crate) fn plain_client() -> PlainClient {
         .build_http()
 }
 
-/// Finds our connect error inside a client error, for a precise message.
-pub(crate) fn describe(error: &hyper_util::client::legacy::Error) -> String {
+/// Our connect error inside a client error, if that is what failed.
+fn connect_error(error: &hyper_util::client::legacy::Error) -> Option<&ConnectError> {
     let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
     while let Some(e) = source {
         if let Some(connect) = e.downcast_ref::<ConnectError>() {
-            return match std::error::Error::source(connect) {
-                Some(cause) => format!("{connect}: {cause}"),
-                None => connect.to_string(),
-            };
+            return Some(connect);
         }
         source = e.source();
+    }
+    None
+}
+
+/// Whether the upstream failed the minimum TLS version (a policy refusal, not an outage).
+pub(crate) fn is_tls_version(error: &hyper_util::client::legacy::Error) -> bool {
+    matches!(connect_error(error), Some(ConnectError::TlsVersion { .. }))
+}
+
+/// Finds our connect error inside a client error, for a precise message.
+pub(crate) fn describe(error: &hyper_util::client::legacy::Error) -> String {
+    if let Some(connect) = connect_error(error) {
+        return match std::error::Error::source(connect) {
+            Some(cause) => format!("{connect}: {cause}"),
+            None => connect.to_string(),
+        };
     }
     let mut message = error.to_string();
     let mut source = std::error::Error::source(error);
