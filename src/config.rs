@@ -403,6 +403,8 @@ severity = "high"
 name = "employee-id"
 regex = "EMP-[0-9]{6}"
 keywords = ["employee"]
+max-distance = 20
+ignore-words = ["EMP-000000"]
 
 [[allow]]
 rule = "email-address"

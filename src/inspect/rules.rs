@@ -95,11 +95,11 @@ pub struct CustomIdentifier {
     /// or appear in the tag key / location. Empty: every match counts.
     #[serde(default)]
     pub keywords: Vec<String>,
-    /// See `keywords`; default 50.
-    #[serde(default = "default_distance")]
+    /// See `keywords`; default 50. (`max-distance` also accepted, like the file's other keys.)
+    #[serde(default = "default_distance", alias = "max-distance")]
     pub max_distance: usize,
-    /// A match containing one of these (case-sensitive) is dropped.
-    #[serde(default)]
+    /// A match containing one of these (case-sensitive) is dropped. (`ignore-words` also accepted.)
+    #[serde(default, alias = "ignore-words")]
     pub ignore_words: Vec<String>,
     /// Severity of findings; default medium.
     #[serde(default = "default_severity")]
