@@ -197,13 +197,24 @@ fn main() {
     let pki = common::upstream_pki();
     let upstream = common::start_echo_upstream(&pki);
     let route = format!("*.amazonaws.com=127.0.0.1:{}", upstream.addr.port());
-    let proxy = common::start_proxy(&[
-        "--connect-to",
-        &route,
-        "--upstream-ca",
-        pki.ca_pem.to_str().unwrap(),
-    ]);
-    if std::env::args().any(|a| a == "--pin") {
+    let pinned = std::env::args().any(|a| a == "--pin");
+    // Pinned to one core, the proxy gets the one worker thread tokio would pick had it been
+    // started under `taskset -c 0`.
+    let workers: &[(&str, &str)] = if pinned {
+        &[("TOKIO_WORKER_THREADS", "1")]
+    } else {
+        &[]
+    };
+    let proxy = common::start_proxy_with_env(
+        &[
+            "--connect-to",
+            &route,
+            "--upstream-ca",
+            pki.ca_pem.to_str().unwrap(),
+        ],
+        workers,
+    );
+    if pinned {
         // Proxy on core 0; this process (client and upstream) on core 1.
         let pin = |core: &str, pid: u32| {
             std::process::Command::new("taskset")

@@ -148,6 +148,11 @@ impl ProxyProc {
 
 /// Starts `awsguard run --listen 127.0.0.1:0` with a fresh CA and events file, plus `args`.
 pub fn start_proxy(args: &[&str]) -> ProxyProc {
+    start_proxy_with_env(args, &[])
+}
+
+/// [`start_proxy`] with extra environment variables for the proxy process.
+pub fn start_proxy_with_env(args: &[&str], envs: &[(&str, &str)]) -> ProxyProc {
     let dir = tempfile::tempdir().unwrap();
     let events_path = dir.path().join("events.jsonl");
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_awsguard"));
@@ -160,6 +165,7 @@ pub fn start_proxy(args: &[&str]) -> ProxyProc {
         .arg(&events_path)
         .args(args)
         .env("RUST_LOG", "awsguard=debug")
+        .envs(envs.iter().copied())
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
