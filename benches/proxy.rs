@@ -98,6 +98,7 @@ fn current_rss_kib(pid: u32) -> u64 {
 }
 
 async fn get(sender: &mut Sender) {
+    sender.ready().await.unwrap();
     let req = hyper::Request::get("/bytes/200")
         .header("host", HOST)
         .body(Empty::new())
@@ -136,6 +137,26 @@ async fn load(target: Target, conns: usize, fresh: bool, secs: f64) -> (f64, Vec
     let rate = all.len() as f64 / start.elapsed().as_secs_f64();
     all.sort_unstable();
     (rate, all)
+}
+
+/// Latencies (µs) at a fixed request rate on one keep-alive connection. A request that starts
+/// late because the previous one was slow is measured from its scheduled time (no coordinated
+/// omission); one that starts late only because the timer woke late is measured from its start.
+async fn fixed_rate(target: Target, rate: f64, secs: f64) -> Vec<u64> {
+    let mut sender = open(&target).await;
+    let interval = Duration::from_secs_f64(1.0 / rate);
+    let start = Instant::now();
+    let mut latencies = Vec::new();
+    for i in 0..(rate * secs) as u32 {
+        let scheduled = start + interval * i;
+        let behind = Instant::now() > scheduled;
+        tokio::time::sleep_until(scheduled.into()).await;
+        let from = if behind { scheduled } else { Instant::now() };
+        get(&mut sender).await;
+        latencies.push(from.elapsed().as_micros() as u64);
+    }
+    latencies.sort_unstable();
+    latencies
 }
 
 fn pct(sorted: &[u64], p: f64) -> u64 {
@@ -279,6 +300,22 @@ fn main() {
             spread.end()
         );
     }
+    let (mut d50, mut p50, mut d99, mut p99) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..rounds {
+        let d = rt.block_on(fixed_rate(direct.clone(), 1000.0, secs));
+        let p = rt.block_on(fixed_rate(proxied.clone(), 1000.0, secs));
+        d50.push(pct(&d, 0.5) as f64);
+        p50.push(pct(&p, 0.5) as f64);
+        d99.push(pct(&d, 0.99) as f64);
+        p99.push(pct(&p, 0.99) as f64);
+    }
+    let (d99, p99) = (median(&mut d99), median(&mut p99));
+    println!(
+        "| latency at 1,000 req/s, 1 connection (p50 / p99 µs) | {:.0} / {d99:.0} | {:.0} / {p99:.0} | added p99 {:.0} µs |",
+        median(&mut d50),
+        median(&mut p50),
+        p99 - d99
+    );
     let idle_conns = if full { 1000 } else { 50 };
     let per_conn = rt.block_on(async {
         let before = current_rss_kib(proxy.child.0.id());
