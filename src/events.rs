@@ -202,6 +202,22 @@ impl Recorder {
         self
     }
 
+    /// The recorder `--events` asks for: nothing, stdout, or a file opened for append.
+    pub fn open(target: Option<&crate::config::EventsTarget>) -> std::io::Result<Self> {
+        use crate::config::EventsTarget;
+        Ok(match target {
+            None => Recorder::none(),
+            Some(EventsTarget::Stdout) => Recorder::none().with_writer(Box::new(std::io::stdout())),
+            Some(EventsTarget::File(path)) => {
+                let file = std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(path)?;
+                Recorder::none().with_writer(Box::new(file))
+            }
+        })
+    }
+
     /// Also keeps events in memory (at most 100,000; older ones are dropped first).
     pub fn with_memory(mut self) -> Self {
         self.memory = Some(Arc::new(Mutex::new(Vec::new())));

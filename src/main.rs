@@ -329,21 +329,6 @@ fn exec(args: ExecArgs) -> anyhow::Result<u8> {
     Ok(awsguard::exec::run(config, options)?)
 }
 
-fn recorder(target: Option<&EventsTarget>) -> anyhow::Result<Recorder> {
-    Ok(match target {
-        None => Recorder::none(),
-        Some(EventsTarget::Stdout) => Recorder::none().with_writer(Box::new(std::io::stdout())),
-        Some(EventsTarget::File(path)) => {
-            let file = std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(path)
-                .with_context(|| format!("cannot open events file {}", path.display()))?;
-            Recorder::none().with_writer(Box::new(file))
-        }
-    })
-}
-
 async fn run(args: RunArgs) -> anyhow::Result<()> {
     let config = args.proxy.config()?;
     let ca = Ca::load_or_init(
@@ -352,7 +337,11 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
         time::OffsetDateTime::now_utc(),
     )?;
     let cert = ca.paths().cert.clone();
-    let recorder = recorder(config.events.as_ref())?;
+    let recorder =
+        Recorder::open(config.events.as_ref()).with_context(|| match &config.events {
+            Some(EventsTarget::File(path)) => format!("cannot open events file {}", path.display()),
+            _ => "cannot open the events output".to_owned(),
+        })?;
     let summary = format!(
         "{:?} mode, minimum {}, FIPS {:?}",
         config.mode,

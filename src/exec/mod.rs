@@ -145,7 +145,15 @@ pub async fn exec(config: Config, options: ExecOptions) -> Result<u8, ExecError>
         time::OffsetDateTime::now_utc(),
     )?;
     let bundle = bundle::temp_bundle(ca.cert_der())?;
-    let recorder = recorder(config.events.as_ref())?.with_memory();
+    let recorder = Recorder::open(config.events.as_ref())
+        .map_err(|source| ExecError::Write {
+            path: match &config.events {
+                Some(EventsTarget::File(path)) => path.clone(),
+                _ => PathBuf::from("-"),
+            },
+            source,
+        })?
+        .with_memory();
     let proxy = Proxy::bind(config, ca, recorder.clone()).await?;
     let addr = proxy.local_addr()?;
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -208,25 +216,6 @@ fn exit_code(status: ExitStatus) -> u8 {
         .or_else(|| status.signal().map(|s| 128 + s))
         .unwrap_or(1);
     u8::try_from(code).unwrap_or(1)
-}
-
-/// The events sink for `--events`.
-fn recorder(target: Option<&EventsTarget>) -> Result<Recorder, ExecError> {
-    Ok(match target {
-        None => Recorder::none(),
-        Some(EventsTarget::Stdout) => Recorder::none().with_writer(Box::new(std::io::stdout())),
-        Some(EventsTarget::File(path)) => {
-            let file = std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(path)
-                .map_err(|source| ExecError::Write {
-                    path: path.clone(),
-                    source,
-                })?;
-            Recorder::none().with_writer(Box::new(file))
-        }
-    })
 }
 
 /// The summary in the chosen format.
