@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulConnection;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio_rustls::TlsAcceptor;
 
@@ -111,34 +112,34 @@ where
         let mut builder = hyper::server::conn::http2::Builder::new(TokioExecutor::new());
         builder
             .timer(TokioTimer::new())
+            .keep_alive_interval(Some(limits.header_read_timeout))
             .max_header_list_size(u32::try_from(limits.max_header_bytes).unwrap_or(u32::MAX));
-        let conn = builder.serve_connection(io, service);
-        tokio::pin!(conn);
-        tokio::select! {
-            result = conn.as_mut() => result,
-            () = super::stopped(shutdown.clone()) => {
-                conn.as_mut().graceful_shutdown();
-                conn.await
-            }
-        }
+        until_shutdown(builder.serve_connection(io, service), shutdown).await
     } else {
         let mut builder = hyper::server::conn::http1::Builder::new();
         builder
             .timer(TokioTimer::new())
             .header_read_timeout(limits.header_read_timeout)
             .max_buf_size(limits.max_header_bytes.max(8192));
-        let conn = builder.serve_connection(io, service);
-        tokio::pin!(conn);
-        tokio::select! {
-            result = conn.as_mut() => result,
-            () = super::stopped(shutdown.clone()) => {
-                conn.as_mut().graceful_shutdown();
-                conn.await
-            }
-        }
+        until_shutdown(builder.serve_connection(io, service), shutdown).await
     };
     if let Err(error) = result {
         tracing::debug!(%error, "intercepted connection ended with an error");
+    }
+}
+
+/// Runs a connection to completion, or finishes its requests in flight once shutdown begins.
+async fn until_shutdown<C: GracefulConnection>(
+    conn: C,
+    shutdown: tokio::sync::watch::Receiver<bool>,
+) -> Result<(), C::Error> {
+    tokio::pin!(conn);
+    tokio::select! {
+        result = conn.as_mut() => result,
+        () = super::stopped(shutdown) => {
+            conn.as_mut().graceful_shutdown();
+            conn.await
+        }
     }
 }
 
