@@ -113,6 +113,8 @@ pub struct Limits {
     pub connect_timeout: Duration,
     /// Largest body buffered for inspection; larger ones stream through uninspected.
     pub inspect_body_bytes: usize,
+    /// Bytes all requests together may hold in inspection buffers; past it, requests wait.
+    pub inspect_budget_bytes: usize,
     /// Leaf certificates cached.
     pub leaf_cache: usize,
 }
@@ -126,6 +128,7 @@ impl Default for Limits {
             handshake_timeout: Duration::from_secs(10),
             connect_timeout: Duration::from_secs(10),
             inspect_body_bytes: 1024 * 1024,
+            inspect_budget_bytes: 256 * 1024 * 1024,
             leaf_cache: 1024,
         }
     }
@@ -157,6 +160,8 @@ pub struct Settings {
     pub ca_dir: Option<PathBuf>,
     /// Largest body inspected, bytes.
     pub inspect_limit: Option<usize>,
+    /// Bytes all requests together may hold in inspection buffers.
+    pub inspect_budget: Option<usize>,
     /// Concurrent connections.
     pub max_connections: Option<usize>,
     /// `[rules.<id>]`: per-rule mode and severity (file only).
@@ -194,6 +199,7 @@ impl Settings {
             upstream_ca: [base.upstream_ca, self.upstream_ca].concat(),
             ca_dir: self.ca_dir.or(base.ca_dir),
             inspect_limit: self.inspect_limit.or(base.inspect_limit),
+            inspect_budget: self.inspect_budget.or(base.inspect_budget),
             max_connections: self.max_connections.or(base.max_connections),
             rules: if self.rules.is_empty() {
                 base.rules
@@ -264,6 +270,12 @@ impl Config {
         let mut limits = Limits::default();
         if let Some(n) = settings.inspect_limit {
             limits.inspect_body_bytes = n;
+        }
+        if let Some(n) = settings.inspect_budget {
+            if n == 0 {
+                return Err(ConfigError::Zero("inspect-budget"));
+            }
+            limits.inspect_budget_bytes = n;
         }
         if let Some(n) = settings.max_connections {
             if n == 0 {

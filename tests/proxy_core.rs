@@ -524,3 +524,39 @@ fn an_sni_outside_aws_is_tunnelled_blind_even_inside_an_aws_connect() {
     assert_eq!(event["connection"]["outcome"], "tunnelled");
     assert_eq!(event["connection"]["serverName"], "upstream.test");
 }
+
+#[test]
+fn a_body_larger_than_the_whole_inspection_budget_still_passes_inspected() {
+    let pki = upstream_pki();
+    let upstream = start_echo_upstream(&pki);
+    let config = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(config.path(), "inspect-budget = 2048\n").unwrap();
+    let proxy = start_proxy_routed(
+        &pki,
+        upstream.addr.port(),
+        &["--config", config.path().to_str().unwrap()],
+    );
+    let policy = "x".repeat(100 * 1024);
+    let body = format!(r#"{{"QueueName":"q","Attributes":{{"Policy":"{policy}"}}}}"#);
+    let out = curl(
+        &proxy,
+        &[
+            "-H",
+            "Content-Type: application/x-amz-json-1.0",
+            "-H",
+            "X-Amz-Target: AmazonSQS.CreateQueue",
+            "--data-binary",
+            &body,
+            "https://sqs.us-east-1.amazonaws.com/",
+        ],
+    );
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    assert!(
+        out.stdout.starts_with(&format!("len={} ", body.len())),
+        "{}",
+        out.stdout
+    );
+    let event = proxy.wait_event(|e| e["requestMethod"] == "POST");
+    assert_eq!(event["eventName"], "CreateQueue");
+    assert_eq!(event["bodyInspected"], true, "{event}");
+}

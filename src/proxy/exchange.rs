@@ -49,6 +49,12 @@ pub(crate) async fn handle(
     };
     let head = shared.engine.head(&view);
     let limit = shared.config.limits.inspect_body_bytes;
+    // Held until the call is answered: the buffered body lives that long.
+    let _budget = if head.data_plane {
+        None
+    } else {
+        reserve(&shared, &parts.headers, limit).await
+    };
     let (inspected, upstream_body) = if head.data_plane {
         (None, RequestBody::streaming(body))
     } else {
@@ -126,6 +132,30 @@ pub(crate) async fn handle(
             Ok(aws_error(response))
         }
     }
+}
+
+/// Reserves inspection buffer space for one request (its Content-Length, or the whole limit when
+/// unknown), waiting while other requests hold the shared budget: aggregate memory stays bounded.
+async fn reserve(
+    shared: &Shared,
+    headers: &HeaderMap,
+    limit: usize,
+) -> Option<tokio::sync::OwnedSemaphorePermit> {
+    let wanted = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok())
+        .map_or(limit, |len| len.min(limit));
+    let total = u32::try_from(shared.config.limits.inspect_budget_bytes / 1024).unwrap_or(u32::MAX);
+    let kib = u32::try_from(wanted.div_ceil(1024))
+        .unwrap_or(u32::MAX)
+        .clamp(1, total.max(1));
+    shared
+        .inspect_budget
+        .clone()
+        .acquire_many_owned(kib)
+        .await
+        .ok()
 }
 
 fn api_event(conn: &ConnInfo, headers: &HeaderMap, method: &str, eval: &Evaluation) -> Event {

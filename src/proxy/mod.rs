@@ -69,6 +69,8 @@ pub(crate) struct Shared {
     pub(crate) engine: Engine,
     pub(crate) recorder: Recorder,
     pub(crate) shutdown: watch::Receiver<bool>,
+    /// Inspection buffer budget shared by all requests, in KiB permits.
+    pub(crate) inspect_budget: Arc<Semaphore>,
 }
 
 /// Resolves once shutdown has been requested.
@@ -109,7 +111,10 @@ impl Proxy {
                     source,
                 })?;
         let (shutdown_tx, shutdown) = watch::channel(false);
+        let budget_kib =
+            (config.limits.inspect_budget_bytes / 1024).clamp(1, Semaphore::MAX_PERMITS);
         let shared = Arc::new(Shared {
+            inspect_budget: Arc::new(Semaphore::new(budget_kib)),
             engine: Engine::new(&config),
             upstream: upstream::client(connector),
             plain: upstream::plain_client(),
