@@ -131,9 +131,7 @@ mod tests {
     use super::*;
 
     fn excerpts(v: &str) -> Vec<String> {
-        let mut out = Vec::new();
-        find(v, &mut out);
-        out.into_iter().map(|h| h.excerpt).collect()
+        super::super::excerpts_of(|out| find(v, out))
     }
 
     #[test]

@@ -76,9 +76,7 @@ mod tests {
     use super::*;
 
     fn excerpts(v: &str) -> Vec<String> {
-        let mut out = Vec::new();
-        find(v, &mut out);
-        out.into_iter().map(|h| h.excerpt).collect()
+        super::super::excerpts_of(|out| find(v, out))
     }
 
     const JWT: &str = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c";

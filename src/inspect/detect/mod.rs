@@ -97,6 +97,14 @@ pub(crate) fn contains_word(text: &str, word: &str, whole: bool) -> bool {
     })
 }
 
+/// The excerpts a detector run produces: the detectors' unit tests assert on these.
+#[cfg(test)]
+pub(crate) fn excerpts_of(find: impl FnOnce(&mut Vec<Hit>)) -> Vec<String> {
+    let mut out = Vec::new();
+    find(&mut out);
+    out.into_iter().map(|h| h.excerpt).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -136,9 +136,7 @@ mod tests {
     use super::*;
 
     fn excerpts(v: &str, keys: &str) -> Vec<String> {
-        let mut out = Vec::new();
-        find(v, KeyContext { keys }, &mut out);
-        out.into_iter().map(|h| h.excerpt).collect()
+        super::super::excerpts_of(|out| find(v, KeyContext { keys }, out))
     }
 
     #[test]

@@ -93,9 +93,7 @@ mod tests {
     use super::*;
 
     fn excerpts(v: &str) -> Vec<String> {
-        let mut out = Vec::new();
-        find(v, &mut out);
-        out.into_iter().map(|h| h.excerpt).collect()
+        super::super::excerpts_of(|out| find(v, out))
     }
 
     const BODY: &str = "MIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun";
