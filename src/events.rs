@@ -4,6 +4,7 @@
 //! is masked by the identification code and finding excerpts by the detectors, so serialising an
 //! event can never leak a secret.
 
+use std::collections::VecDeque;
 use std::io::{BufWriter, Write};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
@@ -171,7 +172,7 @@ impl Event {
 #[derive(Clone, Default)]
 pub struct Recorder {
     writer: Option<Arc<Mutex<Lines>>>,
-    memory: Option<Arc<Mutex<Vec<Event>>>>,
+    memory: Option<Arc<Mutex<VecDeque<Event>>>>,
 }
 
 impl std::fmt::Debug for Recorder {
@@ -220,7 +221,7 @@ impl Recorder {
 
     /// Also keeps events in memory (at most 100,000; older ones are dropped first).
     pub fn with_memory(mut self) -> Self {
-        self.memory = Some(Arc::new(Mutex::new(Vec::new())));
+        self.memory = Some(Arc::new(Mutex::new(VecDeque::new())));
         self
     }
 
@@ -242,9 +243,9 @@ impl Recorder {
         if let Some(memory) = &self.memory {
             if let Ok(mut events) = memory.lock() {
                 if events.len() >= MEMORY_CAP {
-                    events.remove(0);
+                    events.pop_front();
                 }
-                events.push(event);
+                events.push_back(event);
             }
         }
     }
@@ -264,7 +265,7 @@ impl Recorder {
     pub fn events(&self) -> Vec<Event> {
         self.memory
             .as_ref()
-            .and_then(|m| m.lock().ok().map(|e| e.clone()))
+            .and_then(|m| m.lock().ok().map(|e| e.iter().cloned().collect()))
             .unwrap_or_default()
     }
 }
