@@ -209,6 +209,69 @@ fn arg(name: &str, default: f64) -> f64 {
         .unwrap_or(default)
 }
 
+/// Runs `callgrind_control` against the proxy process.
+fn callgrind_control(pid: u32, option: &str) {
+    let status = std::process::Command::new("callgrind_control")
+        .args([option, &pid.to_string()])
+        .stdout(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success(), "callgrind_control {option} failed");
+}
+
+/// `--callgrind`: the proxy runs under valgrind's callgrind, and each load reports the proxy's
+/// instructions per request. Instruction counts do not depend on what else the machine is doing,
+/// so they compare builds where wall-clock timings on a shared machine cannot.
+fn instructions_per_request(
+    rt: &tokio::runtime::Runtime,
+    proxied: &Target,
+    pid: u32,
+    dir: &std::path::Path,
+    secs: f64,
+) {
+    println!("| load (proxy under callgrind) | requests | proxy instructions per request |");
+    println!("|---|---|---|");
+    for (name, label, conns, fresh) in [
+        ("keepalive4", "keep-alive, 4 connections", 4, false),
+        ("newconn", "new connection per request", 1, true),
+    ] {
+        if !wanted(name) {
+            continue;
+        }
+        rt.block_on(load(proxied.clone(), conns, fresh, secs.min(1.0)));
+        callgrind_control(pid, "--zero");
+        let (_, latencies) = rt.block_on(load(proxied.clone(), conns, fresh, secs));
+        callgrind_control(pid, "--dump");
+        let newest = std::fs::read_dir(dir)
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .max_by_key(|e| e.metadata().and_then(|m| m.modified()).ok())
+            .unwrap();
+        let text = std::fs::read_to_string(newest.path()).unwrap();
+        let total: u64 = text
+            .lines()
+            .find_map(|l| l.strip_prefix("totals:"))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap();
+        println!(
+            "| {label} | {} | {:.0} |",
+            latencies.len(),
+            total as f64 / latencies.len() as f64
+        );
+    }
+}
+
+/// Whether the measurement `name` was asked for: all of them unless `--only NAME[,NAME...]`.
+fn wanted(name: &str) -> bool {
+    let args: Vec<String> = std::env::args().collect();
+    match args.iter().position(|a| a == "--only") {
+        Some(i) => args
+            .get(i + 1)
+            .is_some_and(|list| list.split(',').any(|n| n == name)),
+        None => true,
+    }
+}
+
 fn main() {
     // `cargo bench` passes --bench; under `cargo test` this runs as a quick smoke test.
     let full = std::env::args().any(|a| a == "--bench");
@@ -226,7 +289,24 @@ fn main() {
     } else {
         &[]
     };
-    let proxy = common::start_proxy_with_env(
+    // Callgrind's dumps go to a fresh directory, kept for callgrind_annotate when given
+    // (`--callgrind-out DIR`).
+    let callgrind_dir = tempfile::tempdir().unwrap();
+    let callgrind_path = std::env::args()
+        .skip_while(|a| a != "--callgrind-out")
+        .nth(1)
+        .map_or_else(|| callgrind_dir.path().to_owned(), std::path::PathBuf::from);
+    let callgrind_out = format!(
+        "--callgrind-out-file={}",
+        callgrind_path.join("callgrind.out").display()
+    );
+    let callgrind = std::env::args().any(|a| a == "--callgrind");
+    let wrapper: &[&str] = if callgrind {
+        &["valgrind", "--tool=callgrind", "--vgdb=yes", &callgrind_out]
+    } else {
+        &[]
+    };
+    let proxy = common::start_proxy_wrapped(
         &[
             "--connect-to",
             &route,
@@ -234,6 +314,7 @@ fn main() {
             pki.ca_pem.to_str().unwrap(),
         ],
         workers,
+        wrapper,
     );
     if pinned {
         // Proxy on core 0; this process (client and upstream) on core 1.
@@ -263,14 +344,21 @@ fn main() {
         tls: tls_config(&proxy.ca_pem()),
     };
     let idle_rss = proxy.peak_rss_kib();
+    if callgrind {
+        instructions_per_request(&rt, &proxied, proxy.child.0.id(), &callgrind_path, secs);
+        return;
+    }
 
     println!("| measurement | direct | awsguard | ratio (median of rounds) |");
     println!("|---|---|---|---|");
-    for (label, conns, fresh) in [
-        ("keep-alive, 1 connection (req/s)", 1, false),
-        ("keep-alive, 4 connections (req/s)", 4, false),
-        ("new connection per request (req/s)", 1, true),
+    for (name, label, conns, fresh) in [
+        ("keepalive1", "keep-alive, 1 connection (req/s)", 1, false),
+        ("keepalive4", "keep-alive, 4 connections (req/s)", 4, false),
+        ("newconn", "new connection per request (req/s)", 1, true),
     ] {
+        if !wanted(name) {
+            continue;
+        }
         rt.block_on(load(proxied.clone(), conns, fresh, 0.5));
         let (mut d, mut p, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
         let (mut d_lat, mut p_lat, mut cpu) = (Vec::new(), Vec::new(), Vec::new());
@@ -300,68 +388,74 @@ fn main() {
             spread.end()
         );
     }
-    let (mut d50, mut p50, mut d99, mut p99) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    for _ in 0..rounds {
-        let d = rt.block_on(fixed_rate(direct.clone(), 1000.0, secs));
-        let p = rt.block_on(fixed_rate(proxied.clone(), 1000.0, secs));
-        d50.push(pct(&d, 0.5) as f64);
-        p50.push(pct(&p, 0.5) as f64);
-        d99.push(pct(&d, 0.99) as f64);
-        p99.push(pct(&p, 0.99) as f64);
-    }
-    let (d99, p99) = (median(&mut d99), median(&mut p99));
-    println!(
-        "| latency at 1,000 req/s, 1 connection (p50 / p99 µs) | {:.0} / {d99:.0} | {:.0} / {p99:.0} | added p99 {:.0} µs |",
-        median(&mut d50),
-        median(&mut p50),
-        p99 - d99
-    );
-    let idle_conns = if full { 1000 } else { 50 };
-    let per_conn = rt.block_on(async {
-        let before = current_rss_kib(proxy.child.0.id());
-        let mut idle = Vec::new();
-        for _ in 0..idle_conns {
-            let mut sender: Sender = open(&proxied).await;
-            get(&mut sender).await;
-            idle.push(sender);
+    if wanted("fixed") {
+        let (mut d50, mut p50, mut d99, mut p99) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for _ in 0..rounds {
+            let d = rt.block_on(fixed_rate(direct.clone(), 1000.0, secs));
+            let p = rt.block_on(fixed_rate(proxied.clone(), 1000.0, secs));
+            d50.push(pct(&d, 0.5) as f64);
+            p50.push(pct(&p, 0.5) as f64);
+            d99.push(pct(&d, 0.99) as f64);
+            p99.push(pct(&p, 0.99) as f64);
         }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-        let after = current_rss_kib(proxy.child.0.id());
-        drop(idle);
-        after.saturating_sub(before) * 1024 / idle_conns as u64
-    });
-    let mut starts = Vec::new();
-    for _ in 0..5 {
-        let begin = Instant::now();
-        let started = common::start_proxy(&[]);
-        starts.push(begin.elapsed().as_secs_f64() * 1000.0);
-        drop(started);
+        let (d99, p99) = (median(&mut d99), median(&mut p99));
+        println!(
+            "| latency at 1,000 req/s, 1 connection (p50 / p99 µs) | {:.0} / {d99:.0} | {:.0} / {p99:.0} | added p99 {:.0} µs |",
+            median(&mut d50),
+            median(&mut p50),
+            p99 - d99
+        );
     }
-    println!(
-        "| memory per idle intercepted connection ({idle_conns} open) | | {:.1} kB | |",
-        per_conn as f64 / 1000.0
-    );
-    println!(
-        "| start-up to listening, incl. CA creation (ms, median of 5) | | {:.1} | |",
-        median(&mut starts)
-    );
-    let rss_before = proxy.peak_rss_kib();
-    let (mut d, mut p) = (Vec::new(), Vec::new());
-    for _ in 0..rounds.min(3) {
-        d.push(rt.block_on(upload(&direct, upload_mib)));
-        p.push(rt.block_on(upload(&proxied, upload_mib)));
+    if wanted("idle") {
+        let idle_conns = if full { 1000 } else { 50 };
+        let per_conn = rt.block_on(async {
+            let before = current_rss_kib(proxy.child.0.id());
+            let mut idle = Vec::new();
+            for _ in 0..idle_conns {
+                let mut sender: Sender = open(&proxied).await;
+                get(&mut sender).await;
+                idle.push(sender);
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            let after = current_rss_kib(proxy.child.0.id());
+            drop(idle);
+            after.saturating_sub(before) * 1024 / idle_conns as u64
+        });
+        let mut starts = Vec::new();
+        for _ in 0..5 {
+            let begin = Instant::now();
+            let started = common::start_proxy(&[]);
+            starts.push(begin.elapsed().as_secs_f64() * 1000.0);
+            drop(started);
+        }
+        println!(
+            "| memory per idle intercepted connection ({idle_conns} open) | | {:.1} kB | |",
+            per_conn as f64 / 1000.0
+        );
+        println!(
+            "| start-up to listening, incl. CA creation (ms, median of 5) | | {:.1} | |",
+            median(&mut starts)
+        );
     }
-    let rss_after = proxy.peak_rss_kib();
-    let (dm, pm) = (median(&mut d), median(&mut p));
-    println!(
-        "| {upload_mib} MiB upload (MB/s) | {dm:.0} | {pm:.0} | {:.2} |",
-        pm / dm
-    );
-    println!(
-        "| proxy peak RSS: idle / before upload / after upload (MiB) | | {:.1} / {:.1} / {:.1} | growth {:.1} MiB |",
-        idle_rss as f64 / 1024.0,
-        rss_before as f64 / 1024.0,
-        rss_after as f64 / 1024.0,
-        (rss_after.saturating_sub(rss_before)) as f64 / 1024.0
-    );
+    if wanted("upload") {
+        let rss_before = proxy.peak_rss_kib();
+        let (mut d, mut p) = (Vec::new(), Vec::new());
+        for _ in 0..rounds.min(3) {
+            d.push(rt.block_on(upload(&direct, upload_mib)));
+            p.push(rt.block_on(upload(&proxied, upload_mib)));
+        }
+        let rss_after = proxy.peak_rss_kib();
+        let (dm, pm) = (median(&mut d), median(&mut p));
+        println!(
+            "| {upload_mib} MiB upload (MB/s) | {dm:.0} | {pm:.0} | {:.2} |",
+            pm / dm
+        );
+        println!(
+            "| proxy peak RSS: idle / before upload / after upload (MiB) | | {:.1} / {:.1} / {:.1} | growth {:.1} MiB |",
+            idle_rss as f64 / 1024.0,
+            rss_before as f64 / 1024.0,
+            rss_after as f64 / 1024.0,
+            (rss_after.saturating_sub(rss_before)) as f64 / 1024.0
+        );
+    }
 }

@@ -7,7 +7,7 @@
 use http::{HeaderMap, StatusCode};
 
 use crate::aws::endpoints::fips_verdict;
-use crate::aws::identify::{identify, member_hints, Identity, RequestHead};
+use crate::aws::identify::{identify_at, member_hints, HostFacts, Identity, RequestHead};
 use crate::aws::Protocol;
 use crate::capture::CapturedRequest;
 use crate::config::{Config, FipsMissing, FipsMode, Mode};
@@ -55,6 +55,15 @@ impl<'a> RequestView<'a> {
             headers: self.headers,
         }
     }
+}
+
+/// What the host alone decides for every call sent to it: identification facts and the FIPS
+/// outcome. Worked out once per intercepted connection ([`Engine::profile`]), since every request
+/// on it goes to the same host.
+#[derive(Debug, Clone)]
+pub struct HostProfile {
+    facts: HostFacts,
+    fips: policy::FipsOutcome,
 }
 
 /// The outcome for one call.
@@ -138,31 +147,42 @@ impl Engine {
         }
     }
 
+    /// What `host` alone decides, for every call sent to it.
+    pub fn profile(&self, host: &str) -> HostProfile {
+        HostProfile {
+            facts: HostFacts::of(host),
+            fips: policy::fips_outcome(
+                host,
+                fips_verdict(host).as_ref(),
+                self.fips,
+                self.fips_missing,
+            ),
+        }
+    }
+
     /// Identifies the call from its head alone: says whether the body is data-plane (stream it,
-    /// never buffer it).
-    pub fn head(&self, view: &RequestView<'_>) -> Identity {
-        identify(&view.head(), None)
+    /// never buffer it). `profile` is [`Engine::profile`] of `view.host`.
+    pub fn head(&self, view: &RequestView<'_>, profile: &HostProfile) -> Identity {
+        identify_at(&view.head(), &profile.facts, None)
     }
 
     /// Evaluates a call; `body` is `None` when it was not inspected.
     pub fn evaluate(
         &self,
         view: &RequestView<'_>,
+        profile: &HostProfile,
         head: Identity,
         body: Option<&[u8]>,
     ) -> Evaluation {
         let identity = match body {
             // Query and EC2 calls name their operation in the body.
-            Some(body) if head.operation.is_none() => identify(&view.head(), Some(body)),
+            Some(body) if head.operation.is_none() => {
+                identify_at(&view.head(), &profile.facts, Some(body))
+            }
             _ => head,
         };
         let (fields, inspection_error) = self.fields(view, &identity, body);
-        let fips = policy::fips_outcome(
-            view.host,
-            fips_verdict(view.host).as_ref(),
-            self.fips,
-            self.fips_missing,
-        );
+        let fips = profile.fips.clone();
         let ctx = ScanContext {
             service: identity.service.as_deref(),
             operation: identity.operation.as_deref(),
@@ -212,9 +232,10 @@ impl Engine {
             query: request.query.as_deref(),
             headers: &request.headers,
         };
-        let head = self.head(&view);
+        let profile = self.profile(&request.host);
+        let head = self.head(&view, &profile);
         let body = (!head.data_plane).then_some(request.body.as_slice());
-        let evaluation = self.evaluate(&view, head, body);
+        let evaluation = self.evaluate(&view, &profile, head, body);
         let mut event = evaluation.to_event(
             &request.host,
             "capture",

@@ -74,22 +74,46 @@ impl Identity {
     }
 }
 
+/// What a hostname alone says about the calls sent to it: the parsed host and the services
+/// it names. Parsing the host costs most of identification, and every request on an
+/// intercepted connection goes to the same host, so the proxy works this out once per
+/// connection ([`identify_at`]).
+#[derive(Debug, Clone)]
+pub struct HostFacts {
+    info: Option<HostInfo>,
+    services: Vec<&'static ServiceModel>,
+}
+
+impl HostFacts {
+    /// Facts about `host` (no port needed, any case).
+    pub fn of(host: &str) -> HostFacts {
+        let info = parse_host(host);
+        let services = host_services(info.as_ref());
+        HostFacts { info, services }
+    }
+}
+
 /// Identify a request. `body` is `Some` once buffered (query/ec2 carry `Action=` in the body);
 /// with `None` the operation of a query call is unknown unless the URL carries it.
 pub fn identify(head: &RequestHead<'_>, body: Option<&[u8]>) -> Identity {
+    identify_at(head, &HostFacts::of(head.host), body)
+}
+
+/// [`identify`] with the facts about `head.host` already worked out.
+pub fn identify_at(head: &RequestHead<'_>, facts: &HostFacts, body: Option<&[u8]>) -> Identity {
     let signature = sigv4::from_request(head.headers, head.query);
-    let host = parse_host(head.host);
-    let named = host_services(host.as_ref());
+    let host = facts.info.as_ref();
+    let named = facts.services.as_slice();
     let signing_name = signature.as_ref().map(|s| s.service.as_str());
-    let candidates = candidates(signing_name, &named);
+    let candidates = candidates(signing_name, named);
     let found = by_target(head, &candidates)
         .or_else(|| by_cbor_path(head, &candidates))
         .or_else(|| by_action(head, body, &candidates))
-        .or_else(|| by_route(head, host.as_ref(), &named, &candidates));
+        .or_else(|| by_route(head, host, named, &candidates));
     let region = signature
         .as_ref()
         .and_then(|s| s.region.clone().or_else(|| single_region(&s.region_set)))
-        .or_else(|| host.and_then(|h| h.region));
+        .or_else(|| host.and_then(|h| h.region.clone()));
     let service = signature
         .as_ref()
         .map(|s| s.service.clone())

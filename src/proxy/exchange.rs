@@ -16,7 +16,7 @@ use time::OffsetDateTime;
 use super::body::{buffer, full, Buffered, RequestBody, ResponseBody};
 use super::upstream::{describe, is_tls_version, UpstreamTls};
 use super::Shared;
-use crate::engine::{Evaluation, RequestView};
+use crate::engine::{Evaluation, HostProfile, RequestView};
 use crate::events::{Decision, Event, TlsDetails};
 use crate::policy::{self, ErrorResponse};
 
@@ -28,6 +28,8 @@ pub(crate) struct ConnInfo {
     pub(crate) peer: SocketAddr,
     pub(crate) tls_version: Option<String>,
     pub(crate) cipher_suite: Option<String>,
+    /// What the engine decides from the host alone, once for the whole connection.
+    pub(crate) profile: HostProfile,
 }
 
 /// Handles one request from an intercepted connection.
@@ -47,7 +49,7 @@ pub(crate) async fn handle(
         query: query.as_deref(),
         headers: &parts.headers,
     };
-    let head = shared.engine.head(&view);
+    let head = shared.engine.head(&view, &conn.profile);
     let limit = shared.config.limits.inspect_body_bytes;
     // Held until the call is answered: the buffered body lives that long.
     let _budget = if head.data_plane {
@@ -73,7 +75,9 @@ pub(crate) async fn handle(
             }
         }
     };
-    let evaluation = shared.engine.evaluate(&view, head, inspected.as_deref());
+    let evaluation = shared
+        .engine
+        .evaluate(&view, &conn.profile, head, inspected.as_deref());
     let mut event = api_event(&conn, &parts.headers, &method, &evaluation);
     event.body_inspected = Some(inspected.is_some() && evaluation.inspection_error.is_none());
     if let Some(block) = evaluation.block {

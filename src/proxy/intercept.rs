@@ -90,8 +90,10 @@ pub(crate) async fn run<S>(
     };
     let (_, session) = tls.get_ref();
     let h2 = session.alpn_protocol() == Some(b"h2");
+    let host = hello.server_name.clone().unwrap_or(host);
     let info = Arc::new(ConnInfo {
-        host: hello.server_name.clone().unwrap_or(host),
+        profile: shared.engine.profile(&host),
+        host,
         port,
         peer,
         tls_version: session.protocol_version().map(version_name),

@@ -153,9 +153,21 @@ pub fn start_proxy(args: &[&str]) -> ProxyProc {
 
 /// [`start_proxy`] with extra environment variables for the proxy process.
 pub fn start_proxy_with_env(args: &[&str], envs: &[(&str, &str)]) -> ProxyProc {
+    start_proxy_wrapped(args, envs, &[])
+}
+
+/// [`start_proxy_with_env`] run by `wrapper` (a program and its arguments, e.g. valgrind).
+pub fn start_proxy_wrapped(args: &[&str], envs: &[(&str, &str)], wrapper: &[&str]) -> ProxyProc {
     let dir = tempfile::tempdir().unwrap();
     let events_path = dir.path().join("events.jsonl");
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_awsguard"));
+    let mut cmd = match wrapper.split_first() {
+        Some((program, wrapper_args)) => {
+            let mut cmd = Command::new(program);
+            cmd.args(wrapper_args).arg(env!("CARGO_BIN_EXE_awsguard"));
+            cmd
+        }
+        None => Command::new(env!("CARGO_BIN_EXE_awsguard")),
+    };
     cmd.arg("run")
         .arg("--listen")
         .arg("127.0.0.1:0")
@@ -189,7 +201,11 @@ pub fn start_proxy_with_env(args: &[&str], envs: &[(&str, &str)]) -> ProxyProc {
     });
     let child = ChildGuard(child);
     let addr = rx
-        .recv_timeout(Duration::from_secs(20))
+        .recv_timeout(Duration::from_secs(if wrapper.is_empty() {
+            20
+        } else {
+            120
+        }))
         .unwrap_or_else(|_| panic!("proxy did not start: {}", log.lock().unwrap()));
     ProxyProc {
         child,
