@@ -229,7 +229,7 @@ fn instructions_per_request(
     dir: &std::path::Path,
     secs: f64,
 ) {
-    println!("| load (proxy under callgrind) | requests | proxy instructions per request |");
+    println!("| load (proxy under callgrind) | unit | proxy instructions per unit |");
     println!("|---|---|---|");
     for (name, label, conns, fresh) in [
         ("keepalive4", "keep-alive, 4 connections", 4, false),
@@ -241,24 +241,34 @@ fn instructions_per_request(
         rt.block_on(load(proxied.clone(), conns, fresh, secs.min(1.0)));
         callgrind_control(pid, "--zero");
         let (_, latencies) = rt.block_on(load(proxied.clone(), conns, fresh, secs));
-        callgrind_control(pid, "--dump");
-        let newest = std::fs::read_dir(dir)
-            .unwrap()
-            .filter_map(|e| e.ok())
-            .max_by_key(|e| e.metadata().and_then(|m| m.modified()).ok())
-            .unwrap();
-        let text = std::fs::read_to_string(newest.path()).unwrap();
-        let total: u64 = text
-            .lines()
-            .find_map(|l| l.strip_prefix("totals:"))
-            .and_then(|v| v.trim().parse().ok())
-            .unwrap();
+        let total = callgrind_dump(pid, dir);
         println!(
-            "| {label} | {} | {:.0} |",
+            "| {label} | {} requests | {:.0} |",
             latencies.len(),
             total as f64 / latencies.len() as f64
         );
     }
+    if wanted("upload") {
+        callgrind_control(pid, "--zero");
+        rt.block_on(upload(proxied, 64));
+        let total = callgrind_dump(pid, dir);
+        println!("| 64 MiB upload | per MiB | {:.0} |", total as f64 / 64.0);
+    }
+}
+
+/// Dumps callgrind's counters and returns the instructions counted since the last zeroing.
+fn callgrind_dump(pid: u32, dir: &std::path::Path) -> u64 {
+    callgrind_control(pid, "--dump");
+    let newest = std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .max_by_key(|e| e.metadata().and_then(|m| m.modified()).ok())
+        .unwrap();
+    let text = std::fs::read_to_string(newest.path()).unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix("totals:"))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap()
 }
 
 /// Whether the measurement `name` was asked for: all of them unless `--only NAME[,NAME...]`.

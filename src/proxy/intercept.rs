@@ -107,7 +107,10 @@ where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let svc_shared = shared.clone();
-    let service = service_fn(move |req| exchange::handle(svc_shared.clone(), info.clone(), req));
+    // Boxed: hyper keeps a slot the size of the service's future for each connection, even an
+    // idle one; a box makes that slot a pointer and costs one allocation per request instead.
+    let service =
+        service_fn(move |req| Box::pin(exchange::handle(svc_shared.clone(), info.clone(), req)));
     let limits = &shared.config.limits;
     let shutdown = shared.shutdown.clone();
     let result = if h2 {
