@@ -158,6 +158,9 @@ pub struct Settings {
     pub upstream_ca: Vec<PathBuf>,
     /// CA directory.
     pub ca_dir: Option<PathBuf>,
+    /// Scan requests for sensitive data (`false`: transport and FIPS policy and the call record
+    /// only; bodies are streamed unread).
+    pub inspect: Option<bool>,
     /// Largest body inspected, bytes.
     pub inspect_limit: Option<usize>,
     /// Bytes all requests together may hold in inspection buffers.
@@ -198,6 +201,7 @@ impl Settings {
             connect_to: [base.connect_to, self.connect_to].concat(),
             upstream_ca: [base.upstream_ca, self.upstream_ca].concat(),
             ca_dir: self.ca_dir.or(base.ca_dir),
+            inspect: self.inspect.or(base.inspect),
             inspect_limit: self.inspect_limit.or(base.inspect_limit),
             inspect_budget: self.inspect_budget.or(base.inspect_budget),
             max_connections: self.max_connections.or(base.max_connections),
@@ -239,6 +243,8 @@ pub struct Config {
     pub limits: Limits,
     /// The detectors with their rule overrides, custom identifiers and suppressions, compiled.
     pub scanner: Arc<Scanner>,
+    /// Requests are scanned for sensitive data (on unless `--no-inspect`).
+    pub inspect: bool,
 }
 
 /// Default listen address.
@@ -291,6 +297,7 @@ impl Config {
         let scanner = Arc::new(Scanner::new(&rules)?);
         Ok(Config {
             scanner,
+            inspect: settings.inspect.unwrap_or(true),
             listen,
             mode: settings.mode.unwrap_or_default(),
             block_severity: settings.block_severity.unwrap_or(Severity::Medium),

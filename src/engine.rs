@@ -132,6 +132,7 @@ pub struct Engine {
     fips_missing: FipsMissing,
     decode_limits: DecodeLimits,
     scanner: Arc<Scanner>,
+    inspect: bool,
 }
 
 impl Engine {
@@ -144,6 +145,7 @@ impl Engine {
             fips_missing: config.fips_missing,
             decode_limits: DecodeLimits::default(),
             scanner: config.scanner.clone(),
+            inspect: config.inspect,
         }
     }
 
@@ -161,9 +163,12 @@ impl Engine {
     }
 
     /// Identifies the call from its head alone: says whether the body is data-plane (stream it,
-    /// never buffer it). `profile` is [`Engine::profile`] of `view.host`.
+    /// never buffer it), as every body is when inspection is off. `profile` is
+    /// [`Engine::profile`] of `view.host`.
     pub fn head(&self, view: &RequestView<'_>, profile: &HostProfile) -> Identity {
-        identify_at(&view.head(), &profile.facts, None)
+        let mut identity = identify_at(&view.head(), &profile.facts, None);
+        identity.data_plane |= !self.inspect;
+        identity
     }
 
     /// Evaluates a call; `body` is `None` when it was not inspected.
@@ -181,7 +186,11 @@ impl Engine {
             }
             _ => head,
         };
-        let (fields, inspection_error) = self.fields(view, &identity, body);
+        let (fields, inspection_error) = if self.inspect {
+            self.fields(view, &identity, body)
+        } else {
+            (Vec::new(), None)
+        };
         let fips = profile.fips.clone();
         let ctx = ScanContext {
             service: identity.service.as_deref(),

@@ -154,6 +154,10 @@ struct ProxyArgs {
     /// Extra trust anchor(s) for verifying upstream certificates (PEM). Repeatable.
     #[arg(long = "upstream-ca", value_name = "FILE")]
     upstream_ca: Vec<PathBuf>,
+    /// Do not scan requests for sensitive data: enforce transport and FIPS policy and record
+    /// each call, streaming every body unread.
+    #[arg(long)]
+    no_inspect: bool,
     /// TOML file with the same settings plus rules, identifiers and allowlists.
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
@@ -233,6 +237,7 @@ impl ProxyArgs {
             connect_to: self.connect_to.clone(),
             upstream_ca: self.upstream_ca.clone(),
             ca_dir: self.ca_dir.clone(),
+            inspect: self.no_inspect.then_some(false),
             ..Settings::default()
         }
     }

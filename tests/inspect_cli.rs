@@ -230,3 +230,39 @@ fn opaque_payloads_are_data_not_fields() {
     assert_eq!(event["bodyInspected"], false);
     assert_eq!(event["findings"], serde_json::json!([]));
 }
+
+#[test]
+fn no_inspect_identifies_and_applies_fips_but_scans_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("create-queue.http");
+    let body = r#"{"QueueName":"q","tags":{"owner":"jane@example.com"}}"#;
+    std::fs::write(
+        &path,
+        format!(
+            "POST / HTTP/1.1\r\nHost: sqs.us-east-1.amazonaws.com\r\n\
+             Content-Type: application/x-amz-json-1.0\r\nX-Amz-Target: AmazonSQS.CreateQueue\r\n\
+             Authorization: AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20261123/us-east-1/sqs/aws4_request, SignedHeaders=host, Signature=00\r\n\
+             Content-Length: {}\r\n\r\n{body}",
+            body.len()
+        ),
+    )
+    .unwrap();
+    let rules = |extra: &[&str]| -> Vec<String> {
+        let out = run(Command::new(env!("CARGO_BIN_EXE_awsguard"))
+            .arg("inspect")
+            .args(extra)
+            .arg(&path));
+        assert_eq!(out.status, 0, "{}", out.stderr);
+        let event: serde_json::Value = serde_json::from_str(out.stdout.trim()).unwrap();
+        assert_eq!(event["eventName"], "CreateQueue");
+        assert_eq!(event["bodyInspected"], !extra.contains(&"--no-inspect"));
+        event["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["rule"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(rules(&[]), ["email-address", "non-fips-endpoint"]);
+    assert_eq!(rules(&["--no-inspect"]), ["non-fips-endpoint"]);
+}
