@@ -1,26 +1,46 @@
-//! Throughput and latency through awsguard against the same upstream reached directly, in one run.
+//! Throughput, latency and memory through awsguard against the same upstream reached directly,
+//! and optionally against other MITM proxies, in one run.
 //!
-//! `cargo bench --bench proxy` (release build). The proxy runs as its own process (the real
-//! binary), the upstream is a local rustls/hyper server, the client is hyper over rustls. Direct
-//! and proxied runs alternate (ABAB…) for several rounds; the table gives medians and the median
-//! of per-round ratios. Options: `--rounds N` (default 5), `--secs S` per run (default 3),
-//! `--upload-mib M` (default 256), `--pin` (proxy on core 0, client and upstream on core 1). Under `cargo test` it runs one short round as a smoke test.
+//! `cargo bench --bench proxy -- --pin` (or `tools/bench`, which also builds comparison peers).
+//! The proxy runs as its own process (the real binary), the upstream is a local rustls/hyper
+//! server on a CA-issued certificate, the client is hyper over rustls. Every subject (direct,
+//! awsguard, each `--peer`) is measured once per round, in turn, for several rounds; the tables
+//! give medians and the median (and spread) of per-round ratios. Options:
+//! - `--rounds N` (default 5), `--secs S` per run (default 3), `--upload-mib M` (default 256);
+//! - `--pin`: proxies on core 0, client and upstream on core 1 (each proxy gets one tokio worker,
+//!   as it would when started under `taskset -c 0`);
+//! - `--peer NAME=PROGRAM`: also measure another proxy, started as
+//!   `PROGRAM --upstream ADDR --upstream-ca FILE --ca-out FILE`, which prints
+//!   `listening on ADDR` (see `tools/peers/`);
+//! - `--only NAME[,NAME...]`: keepalive1, keepalive4, newconn, fixed, tagged, tunnel, idle,
+//!   upload;
+//! - `--callgrind [--callgrind-out DIR]`: instead, run awsguard under valgrind's callgrind and
+//!   report instructions per request (stable on a busy machine, for comparing builds).
+//!
+//! Under `cargo test` it runs one short round as a smoke test.
 
 #[path = "../tests/common/mod.rs"]
 mod common;
 
+use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Empty};
+use http_body_util::{BodyExt, Full};
 use hyper_util::rt::TokioIo;
 use rustls_pki_types::{CertificateDer, ServerName};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-const HOST: &str = "sqs.us-east-1.amazonaws.com";
+/// The host of the plain GET loads.
+const SQS: &str = "sqs.us-east-1.amazonaws.com";
+/// A host outside AWS: awsguard tunnels it blind (the upstream certificate covers it).
+const BLIND: &str = "upstream.test";
+const SIGNATURE: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 
 #[derive(Clone)]
 struct Target {
@@ -30,7 +50,15 @@ struct Target {
     tls: Arc<rustls::ClientConfig>,
 }
 
-fn tls_config(ca_pem: &std::path::Path) -> Arc<rustls::ClientConfig> {
+/// A program measured: direct, awsguard, or a peer proxy.
+struct Subject {
+    name: String,
+    target: Target,
+    /// The proxy process, for its CPU time and memory.
+    pid: Option<u32>,
+}
+
+fn tls_config(ca_pem: &Path) -> Arc<rustls::ClientConfig> {
     use rustls_pki_types::pem::PemObject;
     let mut roots = rustls::RootCertStore::empty();
     for cert in CertificateDer::pem_file_iter(ca_pem).unwrap() {
@@ -47,10 +75,10 @@ fn tls_config(ca_pem: &std::path::Path) -> Arc<rustls::ClientConfig> {
     Arc::new(config)
 }
 
-type Sender = hyper::client::conn::http1::SendRequest<Empty<Bytes>>;
+type Sender = hyper::client::conn::http1::SendRequest<Full<Bytes>>;
 
-/// Opens an HTTP/1.1 connection over TLS to the upstream, through the proxy's CONNECT or directly.
-async fn open<B>(target: &Target) -> hyper::client::conn::http1::SendRequest<B>
+/// Opens an HTTP/1.1 connection over TLS to `host`, through the proxy's CONNECT or directly.
+async fn open<B>(target: &Target, host: &str) -> hyper::client::conn::http1::SendRequest<B>
 where
     B: http_body::Body + Send + 'static,
     B::Data: Send,
@@ -60,7 +88,7 @@ where
         Some(proxy) => {
             let mut tcp = TcpStream::connect(proxy).await.unwrap();
             tcp.write_all(
-                format!("CONNECT {HOST}:443 HTTP/1.1\r\nHost: {HOST}:443\r\n\r\n").as_bytes(),
+                format!("CONNECT {host}:443 HTTP/1.1\r\nHost: {host}:443\r\n\r\n").as_bytes(),
             )
             .await
             .unwrap();
@@ -77,7 +105,7 @@ where
     };
     tcp.set_nodelay(true).unwrap();
     let tls = tokio_rustls::TlsConnector::from(target.tls.clone())
-        .connect(ServerName::try_from(HOST).unwrap(), tcp)
+        .connect(ServerName::try_from(host.to_owned()).unwrap(), tcp)
         .await
         .unwrap();
     let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tls))
@@ -87,43 +115,172 @@ where
     sender
 }
 
-/// Current resident set size (VmRSS), in KiB.
-fn current_rss_kib(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .unwrap_or_default()
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0)
+/// What a load sends.
+#[derive(Clone, Copy)]
+enum Call {
+    /// `GET /bytes/200`: 200 bytes back.
+    Get(&'static str),
+    /// A tagged control-plane call of one protocol (signed-looking, mostly benign tags).
+    Tagged(Protocol),
 }
 
-async fn get(sender: &mut Sender) {
+#[derive(Clone, Copy)]
+enum Protocol {
+    Json,
+    Query,
+    RestXml,
+    Cbor,
+}
+
+impl Call {
+    fn host(self) -> &'static str {
+        match self {
+            Call::Get(host) => host,
+            Call::Tagged(Protocol::Json) => SQS,
+            Call::Tagged(Protocol::Query) => "sns.us-east-1.amazonaws.com",
+            Call::Tagged(Protocol::RestXml) => "orders-archive.s3.us-east-1.amazonaws.com",
+            Call::Tagged(Protocol::Cbor) => "monitoring.us-east-1.amazonaws.com",
+        }
+    }
+
+    fn request(self) -> hyper::Request<Full<Bytes>> {
+        let tags = [
+            ("team", "payments"),
+            ("environment", "staging"),
+            ("cost-center", "cc-4410"),
+            ("service", "order-events"),
+            ("managed-by", "terraform"),
+        ];
+        let (method, path, content_type, target, body): (_, _, _, Option<&str>, Vec<u8>) =
+            match self {
+                Call::Get(_) => ("GET", "/bytes/200", "", None, Vec::new()),
+                Call::Tagged(Protocol::Json) => {
+                    let tags: serde_json::Map<_, _> = tags
+                        .iter()
+                        .map(|(k, v)| ((*k).into(), (*v).into()))
+                        .collect();
+                    let body = serde_json::json!({
+                        "QueueName": "order-events-staging",
+                        "Attributes": {"VisibilityTimeout": "60", "MessageRetentionPeriod": "345600"},
+                        "tags": tags,
+                    });
+                    let body = serde_json::to_vec(&body).unwrap();
+                    let target = Some("AmazonSQS.CreateQueue");
+                    ("POST", "/", "application/x-amz-json-1.0", target, body)
+                }
+                Call::Tagged(Protocol::Query) => {
+                    let mut form = url::form_urlencoded::Serializer::new(String::new());
+                    form.append_pair("Action", "CreateTopic")
+                        .append_pair("Version", "2010-03-31")
+                        .append_pair("Name", "order-events-staging");
+                    for (i, (k, v)) in tags.iter().enumerate() {
+                        form.append_pair(&format!("Tags.member.{}.Key", i + 1), k);
+                        form.append_pair(&format!("Tags.member.{}.Value", i + 1), v);
+                    }
+                    let body = form.finish().into_bytes();
+                    let form = "application/x-www-form-urlencoded; charset=utf-8";
+                    ("POST", "/", form, None, body)
+                }
+                Call::Tagged(Protocol::RestXml) => {
+                    let set: String = tags
+                        .iter()
+                        .map(|(k, v)| format!("<Tag><Key>{k}</Key><Value>{v}</Value></Tag>"))
+                        .collect();
+                    let body = format!(
+                        "<Tagging xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><TagSet>{set}</TagSet></Tagging>"
+                    );
+                    (
+                        "PUT",
+                        "/?tagging",
+                        "application/xml",
+                        None,
+                        body.into_bytes(),
+                    )
+                }
+                Call::Tagged(Protocol::Cbor) => {
+                    use ciborium::Value;
+                    let tags = tags
+                        .iter()
+                        .map(|(k, v)| {
+                            Value::Map(vec![
+                                (Value::Text("Key".into()), Value::Text((*k).into())),
+                                (Value::Text("Value".into()), Value::Text((*v).into())),
+                            ])
+                        })
+                        .collect();
+                    let body = Value::Map(vec![
+                        (
+                            Value::Text("ResourceARN".into()),
+                            Value::Text(
+                                "arn:aws:cloudwatch:us-east-1:123456789012:alarm:orders-5xx".into(),
+                            ),
+                        ),
+                        (Value::Text("Tags".into()), Value::Array(tags)),
+                    ]);
+                    let mut bytes = Vec::new();
+                    ciborium::into_writer(&body, &mut bytes).unwrap();
+                    let path = "/service/GraniteServiceVersion20100801/operation/TagResource";
+                    ("POST", path, "application/cbor", None, bytes)
+                }
+            };
+        let service = self.host().split('.').next().unwrap_or_default();
+        let service = if self.host().contains(".s3.") {
+            "s3"
+        } else {
+            service
+        };
+        let mut req = hyper::Request::builder()
+            .method(method)
+            .uri(path)
+            .header("host", self.host())
+            .header("user-agent", "aws-cli/2.27.0 md/awsguard-bench")
+            .header("x-amz-date", "20261123T120000Z")
+            .header(
+                "authorization",
+                format!(
+                    "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20261123/us-east-1/{service}/aws4_request, \
+                     SignedHeaders=content-type;host;x-amz-date, Signature={SIGNATURE}"
+                ),
+            );
+        if !content_type.is_empty() {
+            req = req.header("content-type", content_type);
+        }
+        if let Some(target) = target {
+            req = req.header("x-amz-target", target);
+        }
+        if matches!(self, Call::Tagged(Protocol::Cbor)) {
+            req = req.header("smithy-protocol", "rpc-v2-cbor");
+        }
+        req.body(Full::new(Bytes::from(body))).unwrap()
+    }
+}
+
+async fn call(sender: &mut Sender, call: Call) {
     sender.ready().await.unwrap();
-    let req = hyper::Request::get("/bytes/200")
-        .header("host", HOST)
-        .body(Empty::new())
-        .unwrap();
-    let resp = sender.send_request(req).await.unwrap();
+    let resp = sender.send_request(call.request()).await.unwrap();
+    assert_eq!(resp.status(), 200, "{}", call.host());
     let body = resp.into_body().collect().await.unwrap().to_bytes();
-    assert_eq!(body.len(), 200);
+    if matches!(call, Call::Get(_)) {
+        assert_eq!(body.len(), 200);
+    }
 }
 
-/// Requests per second and latencies (µs) for `conns` keep-alive connections, or a new
-/// connection per request when `fresh`.
-async fn load(target: Target, conns: usize, fresh: bool, secs: f64) -> (f64, Vec<u64>) {
+/// Requests per second and sorted latencies (µs) for one keep-alive connection per entry of
+/// `calls` (each connection sends its own call), or a new connection per request when `fresh`.
+async fn load(target: Target, calls: &[Call], fresh: bool, secs: f64) -> (f64, Vec<u64>) {
     let deadline = Instant::now() + Duration::from_secs_f64(secs);
     let mut tasks = Vec::new();
-    for _ in 0..conns {
+    for &c in calls {
         let target = target.clone();
         tasks.push(tokio::spawn(async move {
             let mut latencies = Vec::new();
-            let mut sender = open(&target).await;
+            let mut sender = open(&target, c.host()).await;
             while Instant::now() < deadline {
                 let start = Instant::now();
                 if fresh {
-                    sender = open(&target).await;
+                    sender = open(&target, c.host()).await;
                 }
-                get(&mut sender).await;
+                call(&mut sender, c).await;
                 latencies.push(start.elapsed().as_micros() as u64);
             }
             latencies
@@ -139,11 +296,12 @@ async fn load(target: Target, conns: usize, fresh: bool, secs: f64) -> (f64, Vec
     (rate, all)
 }
 
-/// Latencies (µs) at a fixed request rate on one keep-alive connection. A request that starts
-/// late because the previous one was slow is measured from its scheduled time (no coordinated
-/// omission); one that starts late only because the timer woke late is measured from its start.
-async fn fixed_rate(target: Target, rate: f64, secs: f64) -> Vec<u64> {
-    let mut sender = open(&target).await;
+/// Sorted latencies (µs) at a fixed request rate on one keep-alive connection. A request that
+/// starts late because the previous one was slow is measured from its scheduled time (no
+/// coordinated omission); one that starts late only because the timer woke late is measured
+/// from its start.
+async fn fixed_rate(target: Target, host: &'static str, rate: f64, secs: f64) -> Vec<u64> {
+    let mut sender = open(&target, host).await;
     let interval = Duration::from_secs_f64(1.0 / rate);
     let start = Instant::now();
     let mut latencies = Vec::new();
@@ -152,30 +310,18 @@ async fn fixed_rate(target: Target, rate: f64, secs: f64) -> Vec<u64> {
         let behind = Instant::now() > scheduled;
         tokio::time::sleep_until(scheduled.into()).await;
         let from = if behind { scheduled } else { Instant::now() };
-        get(&mut sender).await;
+        call(&mut sender, Call::Get(host)).await;
         latencies.push(from.elapsed().as_micros() as u64);
     }
     latencies.sort_unstable();
     latencies
 }
 
-fn pct(sorted: &[u64], p: f64) -> u64 {
-    if sorted.is_empty() {
-        return 0;
-    }
-    sorted[((sorted.len() - 1) as f64 * p) as usize]
-}
-
-fn median(v: &mut [f64]) -> f64 {
-    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
-    v[v.len() / 2]
-}
-
 async fn upload(target: &Target, mib: u64) -> f64 {
     let len = mib * 1024 * 1024;
-    let mut sender = open(target).await;
+    let mut sender = open(target, SQS).await;
     let req = hyper::Request::post("/upload")
-        .header("host", HOST)
+        .header("host", SQS)
         .header("content-length", len.to_string())
         .body(common::PatternBody::new(len))
         .unwrap();
@@ -184,6 +330,27 @@ async fn upload(target: &Target, mib: u64) -> f64 {
     let text = resp.into_body().collect().await.unwrap().to_bytes();
     assert!(text.starts_with(format!("len={len}").as_bytes()));
     (len as f64 / 1e6) / start.elapsed().as_secs_f64()
+}
+
+fn pct(sorted: &[u64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    sorted[((sorted.len() - 1) as f64 * p) as usize] as f64
+}
+
+fn median(v: &[f64]) -> f64 {
+    let mut v = v.to_vec();
+    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    v.get(v.len() / 2).copied().unwrap_or(0.0)
+}
+
+/// "median (min–max)" of per-round ratios `a[i] / b[i]`.
+fn ratio(a: &[f64], b: &[f64]) -> String {
+    let r: Vec<f64> = a.iter().zip(b).map(|(a, b)| a / b).collect();
+    let lo = r.iter().cloned().fold(f64::MAX, f64::min);
+    let hi = r.iter().cloned().fold(0.0, f64::max);
+    format!("{:.2} ({lo:.2}–{hi:.2})", median(&r))
 }
 
 /// CPU time (user + system) the process has used, in microseconds.
@@ -200,64 +367,494 @@ fn cpu_micros(pid: u32) -> u64 {
     ticks * 10_000
 }
 
-fn arg(name: &str, default: f64) -> f64 {
+/// `field` (VmRSS, VmHWM) of a process, in KiB.
+fn status_kib(pid: u32, field: &str) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+fn arg(name: &str) -> Option<String> {
+    std::env::args().skip_while(|a| a != name).nth(1)
+}
+
+fn num(name: &str, default: f64) -> f64 {
+    arg(name).and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+/// Whether the measurement `name` was asked for: all of them unless `--only NAME[,NAME...]`.
+fn wanted(name: &str) -> bool {
+    arg("--only").is_none_or(|list| list.split(',').any(|n| n == name))
+}
+
+fn pin(core: &str, pid: u32) -> bool {
+    Command::new("taskset")
+        .args(["-a", "-pc", core, &pid.to_string()])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// A peer proxy (see `tools/peers/`), started with the bench's upstream and its own CA.
+struct Peer {
+    name: String,
+    child: common::ChildGuard,
+    addr: SocketAddr,
+    ca_pem: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+fn start_peer(spec: &str, upstream: SocketAddr, upstream_ca: &Path, env: &[(&str, &str)]) -> Peer {
+    let (name, program) = spec.split_once('=').expect("--peer NAME=PROGRAM");
+    let dir = tempfile::tempdir().unwrap();
+    let ca_pem = dir.path().join("peer-ca.pem");
+    let mut child = Command::new(program)
+        .arg("--upstream")
+        .arg(upstream.to_string())
+        .arg("--upstream-ca")
+        .arg(upstream_ca)
+        .arg("--ca-out")
+        .arg(&ca_pem)
+        .envs(env.iter().copied())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start peer {program}: {e}"));
+    let stdout = child.stdout.take().unwrap();
+    let child = common::ChildGuard(child);
+    let mut lines = BufReader::new(stdout).lines();
+    let addr = lines
+        .by_ref()
+        .map_while(Result::ok)
+        .find_map(|l| l.strip_prefix("listening on ")?.trim().parse().ok())
+        .unwrap_or_else(|| panic!("peer {name} did not say where it listens"));
+    // Keep reading so the peer never blocks on a full pipe.
+    std::thread::spawn(move || lines.for_each(drop));
+    Peer {
+        name: name.to_owned(),
+        child,
+        addr,
+        ca_pem,
+        _dir: dir,
+    }
+}
+
+/// Per-round rate, p99 latency and proxy CPU per request of each subject.
+#[derive(Default, Clone)]
+struct Runs {
+    rate: Vec<f64>,
+    p99: Vec<f64>,
+    cpu: Vec<f64>,
+}
+
+/// Runs `calls` against every subject in turn, `rounds` times.
+fn measure(
+    rt: &tokio::runtime::Runtime,
+    subjects: &[&Subject],
+    calls: &[Call],
+    fresh: bool,
+    rounds: usize,
+    secs: f64,
+) -> Vec<Runs> {
+    for s in subjects {
+        rt.block_on(load(s.target.clone(), calls, fresh, 0.5));
+    }
+    let mut runs = vec![Runs::default(); subjects.len()];
+    for _ in 0..rounds {
+        for (s, r) in subjects.iter().zip(runs.iter_mut()) {
+            let before = s.pid.map(cpu_micros);
+            let (rate, latencies) = rt.block_on(load(s.target.clone(), calls, fresh, secs));
+            if let (Some(pid), Some(before)) = (s.pid, before) {
+                r.cpu
+                    .push((cpu_micros(pid) - before) as f64 / latencies.len().max(1) as f64);
+            }
+            r.rate.push(rate);
+            r.p99.push(pct(&latencies, 0.99));
+        }
+    }
+    runs
+}
+
+/// One table row: each subject's median rate (p99, proxy CPU), awsguard ÷ direct, and
+/// awsguard ÷ each peer. Subject 0 is direct, subject 1 awsguard.
+fn throughput_row(label: &str, runs: &[Runs]) -> String {
+    let cell = |r: &Runs| {
+        let cpu = if r.cpu.is_empty() {
+            String::new()
+        } else {
+            format!(", {:.0} µs CPU/req", median(&r.cpu))
+        };
+        format!("{:.0} (p99 {:.0} µs{cpu})", median(&r.rate), median(&r.p99))
+    };
+    let mut row = format!(
+        "| {label} | {} | {} | {}",
+        cell(&runs[0]),
+        cell(&runs[1]),
+        ratio(&runs[1].rate, &runs[0].rate)
+    );
+    for peer in &runs[2..] {
+        row += &format!(" | {} | {}", cell(peer), ratio(&runs[1].rate, &peer.rate));
+    }
+    row + " |"
+}
+
+/// A row of single values per subject (no ratios).
+fn plain_row(label: &str, cells: &[String]) -> String {
+    let mut row = format!("| {label} | {} | {} |", cells[0], cells[1]);
+    for cell in &cells[2..] {
+        row += &format!(" | {cell} | |");
+    }
+    row
+}
+
+/// Memory per idle intercepted connection (kB), with `n` connections that each made one call.
+fn idle_connection_kb(rt: &tokio::runtime::Runtime, s: &Subject, n: usize) -> f64 {
+    let pid = s.pid.expect("a proxy");
+    rt.block_on(async {
+        let before = status_kib(pid, "VmRSS");
+        let mut idle = Vec::new();
+        for _ in 0..n {
+            let mut sender: Sender = open(&s.target, SQS).await;
+            call(&mut sender, Call::Get(SQS)).await;
+            idle.push(sender);
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let after = status_kib(pid, "VmRSS");
+        drop(idle);
+        after.saturating_sub(before) as f64 * 1.024 / n as f64
+    })
+}
+
+fn main() {
+    // `cargo bench` passes --bench; under `cargo test` this runs as a quick smoke test.
+    let full = std::env::args().any(|a| a == "--bench");
+    let rounds = num("--rounds", if full { 5.0 } else { 1.0 }) as usize;
+    let secs = num("--secs", if full { 3.0 } else { 0.2 });
+    let upload_mib = num("--upload-mib", if full { 256.0 } else { 8.0 }) as u64;
+    let pinned = std::env::args().any(|a| a == "--pin");
+    let callgrind = std::env::args().any(|a| a == "--callgrind");
+    let pki = common::upstream_pki();
+    let upstream = common::start_echo_upstream(&pki);
+    let route = format!("*.amazonaws.com=127.0.0.1:{}", upstream.addr.port());
+    let blind_route = format!("{BLIND}=127.0.0.1:{}", upstream.addr.port());
+    let workers: &[(&str, &str)] = if pinned {
+        &[("TOKIO_WORKER_THREADS", "1")]
+    } else {
+        &[]
+    };
+    // Callgrind's dumps go to a fresh directory, or to `--callgrind-out DIR` (kept for
+    // callgrind_annotate).
+    let callgrind_dir = tempfile::tempdir().unwrap();
+    let callgrind_path =
+        arg("--callgrind-out").map_or_else(|| callgrind_dir.path().to_owned(), PathBuf::from);
+    let callgrind_out = format!(
+        "--callgrind-out-file={}",
+        callgrind_path.join("callgrind.out").display()
+    );
+    let wrapper: &[&str] = if callgrind {
+        &["valgrind", "--tool=callgrind", "--vgdb=yes", &callgrind_out]
+    } else {
+        &[]
+    };
+    let upstream_ca = pki.ca_pem.to_str().unwrap();
+    let routes = [
+        "--connect-to",
+        &route,
+        "--connect-to",
+        &blind_route,
+        "--upstream-ca",
+        upstream_ca,
+    ];
+    let proxy = common::start_proxy_wrapped(&routes, workers, wrapper);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let awsguard = Subject {
+        name: "awsguard".into(),
+        target: Target {
+            proxy: Some(proxy.addr),
+            upstream: upstream.addr,
+            tls: tls_config(&proxy.ca_pem()),
+        },
+        pid: Some(proxy.child.0.id()),
+    };
+    if callgrind {
+        instructions_per_request(&rt, &awsguard, &callgrind_path, secs);
+        return;
+    }
+    let idle_rss = status_kib(proxy.child.0.id(), "VmHWM");
     let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
+    let peers: Vec<Peer> = args
+        .windows(2)
+        .filter(|w| w[0] == "--peer")
+        .map(|w| start_peer(&w[1], upstream.addr, &pki.ca_pem, workers))
+        .collect();
+    let uninspected = common::start_proxy_wrapped(
+        &[routes.as_slice(), &["--no-inspect"]].concat(),
+        workers,
+        &[],
+    );
+    if pinned {
+        let mut ok = pin("0", proxy.child.0.id()) && pin("0", uninspected.child.0.id());
+        for peer in &peers {
+            ok &= pin("0", peer.child.0.id());
+        }
+        ok &= pin("1", std::process::id());
+        eprintln!("pinned the proxies to core 0 and the client and upstream to core 1: {ok}");
+    }
+    let direct = Subject {
+        name: "direct".into(),
+        target: Target {
+            proxy: None,
+            upstream: upstream.addr,
+            tls: tls_config(&pki.ca_pem),
+        },
+        pid: None,
+    };
+    let peer_subjects: Vec<Subject> = peers
+        .iter()
+        .map(|p| Subject {
+            name: p.name.clone(),
+            target: Target {
+                proxy: Some(p.addr),
+                upstream: upstream.addr,
+                tls: tls_config(&p.ca_pem),
+            },
+            pid: Some(p.child.0.id()),
+        })
+        .collect();
+    let mut subjects = vec![&direct, &awsguard];
+    subjects.extend(peer_subjects.iter());
+
+    let mut header = "| measurement | direct | awsguard | awsguard ÷ direct".to_owned();
+    let mut rule = "|---|---|---|---".to_owned();
+    for p in &peer_subjects {
+        header += &format!(" | {} | awsguard ÷ {}", p.name, p.name);
+        rule += "|---|---";
+    }
+    println!("{header} |\n{rule}|");
+    for (name, label, conns, fresh) in [
+        ("keepalive1", "keep-alive, 1 connection (req/s)", 1, false),
+        ("keepalive4", "keep-alive, 4 connections (req/s)", 4, false),
+        ("newconn", "new connection per request (req/s)", 1, true),
+    ] {
+        if wanted(name) {
+            let calls = vec![Call::Get(SQS); conns];
+            let runs = measure(&rt, &subjects, &calls, fresh, rounds, secs);
+            println!("{}", throughput_row(label, &runs));
+        }
+    }
+    if wanted("fixed") {
+        let runs = fixed_rate_runs(&rt, &subjects, SQS, rounds, secs);
+        println!(
+            "{}",
+            latency_row("latency at 1,000 req/s, 1 connection", &runs)
+        );
+    }
+    if wanted("idle") {
+        let n = if full { 1000 } else { 50 };
+        let cells: Vec<String> = subjects
+            .iter()
+            .map(|s| match s.pid {
+                Some(_) => format!("{:.1} kB", idle_connection_kb(&rt, s, n)),
+                None => String::new(),
+            })
+            .collect();
+        println!(
+            "{}",
+            plain_row(
+                &format!("memory per idle intercepted connection ({n} open)"),
+                &cells
+            )
+        );
+    }
+    if wanted("upload") {
+        let before: Vec<u64> = subjects
+            .iter()
+            .map(|s| s.pid.map_or(0, |p| status_kib(p, "VmHWM")))
+            .collect();
+        let mut runs = vec![Vec::new(); subjects.len()];
+        for _ in 0..rounds.min(3) {
+            for (s, r) in subjects.iter().zip(runs.iter_mut()) {
+                r.push(rt.block_on(upload(&s.target, upload_mib)));
+            }
+        }
+        let mut row = format!(
+            "| {upload_mib} MiB upload (MB/s) | {:.0} | {:.0} | {}",
+            median(&runs[0]),
+            median(&runs[1]),
+            ratio(&runs[1], &runs[0])
+        );
+        for r in &runs[2..] {
+            row += &format!(" | {:.0} | {}", median(r), ratio(&runs[1], r));
+        }
+        println!("{row} |");
+        let cells: Vec<String> = subjects
+            .iter()
+            .zip(&before)
+            .map(|(s, before)| match s.pid {
+                Some(pid) => {
+                    let after = status_kib(pid, "VmHWM");
+                    format!("+{:.1} MiB", after.saturating_sub(*before) as f64 / 1024.0)
+                }
+                None => String::new(),
+            })
+            .collect();
+        println!(
+            "{}",
+            plain_row("peak RSS growth during the uploads", &cells)
+        );
+    }
+
+    println!("\n| awsguard's own costs | baseline | awsguard | ratio |\n|---|---|---|---|");
+    if wanted("tagged") {
+        // One connection per protocol, each sending its own tagged call.
+        let calls = [
+            Call::Tagged(Protocol::Json),
+            Call::Tagged(Protocol::Query),
+            Call::Tagged(Protocol::RestXml),
+            Call::Tagged(Protocol::Cbor),
+        ];
+        let off = Subject {
+            name: "awsguard --no-inspect".into(),
+            target: Target {
+                proxy: Some(uninspected.addr),
+                upstream: upstream.addr,
+                tls: tls_config(&uninspected.ca_pem()),
+            },
+            pid: Some(uninspected.child.0.id()),
+        };
+        let runs = measure(&rt, &[&off, &awsguard], &calls, false, rounds, secs);
+        if !full {
+            // The smoke run checks the calls are what they claim to be.
+            let mut names: Vec<String> = proxy
+                .events()
+                .iter()
+                .filter_map(|e| e["eventName"].as_str().map(str::to_owned))
+                .collect();
+            names.sort();
+            names.dedup();
+            let tagging = [
+                "CreateQueue",
+                "CreateTopic",
+                "PutBucketTagging",
+                "TagResource",
+            ];
+            assert_eq!(names, tagging);
+        }
+        println!(
+            "| tagged calls (JSON, query, XML, CBOR; 4 connections; req/s): `--no-inspect` vs inspecting | {:.0} ({:.0} µs CPU/req) | {:.0} ({:.0} µs CPU/req) | {} |",
+            median(&runs[0].rate),
+            median(&runs[0].cpu),
+            median(&runs[1].rate),
+            median(&runs[1].cpu),
+            ratio(&runs[1].rate, &runs[0].rate)
+        );
+    }
+    if wanted("tunnel") {
+        // A blind tunnel is the floor any proxy on this machine pays: two more hops between cores.
+        let blind_direct = measure(&rt, &[&direct], &[Call::Get(BLIND)], false, rounds, secs);
+        // Through the tunnel the client sees the upstream's own certificate.
+        let tunnel = Subject {
+            name: "awsguard tunnel".into(),
+            target: Target {
+                tls: tls_config(&pki.ca_pem),
+                ..awsguard.target.clone()
+            },
+            pid: awsguard.pid,
+        };
+        let blind = measure(&rt, &[&tunnel], &[Call::Get(BLIND)], false, rounds, secs);
+        println!(
+            "| keep-alive, 1 connection, blind tunnel (non-AWS host; req/s) | direct {:.0} | tunnelled {:.0} | {} |",
+            median(&blind_direct[0].rate),
+            median(&blind[0].rate),
+            ratio(&blind[0].rate, &blind_direct[0].rate)
+        );
+        let runs = fixed_rate_runs(&rt, &[&direct, &tunnel], BLIND, rounds, secs);
+        println!(
+            "| latency at 1,000 req/s, blind tunnel (p50 / p99 µs) | {:.0} / {:.0} | {:.0} / {:.0} | added p99 {:.0} µs |",
+            median(&runs[0].0),
+            median(&runs[0].1),
+            median(&runs[1].0),
+            median(&runs[1].1),
+            median(&runs[1].1) - median(&runs[0].1)
+        );
+    }
+    if wanted("idle") {
+        let mut starts = Vec::new();
+        for _ in 0..5 {
+            let begin = Instant::now();
+            let started = common::start_proxy(&[]);
+            starts.push(begin.elapsed().as_secs_f64() * 1000.0);
+            drop(started);
+        }
+        println!(
+            "| start-up to listening, CA creation included (ms, median of 5) | | {:.1} | |",
+            median(&starts)
+        );
+        println!(
+            "| peak RSS before any load (MiB) | | {:.1} | |",
+            idle_rss as f64 / 1024.0
+        );
+    }
+}
+
+/// Per-round p50 and p99 (µs) at 1,000 req/s for each subject.
+fn fixed_rate_runs(
+    rt: &tokio::runtime::Runtime,
+    subjects: &[&Subject],
+    host: &'static str,
+    rounds: usize,
+    secs: f64,
+) -> Vec<(Vec<f64>, Vec<f64>)> {
+    let mut runs = vec![(Vec::new(), Vec::new()); subjects.len()];
+    for _ in 0..rounds {
+        for (s, r) in subjects.iter().zip(runs.iter_mut()) {
+            let latencies = rt.block_on(fixed_rate(s.target.clone(), host, 1000.0, secs));
+            r.0.push(pct(&latencies, 0.5));
+            r.1.push(pct(&latencies, 0.99));
+        }
+    }
+    runs
+}
+
+/// Latency row: p50 / p99 per subject, and the p99 each proxy adds to direct.
+fn latency_row(label: &str, runs: &[(Vec<f64>, Vec<f64>)]) -> String {
+    let direct_p99 = median(&runs[0].1);
+    let cell = |r: &(Vec<f64>, Vec<f64>)| format!("{:.0} / {:.0}", median(&r.0), median(&r.1));
+    let mut row = format!(
+        "| {label} (p50 / p99 µs) | {} | {} | added p99 {:.0} µs",
+        cell(&runs[0]),
+        cell(&runs[1]),
+        median(&runs[1].1) - direct_p99
+    );
+    for r in &runs[2..] {
+        row += &format!(
+            " | {} | added p99 {:.0} µs",
+            cell(r),
+            median(&r.1) - direct_p99
+        );
+    }
+    row + " |"
 }
 
 /// Runs `callgrind_control` against the proxy process.
 fn callgrind_control(pid: u32, option: &str) {
-    let status = std::process::Command::new("callgrind_control")
+    let status = Command::new("callgrind_control")
         .args([option, &pid.to_string()])
-        .stdout(std::process::Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
         .status()
         .unwrap();
     assert!(status.success(), "callgrind_control {option} failed");
 }
 
-/// `--callgrind`: the proxy runs under valgrind's callgrind, and each load reports the proxy's
-/// instructions per request. Instruction counts do not depend on what else the machine is doing,
-/// so they compare builds where wall-clock timings on a shared machine cannot.
-fn instructions_per_request(
-    rt: &tokio::runtime::Runtime,
-    proxied: &Target,
-    pid: u32,
-    dir: &std::path::Path,
-    secs: f64,
-) {
-    println!("| load (proxy under callgrind) | unit | proxy instructions per unit |");
-    println!("|---|---|---|");
-    for (name, label, conns, fresh) in [
-        ("keepalive4", "keep-alive, 4 connections", 4, false),
-        ("newconn", "new connection per request", 1, true),
-    ] {
-        if !wanted(name) {
-            continue;
-        }
-        rt.block_on(load(proxied.clone(), conns, fresh, secs.min(1.0)));
-        callgrind_control(pid, "--zero");
-        let (_, latencies) = rt.block_on(load(proxied.clone(), conns, fresh, secs));
-        let total = callgrind_dump(pid, dir);
-        println!(
-            "| {label} | {} requests | {:.0} |",
-            latencies.len(),
-            total as f64 / latencies.len() as f64
-        );
-    }
-    if wanted("upload") {
-        callgrind_control(pid, "--zero");
-        rt.block_on(upload(proxied, 64));
-        let total = callgrind_dump(pid, dir);
-        println!("| 64 MiB upload | per MiB | {:.0} |", total as f64 / 64.0);
-    }
-}
-
 /// Dumps callgrind's counters and returns the instructions counted since the last zeroing.
-fn callgrind_dump(pid: u32, dir: &std::path::Path) -> u64 {
+fn callgrind_dump(pid: u32, dir: &Path) -> u64 {
     callgrind_control(pid, "--dump");
     let newest = std::fs::read_dir(dir)
         .unwrap()
@@ -271,201 +868,47 @@ fn callgrind_dump(pid: u32, dir: &std::path::Path) -> u64 {
         .unwrap()
 }
 
-/// Whether the measurement `name` was asked for: all of them unless `--only NAME[,NAME...]`.
-fn wanted(name: &str) -> bool {
-    let args: Vec<String> = std::env::args().collect();
-    match args.iter().position(|a| a == "--only") {
-        Some(i) => args
-            .get(i + 1)
-            .is_some_and(|list| list.split(',').any(|n| n == name)),
-        None => true,
-    }
-}
-
-fn main() {
-    // `cargo bench` passes --bench; under `cargo test` this runs as a quick smoke test.
-    let full = std::env::args().any(|a| a == "--bench");
-    let rounds = arg("--rounds", if full { 5.0 } else { 1.0 }) as usize;
-    let secs = arg("--secs", if full { 3.0 } else { 0.2 });
-    let upload_mib = arg("--upload-mib", if full { 256.0 } else { 8.0 }) as u64;
-    let pki = common::upstream_pki();
-    let upstream = common::start_echo_upstream(&pki);
-    let route = format!("*.amazonaws.com=127.0.0.1:{}", upstream.addr.port());
-    let pinned = std::env::args().any(|a| a == "--pin");
-    // Pinned to one core, the proxy gets the one worker thread tokio would pick had it been
-    // started under `taskset -c 0`.
-    let workers: &[(&str, &str)] = if pinned {
-        &[("TOKIO_WORKER_THREADS", "1")]
-    } else {
-        &[]
-    };
-    // Callgrind's dumps go to a fresh directory, kept for callgrind_annotate when given
-    // (`--callgrind-out DIR`).
-    let callgrind_dir = tempfile::tempdir().unwrap();
-    let callgrind_path = std::env::args()
-        .skip_while(|a| a != "--callgrind-out")
-        .nth(1)
-        .map_or_else(|| callgrind_dir.path().to_owned(), std::path::PathBuf::from);
-    let callgrind_out = format!(
-        "--callgrind-out-file={}",
-        callgrind_path.join("callgrind.out").display()
-    );
-    let callgrind = std::env::args().any(|a| a == "--callgrind");
-    let wrapper: &[&str] = if callgrind {
-        &["valgrind", "--tool=callgrind", "--vgdb=yes", &callgrind_out]
-    } else {
-        &[]
-    };
-    let proxy = common::start_proxy_wrapped(
-        &[
-            "--connect-to",
-            &route,
-            "--upstream-ca",
-            pki.ca_pem.to_str().unwrap(),
-        ],
-        workers,
-        wrapper,
-    );
-    if pinned {
-        // Proxy on core 0; this process (client and upstream) on core 1.
-        let pin = |core: &str, pid: u32| {
-            std::process::Command::new("taskset")
-                .args(["-a", "-pc", core, &pid.to_string()])
-                .output()
-                .map(|o| o.status.success())
-                .unwrap_or(false)
-        };
-        let pinned = pin("0", proxy.child.0.id()) && pin("1", std::process::id());
-        eprintln!("pinned proxy to core 0 and the client to core 1: {pinned}");
-    }
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
-    let direct = Target {
-        proxy: None,
-        upstream: upstream.addr,
-        tls: tls_config(&pki.ca_pem),
-    };
-    let proxied = Target {
-        proxy: Some(proxy.addr),
-        upstream: upstream.addr,
-        tls: tls_config(&proxy.ca_pem()),
-    };
-    let idle_rss = proxy.peak_rss_kib();
-    if callgrind {
-        instructions_per_request(&rt, &proxied, proxy.child.0.id(), &callgrind_path, secs);
-        return;
-    }
-
-    println!("| measurement | direct | awsguard | ratio (median of rounds) |");
-    println!("|---|---|---|---|");
-    for (name, label, conns, fresh) in [
-        ("keepalive1", "keep-alive, 1 connection (req/s)", 1, false),
-        ("keepalive4", "keep-alive, 4 connections (req/s)", 4, false),
-        ("newconn", "new connection per request (req/s)", 1, true),
+/// `--callgrind`: awsguard runs under valgrind's callgrind, and each load reports its
+/// instructions per request. Instruction counts do not depend on what else the machine is
+/// doing, so they compare builds where wall-clock timings on a shared machine cannot.
+fn instructions_per_request(rt: &tokio::runtime::Runtime, s: &Subject, dir: &Path, secs: f64) {
+    let pid = s.pid.expect("a proxy");
+    println!("| load (awsguard under callgrind) | unit | instructions per unit |");
+    println!("|---|---|---|");
+    let tagged = [
+        Call::Tagged(Protocol::Json),
+        Call::Tagged(Protocol::Query),
+        Call::Tagged(Protocol::RestXml),
+        Call::Tagged(Protocol::Cbor),
+    ];
+    let gets = [Call::Get(SQS); 4];
+    for (name, label, calls, fresh) in [
+        (
+            "keepalive4",
+            "keep-alive GET, 4 connections",
+            &gets[..],
+            false,
+        ),
+        ("tagged", "tagged calls, 4 connections", &tagged[..], false),
+        ("newconn", "new connection per request", &gets[..1], true),
     ] {
         if !wanted(name) {
             continue;
         }
-        rt.block_on(load(proxied.clone(), conns, fresh, 0.5));
-        let (mut d, mut p, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
-        let (mut d_lat, mut p_lat, mut cpu) = (Vec::new(), Vec::new(), Vec::new());
-        for _ in 0..rounds {
-            let (dr, dl) = rt.block_on(load(direct.clone(), conns, fresh, secs));
-            let before = cpu_micros(proxy.child.0.id());
-            let (pr, pl) = rt.block_on(load(proxied.clone(), conns, fresh, secs));
-            let used = cpu_micros(proxy.child.0.id()) - before;
-            cpu.push(used as f64 / pl.len().max(1) as f64);
-            d.push(dr);
-            p.push(pr);
-            ratios.push(pr / dr);
-            d_lat.push(pct(&dl, 0.99) as f64);
-            p_lat.push(pct(&pl, 0.99) as f64);
-        }
-        let spread = ratios.iter().cloned().fold(f64::MAX, f64::min)
-            ..=ratios.iter().cloned().fold(0.0, f64::max);
+        rt.block_on(load(s.target.clone(), calls, fresh, secs.min(1.0)));
+        callgrind_control(pid, "--zero");
+        let (_, latencies) = rt.block_on(load(s.target.clone(), calls, fresh, secs));
+        let total = callgrind_dump(pid, dir);
         println!(
-            "| {label} | {:.0} (p99 {:.0} µs) | {:.0} (p99 {:.0} µs, proxy CPU {:.0} µs/req) | {:.2} ({:.2}–{:.2}) |",
-            median(&mut d),
-            median(&mut d_lat),
-            median(&mut p),
-            median(&mut p_lat),
-            median(&mut cpu),
-            median(&mut ratios),
-            spread.start(),
-            spread.end()
-        );
-    }
-    if wanted("fixed") {
-        let (mut d50, mut p50, mut d99, mut p99) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-        for _ in 0..rounds {
-            let d = rt.block_on(fixed_rate(direct.clone(), 1000.0, secs));
-            let p = rt.block_on(fixed_rate(proxied.clone(), 1000.0, secs));
-            d50.push(pct(&d, 0.5) as f64);
-            p50.push(pct(&p, 0.5) as f64);
-            d99.push(pct(&d, 0.99) as f64);
-            p99.push(pct(&p, 0.99) as f64);
-        }
-        let (d99, p99) = (median(&mut d99), median(&mut p99));
-        println!(
-            "| latency at 1,000 req/s, 1 connection (p50 / p99 µs) | {:.0} / {d99:.0} | {:.0} / {p99:.0} | added p99 {:.0} µs |",
-            median(&mut d50),
-            median(&mut p50),
-            p99 - d99
-        );
-    }
-    if wanted("idle") {
-        let idle_conns = if full { 1000 } else { 50 };
-        let per_conn = rt.block_on(async {
-            let before = current_rss_kib(proxy.child.0.id());
-            let mut idle = Vec::new();
-            for _ in 0..idle_conns {
-                let mut sender: Sender = open(&proxied).await;
-                get(&mut sender).await;
-                idle.push(sender);
-            }
-            tokio::time::sleep(Duration::from_millis(200)).await;
-            let after = current_rss_kib(proxy.child.0.id());
-            drop(idle);
-            after.saturating_sub(before) * 1024 / idle_conns as u64
-        });
-        let mut starts = Vec::new();
-        for _ in 0..5 {
-            let begin = Instant::now();
-            let started = common::start_proxy(&[]);
-            starts.push(begin.elapsed().as_secs_f64() * 1000.0);
-            drop(started);
-        }
-        println!(
-            "| memory per idle intercepted connection ({idle_conns} open) | | {:.1} kB | |",
-            per_conn as f64 / 1000.0
-        );
-        println!(
-            "| start-up to listening, incl. CA creation (ms, median of 5) | | {:.1} | |",
-            median(&mut starts)
+            "| {label} | {} requests | {:.0} |",
+            latencies.len(),
+            total as f64 / latencies.len() as f64
         );
     }
     if wanted("upload") {
-        let rss_before = proxy.peak_rss_kib();
-        let (mut d, mut p) = (Vec::new(), Vec::new());
-        for _ in 0..rounds.min(3) {
-            d.push(rt.block_on(upload(&direct, upload_mib)));
-            p.push(rt.block_on(upload(&proxied, upload_mib)));
-        }
-        let rss_after = proxy.peak_rss_kib();
-        let (dm, pm) = (median(&mut d), median(&mut p));
-        println!(
-            "| {upload_mib} MiB upload (MB/s) | {dm:.0} | {pm:.0} | {:.2} |",
-            pm / dm
-        );
-        println!(
-            "| proxy peak RSS: idle / before upload / after upload (MiB) | | {:.1} / {:.1} / {:.1} | growth {:.1} MiB |",
-            idle_rss as f64 / 1024.0,
-            rss_before as f64 / 1024.0,
-            rss_after as f64 / 1024.0,
-            (rss_after.saturating_sub(rss_before)) as f64 / 1024.0
-        );
+        callgrind_control(pid, "--zero");
+        rt.block_on(upload(&s.target, 64));
+        let total = callgrind_dump(pid, dir);
+        println!("| 64 MiB upload | per MiB | {:.0} |", total as f64 / 64.0);
     }
 }
