@@ -24,13 +24,14 @@ impl AccessKeyId {
 
     /// First 4 + `…` + last 4 characters; just `…` when the id is too short to hide anything.
     pub fn masked(&self) -> String {
-        let chars: Vec<char> = self.0.chars().collect();
-        if chars.len() < 12 {
+        let count = self.0.chars().count();
+        if count < 12 {
             return "…".to_owned();
         }
-        let head: String = chars.iter().take(4).collect();
-        let tail: String = chars.iter().skip(chars.len() - 4).collect();
-        format!("{head}…{tail}")
+        let mut masked: String = self.0.chars().take(4).collect();
+        masked.push('…');
+        masked.extend(self.0.chars().skip(count - 4));
+        masked
     }
 }
 
