@@ -7,7 +7,9 @@
 use http::{HeaderMap, StatusCode};
 
 use crate::aws::endpoints::fips_verdict;
-use crate::aws::identify::{identify_at, member_hints, HostFacts, Identity, RequestHead};
+use crate::aws::identify::{
+    body_may_name_operation, identify_at, member_hints, HostFacts, Identity, RequestHead,
+};
 use crate::aws::Protocol;
 use crate::capture::CapturedRequest;
 use crate::config::{Config, FipsMissing, FipsMode, Mode};
@@ -180,8 +182,8 @@ impl Engine {
         body: Option<&[u8]>,
     ) -> Evaluation {
         let identity = match body {
-            // Query and EC2 calls name their operation in the body.
-            Some(body) if head.operation.is_none() => {
+            // Query and EC2 calls name their operation in a form body.
+            Some(body) if head.operation.is_none() && body_may_name_operation(view.headers) => {
                 identify_at(&view.head(), &profile.facts, Some(body))
             }
             _ => head,

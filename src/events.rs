@@ -228,16 +228,15 @@ impl Recorder {
     /// Records one event. A failing writer is logged, never fatal to the call.
     pub fn record(&self, event: Event) {
         if let Some(writer) = &self.writer {
-            match serde_json::to_vec(&event) {
-                Ok(mut line) => {
-                    line.push(b'\n');
-                    if let Ok(mut w) = writer.lock() {
-                        if let Err(error) = w.write_all(&line) {
-                            tracing::warn!(%error, "cannot write event");
-                        }
-                    }
+            if let Ok(mut w) = writer.lock() {
+                // Straight into the buffer: no line allocated and copied per event. Events
+                // serialise infallibly (string keys only); a failing writer fails the write.
+                let written = serde_json::to_writer(&mut *w, &event)
+                    .map_err(std::io::Error::from)
+                    .and_then(|()| w.write_all(b"\n"));
+                if let Err(error) = written {
+                    tracing::warn!(%error, "cannot write event");
                 }
-                Err(error) => tracing::warn!(%error, "cannot serialise event"),
             }
         }
         if let Some(memory) = &self.memory {

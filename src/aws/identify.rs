@@ -153,6 +153,12 @@ pub fn identify_at(head: &RequestHead<'_>, facts: &HostFacts, body: Option<&[u8]
     }
 }
 
+/// Whether a body can name the operation (`Action=` in a form body): for any other body,
+/// identifying with it gives the same answer as identifying from the head alone.
+pub fn body_may_name_operation(headers: &HeaderMap) -> bool {
+    content_type(headers).starts_with("application/x-www-form-urlencoded")
+}
+
 /// Member hints of the identified operation; empty when the service or operation is unknown.
 pub fn member_hints(identity: &Identity) -> MemberHints {
     identity
