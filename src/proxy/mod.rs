@@ -110,6 +110,12 @@ impl Proxy {
                     addr: config.listen,
                     source,
                 })?;
+        if config.inspect {
+            // Off the accept path: listening starts at once, and no call waits for it.
+            let _ = std::thread::Builder::new()
+                .name("awsguard-warm-up".into())
+                .spawn(crate::inspect::Scanner::warm_up);
+        }
         let (shutdown_tx, shutdown) = watch::channel(false);
         let budget_kib =
             (config.limits.inspect_budget_bytes / 1024).clamp(1, Semaphore::MAX_PERMITS);
