@@ -583,9 +583,38 @@ fn main() {
         pid: Some(proxy.child.0.id()),
     };
     if callgrind {
+        // The same build with `--no-inspect`, for what inspection itself costs.
+        let off_dir = callgrind_path.join("no-inspect");
+        std::fs::create_dir_all(&off_dir).unwrap();
+        let off_out = format!(
+            "--callgrind-out-file={}",
+            off_dir.join("callgrind.out").display()
+        );
+        let off_wrapper = ["valgrind", "--tool=callgrind", "--vgdb=yes", &off_out];
+        let off = common::start_proxy_wrapped(
+            &[routes.as_slice(), &["--no-inspect"]].concat(),
+            workers,
+            &off_wrapper,
+        );
+        let off = Subject {
+            name: "awsguard --no-inspect".into(),
+            target: Target {
+                proxy: Some(off.addr),
+                upstream: upstream.addr,
+                tls: tls_config(&off.ca_pem()),
+            },
+            pid: Some(off.child.0.id()),
+        };
         instructions_per_request(&rt, &awsguard, &callgrind_path, secs);
+        if wanted("tagged") {
+            let (requests, per) = count_instructions(&rt, &off, &off_dir, &TAGGED, false, secs);
+            println!(
+                "| tagged calls, 4 connections, `--no-inspect` | {requests} requests | {per:.0} |"
+            );
+        }
         return;
     }
+    wait_for_warm_up(proxy.child.0.id());
     let idle_rss = status_kib(proxy.child.0.id(), "VmHWM");
     let args: Vec<String> = std::env::args().collect();
     let peers: Vec<Peer> = args
@@ -712,13 +741,7 @@ fn main() {
 
     println!("\n| awsguard's own costs | baseline | awsguard | ratio |\n|---|---|---|---|");
     if wanted("tagged") {
-        // One connection per protocol, each sending its own tagged call.
-        let calls = [
-            Call::Tagged(Protocol::Json),
-            Call::Tagged(Protocol::Query),
-            Call::Tagged(Protocol::RestXml),
-            Call::Tagged(Protocol::Cbor),
-        ];
+        let calls = TAGGED;
         let off = Subject {
             name: "awsguard --no-inspect".into(),
             target: Target {
@@ -842,6 +865,25 @@ fn latency_row(label: &str, runs: &[(Vec<f64>, Vec<f64>)]) -> String {
     row + " |"
 }
 
+/// Waits (up to 2 minutes) until the proxy's start-up warm-up thread has finished, so that its
+/// one-off work is not counted against requests.
+fn wait_for_warm_up(pid: u32) {
+    let busy = || {
+        std::fs::read_dir(format!("/proc/{pid}/task"))
+            .into_iter()
+            .flatten()
+            .filter_map(|t| t.ok())
+            .any(|t| {
+                std::fs::read_to_string(t.path().join("comm"))
+                    .is_ok_and(|c| c.trim() == "awsguard-warm-up")
+            })
+    };
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while busy() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 /// Runs `callgrind_control` against the proxy process.
 fn callgrind_control(pid: u32, option: &str) {
     let status = Command::new("callgrind_control")
@@ -868,6 +910,32 @@ fn callgrind_dump(pid: u32, dir: &Path) -> u64 {
         .unwrap()
 }
 
+/// One connection per protocol, each sending its own tagged call.
+const TAGGED: [Call; 4] = [
+    Call::Tagged(Protocol::Json),
+    Call::Tagged(Protocol::Query),
+    Call::Tagged(Protocol::RestXml),
+    Call::Tagged(Protocol::Cbor),
+];
+
+/// Requests made and instructions per request of a proxy under callgrind, for one load.
+fn count_instructions(
+    rt: &tokio::runtime::Runtime,
+    s: &Subject,
+    dir: &Path,
+    calls: &[Call],
+    fresh: bool,
+    secs: f64,
+) -> (usize, f64) {
+    let pid = s.pid.expect("a proxy");
+    wait_for_warm_up(pid);
+    rt.block_on(load(s.target.clone(), calls, fresh, secs.min(1.0)));
+    callgrind_control(pid, "--zero");
+    let (_, latencies) = rt.block_on(load(s.target.clone(), calls, fresh, secs));
+    let total = callgrind_dump(pid, dir);
+    (latencies.len(), total as f64 / latencies.len() as f64)
+}
+
 /// `--callgrind`: awsguard runs under valgrind's callgrind, and each load reports its
 /// instructions per request. Instruction counts do not depend on what else the machine is
 /// doing, so they compare builds where wall-clock timings on a shared machine cannot.
@@ -875,12 +943,6 @@ fn instructions_per_request(rt: &tokio::runtime::Runtime, s: &Subject, dir: &Pat
     let pid = s.pid.expect("a proxy");
     println!("| load (awsguard under callgrind) | unit | instructions per unit |");
     println!("|---|---|---|");
-    let tagged = [
-        Call::Tagged(Protocol::Json),
-        Call::Tagged(Protocol::Query),
-        Call::Tagged(Protocol::RestXml),
-        Call::Tagged(Protocol::Cbor),
-    ];
     let gets = [Call::Get(SQS); 4];
     for (name, label, calls, fresh) in [
         (
@@ -889,21 +951,14 @@ fn instructions_per_request(rt: &tokio::runtime::Runtime, s: &Subject, dir: &Pat
             &gets[..],
             false,
         ),
-        ("tagged", "tagged calls, 4 connections", &tagged[..], false),
+        ("tagged", "tagged calls, 4 connections", &TAGGED[..], false),
         ("newconn", "new connection per request", &gets[..1], true),
     ] {
         if !wanted(name) {
             continue;
         }
-        rt.block_on(load(s.target.clone(), calls, fresh, secs.min(1.0)));
-        callgrind_control(pid, "--zero");
-        let (_, latencies) = rt.block_on(load(s.target.clone(), calls, fresh, secs));
-        let total = callgrind_dump(pid, dir);
-        println!(
-            "| {label} | {} requests | {:.0} |",
-            latencies.len(),
-            total as f64 / latencies.len() as f64
-        );
+        let (requests, per) = count_instructions(rt, s, dir, calls, fresh, secs);
+        println!("| {label} | {requests} requests | {per:.0} |");
     }
     if wanted("upload") {
         callgrind_control(pid, "--zero");
