@@ -1,159 +1,239 @@
 //! CBOR bodies (`rpcv2-cbor` protocol) → [`Node`] tree.
 //!
-//! Called by [`super::extract`]. Walks the item headers with `ciborium-ll` (the decoder under
-//! `ciborium`) rather than `ciborium::from_reader`: the high-level API cannot carry our node
-//! budget, and its `Value` would allocate for every number. Here:
+//! Called by [`super::extract`]. Item headers (an initial byte and up to 8 bytes of argument) are
+//! read here, by the rules of `ciborium-ll` (the decoder under `ciborium`): going through its
+//! generic reader cost more per header than everything else, so it only reads the rare chunked
+//! strings. `ciborium::from_reader` is not used: the high-level API cannot carry our node budget,
+//! and its `Value` would allocate for every number. Here:
 //! - nesting is checked against [`super::DecodeLimits::max_depth`] before each container;
 //! - declared lengths are never trusted for allocation (a `0x9b ff…` array reads until the input
-//!   ends and fails); text grows only as bytes actually arrive;
+//!   ends and fails): a definite-length string is sliced straight out of the body once all its
+//!   bytes are there, chunked text grows only as bytes arrive;
 //! - tags are unwrapped (iteratively, so a chain of tags cannot recurse);
 //! - byte strings, numbers, simple values are read and dropped; indefinite lengths are supported.
 
-use ciborium_ll::{Decoder, Header};
+use ciborium_ll::Decoder;
 
 use super::tree::{Budget, Node};
 use super::DecodeError;
 
-type CborDecoder<'a> = Decoder<&'a [u8]>;
-
 /// Parses one CBOR data item (trailing bytes are an error).
 pub(crate) fn parse(body: &[u8], budget: &mut Budget) -> Result<Node, DecodeError> {
-    let mut decoder = Decoder::from(body);
-    let node = item(&mut decoder, budget, 0)?;
-    if decoder.offset() != body.len() {
-        return Err(DecodeError::InvalidCbor {
-            offset: decoder.offset(),
-        });
+    let mut items = Items {
+        body,
+        at: 0,
+        budget,
+    };
+    let node = items.item(0)?;
+    if items.at != body.len() {
+        return Err(DecodeError::InvalidCbor { offset: items.at });
     }
     Ok(node)
 }
 
-/// Reads the next header, mapping failures to an offset-only error.
-fn pull(decoder: &mut CborDecoder<'_>) -> Result<Header, DecodeError> {
-    let offset = decoder.offset();
-    decoder
-        .pull()
-        .map_err(|_| DecodeError::InvalidCbor { offset })
+/// What an item header says, as far as the tree is concerned: numbers, floats and simple values
+/// are all dropped alike. `None` lengths are indefinite.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Head {
+    Scalar,
+    Break,
+    Tag,
+    Bytes(Option<usize>),
+    Text(Option<usize>),
+    Array(Option<usize>),
+    Map(Option<usize>),
 }
 
-/// Reads one data item at nesting `depth`.
-fn item(
-    decoder: &mut CborDecoder<'_>,
-    budget: &mut Budget,
-    depth: usize,
-) -> Result<Node, DecodeError> {
-    let offset = decoder.offset();
-    let mut header = pull(decoder)?;
-    while let Header::Tag(_) = header {
-        header = pull(decoder)?;
-    }
-    match header {
-        Header::Positive(_) | Header::Negative(_) | Header::Float(_) | Header::Simple(_) => {
-            Ok(Node::Skip)
-        }
-        // A break outside an indefinite container is malformed; tags were unwrapped above.
-        Header::Break | Header::Tag(_) => Err(DecodeError::InvalidCbor { offset }),
-        Header::Bytes(len) => skip_bytes(decoder, len).map(|()| Node::Skip),
-        Header::Text(len) => {
-            budget.take()?;
-            text(decoder, len).map(Node::Str)
-        }
-        Header::Array(len) => {
-            budget.enter(depth + 1)?;
-            array(decoder, budget, depth + 1, len)
-        }
-        Header::Map(len) => {
-            budget.enter(depth + 1)?;
-            map(decoder, budget, depth + 1, len)
-        }
-    }
+/// One body being read, from offset `at`.
+struct Items<'a, 'b> {
+    body: &'a [u8],
+    at: usize,
+    budget: &'b mut Budget,
 }
 
-/// Whether the next item of an indefinite-length container is the closing break.
-fn at_break(decoder: &mut CborDecoder<'_>) -> Result<bool, DecodeError> {
-    let header = pull(decoder)?;
-    if header == Header::Break {
-        return Ok(true);
+impl<'a> Items<'a, '_> {
+    /// The next `len` bytes; `None` when fewer remain, so a declared length is never believed
+    /// beyond the bytes present.
+    fn take(&mut self, len: usize) -> Option<&'a [u8]> {
+        let end = self.at.checked_add(len)?;
+        let bytes = self.body.get(self.at..end)?;
+        self.at = end;
+        Some(bytes)
     }
-    decoder.push(header);
-    Ok(false)
-}
 
-/// Whether another element follows: counts down a definite length or looks for a break.
-fn more(decoder: &mut CborDecoder<'_>, remaining: &mut Option<usize>) -> Result<bool, DecodeError> {
-    match remaining {
-        Some(0) => Ok(false),
-        Some(n) => {
-            *n -= 1;
-            Ok(true)
-        }
-        None => Ok(!at_break(decoder)?),
-    }
-}
-
-/// Reads the elements of an array whose header said `len`.
-fn array(
-    decoder: &mut CborDecoder<'_>,
-    budget: &mut Budget,
-    depth: usize,
-    mut len: Option<usize>,
-) -> Result<Node, DecodeError> {
-    let mut items = Vec::new();
-    while more(decoder, &mut len)? {
-        let node = item(decoder, budget, depth)?;
-        if node != Node::Skip {
-            items.push(node);
-        }
-    }
-    Ok(Node::List(items))
-}
-
-/// Reads the entries of a map whose header said `len`; non-text keys become `?`.
-fn map(
-    decoder: &mut CborDecoder<'_>,
-    budget: &mut Budget,
-    depth: usize,
-    mut len: Option<usize>,
-) -> Result<Node, DecodeError> {
-    let mut entries = Vec::new();
-    while more(decoder, &mut len)? {
-        let key = match item(decoder, budget, depth)? {
-            Node::Str(key) => key,
-            _ => String::from("?"),
+    /// Reads the next item header. Malformed (reserved additional information 28–30, an
+    /// indefinite number or tag) or truncated headers are errors at the header's offset.
+    fn head(&mut self) -> Result<Head, DecodeError> {
+        let offset = self.at;
+        let invalid = || DecodeError::InvalidCbor { offset };
+        let initial = self
+            .take(1)
+            .and_then(|b| b.first().copied())
+            .ok_or_else(invalid)?;
+        let argument = match initial & 0x1f {
+            n @ 0..=23 => Some(u64::from(n)),
+            n @ 24..=27 => {
+                let bytes = self.take(1 << (n - 24)).ok_or_else(invalid)?;
+                Some(bytes.iter().fold(0, |value, &b| value << 8 | u64::from(b)))
+            }
+            31 => None,
+            _ => return Err(invalid()),
         };
-        let value = item(decoder, budget, depth)?;
-        if value != Node::Skip {
-            entries.push((key, value));
+        let len = |argument: Option<u64>| {
+            argument
+                .map(usize::try_from)
+                .transpose()
+                .map_err(|_| invalid())
+        };
+        Ok(match (initial >> 5, argument) {
+            (0 | 1 | 7, Some(_)) => Head::Scalar,
+            (7, None) => Head::Break,
+            (6, Some(_)) => Head::Tag,
+            (2, argument) => Head::Bytes(len(argument)?),
+            (3, argument) => Head::Text(len(argument)?),
+            (4, argument) => Head::Array(len(argument)?),
+            (5, argument) => Head::Map(len(argument)?),
+            _ => return Err(invalid()),
+        })
+    }
+
+    /// Reads one data item at nesting `depth`.
+    fn item(&mut self, depth: usize) -> Result<Node, DecodeError> {
+        let offset = self.at;
+        let mut header = self.at;
+        let mut head = self.head()?;
+        while head == Head::Tag {
+            header = self.at;
+            head = self.head()?;
+        }
+        match head {
+            Head::Scalar => Ok(Node::Skip),
+            // A break outside an indefinite container is malformed; tags were unwrapped above.
+            Head::Break | Head::Tag => Err(DecodeError::InvalidCbor { offset }),
+            Head::Bytes(len) => self.skip_bytes(header, len).map(|()| Node::Skip),
+            Head::Text(len) => {
+                self.budget.take()?;
+                self.text(header, len).map(Node::Str)
+            }
+            Head::Array(len) => {
+                self.budget.enter(depth + 1)?;
+                self.array(depth + 1, len)
+            }
+            Head::Map(len) => {
+                self.budget.enter(depth + 1)?;
+                self.map(depth + 1, len)
+            }
         }
     }
-    Ok(Node::Map(entries))
-}
 
-/// Reads a (possibly chunked) text string; invalid UTF-8 is an error.
-fn text(decoder: &mut CborDecoder<'_>, len: Option<usize>) -> Result<String, DecodeError> {
-    let offset = decoder.offset();
-    let invalid = |_| DecodeError::InvalidCbor { offset };
-    let mut out = String::new();
-    let mut scratch = [0u8; 1024];
-    let mut segments = decoder.text(len);
-    while let Some(mut segment) = segments.pull().map_err(invalid)? {
-        while let Some(chunk) = segment.pull(&mut scratch).map_err(invalid)? {
-            out.push_str(chunk);
+    /// Whether the next item of an indefinite-length container is the closing break (which is
+    /// then consumed); anything else, malformed or not, is left for the next [`Self::item`].
+    fn at_break(&mut self) -> bool {
+        if self.body.get(self.at) == Some(&0xff) {
+            self.at += 1;
+            return true;
+        }
+        false
+    }
+
+    /// Whether another element follows: counts down a definite length or looks for a break.
+    fn more(&mut self, remaining: &mut Option<usize>) -> bool {
+        match remaining {
+            Some(0) => false,
+            Some(n) => {
+                *n -= 1;
+                true
+            }
+            None => !self.at_break(),
         }
     }
-    Ok(out)
-}
 
-/// Reads and discards a (possibly chunked) byte string.
-fn skip_bytes(decoder: &mut CborDecoder<'_>, len: Option<usize>) -> Result<(), DecodeError> {
-    let offset = decoder.offset();
-    let invalid = |_| DecodeError::InvalidCbor { offset };
-    let mut scratch = [0u8; 1024];
-    let mut segments = decoder.bytes(len);
-    while let Some(mut segment) = segments.pull().map_err(invalid)? {
-        while segment.pull(&mut scratch).map_err(invalid)?.is_some() {}
+    /// Reads the elements of an array whose header said `len`.
+    fn array(&mut self, depth: usize, mut len: Option<usize>) -> Result<Node, DecodeError> {
+        let mut items = Vec::new();
+        while self.more(&mut len) {
+            let node = self.item(depth)?;
+            if node != Node::Skip {
+                items.push(node);
+            }
+        }
+        Ok(Node::List(items))
     }
-    Ok(())
+
+    /// Reads the entries of a map whose header said `len`; non-text keys become `?`.
+    fn map(&mut self, depth: usize, mut len: Option<usize>) -> Result<Node, DecodeError> {
+        let mut entries = Vec::new();
+        while self.more(&mut len) {
+            let key = match self.item(depth)? {
+                Node::Str(key) => key,
+                _ => String::from("?"),
+            };
+            let value = self.item(depth)?;
+            if value != Node::Skip {
+                entries.push((key, value));
+            }
+        }
+        Ok(Node::Map(entries))
+    }
+
+    /// Reads a text string whose header (at `header`) said `len`; invalid UTF-8 is an error.
+    fn text(&mut self, header: usize, len: Option<usize>) -> Result<String, DecodeError> {
+        let offset = self.at;
+        let invalid = || DecodeError::InvalidCbor { offset };
+        let Some(len) = len else {
+            return self.chunked_text(header);
+        };
+        let bytes = self.take(len).ok_or_else(invalid)?;
+        std::str::from_utf8(bytes)
+            .map(str::to_owned)
+            .map_err(|_| invalid())
+    }
+
+    /// Reads and discards a byte string whose header (at `header`) said `len`.
+    fn skip_bytes(&mut self, header: usize, len: Option<usize>) -> Result<(), DecodeError> {
+        let offset = self.at;
+        let Some(len) = len else {
+            return self.skip_chunked_bytes(header);
+        };
+        self.take(len)
+            .map(|_| ())
+            .ok_or(DecodeError::InvalidCbor { offset })
+    }
+
+    /// Reads chunked text (an indefinite-length string, whose one-byte header is at `header`)
+    /// with `ciborium-ll`'s segment reader; text grows only as chunks actually arrive.
+    fn chunked_text(&mut self, header: usize) -> Result<String, DecodeError> {
+        let offset = self.at;
+        let invalid = |_| DecodeError::InvalidCbor { offset };
+        let mut decoder = Decoder::from(self.body.get(header..).unwrap_or_default());
+        // The header again: `text` puts it back and reads the chunks after it.
+        decoder.pull().map_err(invalid)?;
+        let mut out = String::new();
+        let mut scratch = [0u8; 1024];
+        let mut segments = decoder.text(None);
+        while let Some(mut segment) = segments.pull().map_err(invalid)? {
+            while let Some(chunk) = segment.pull(&mut scratch).map_err(invalid)? {
+                out.push_str(chunk);
+            }
+        }
+        self.at = header + decoder.offset();
+        Ok(out)
+    }
+
+    /// Reads and discards chunked bytes, as [`Self::chunked_text`] reads chunked text.
+    fn skip_chunked_bytes(&mut self, header: usize) -> Result<(), DecodeError> {
+        let offset = self.at;
+        let invalid = |_| DecodeError::InvalidCbor { offset };
+        let mut decoder = Decoder::from(self.body.get(header..).unwrap_or_default());
+        decoder.pull().map_err(invalid)?;
+        let mut scratch = [0u8; 1024];
+        let mut segments = decoder.bytes(None);
+        while let Some(mut segment) = segments.pull().map_err(invalid)? {
+            while segment.pull(&mut scratch).map_err(invalid)?.is_some() {}
+        }
+        self.at = header + decoder.offset();
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -241,6 +321,41 @@ mod tests {
             parse_all(&[0x61, b'a', 0x00]),
             Err(DecodeError::InvalidCbor { offset: 2 })
         );
+    }
+
+    #[test]
+    fn offsets_stay_absolute_after_strings_taken_directly() {
+        // [ "a", break ]: the break is misplaced, at byte 3.
+        assert_eq!(
+            parse_all(&[0x82, 0x61, b'a', 0xff]),
+            Err(DecodeError::InvalidCbor { offset: 3 })
+        );
+        // [ h'0102', <reserved header> ]
+        assert_eq!(
+            parse_all(&[0x82, 0x42, 1, 2, 0x1c]),
+            Err(DecodeError::InvalidCbor { offset: 4 })
+        );
+        // { "k": "é" } then a trailing byte.
+        let body = [0xa1, 0x61, b'k', 0x62, 0xc3, 0xa9, 0x00];
+        assert_eq!(
+            parse_all(&body),
+            Err(DecodeError::InvalidCbor { offset: 6 })
+        );
+        assert_eq!(
+            parse_all(&body[..6]),
+            Ok(Node::Map(vec![("k".into(), s("é"))]))
+        );
+    }
+
+    #[test]
+    fn chunked_strings_after_tags_are_read_from_their_own_header() {
+        // { "a": 1(_ "he", "llo"), "b": 2(_ h'01'), "c": "x" }
+        let body = [
+            0xa3, 0x61, b'a', 0xc1, 0x7f, 0x62, b'h', b'e', 0x63, b'l', b'l', b'o', 0xff, 0x61,
+            b'b', 0xc2, 0x5f, 0x41, 0x01, 0xff, 0x61, b'c', 0x61, b'x',
+        ];
+        let want = Node::Map(vec![("a".into(), s("hello")), ("c".into(), s("x"))]);
+        assert_eq!(parse_all(&body).unwrap(), want);
     }
 
     #[test]

@@ -100,16 +100,23 @@ fn plain_role(hints: &MemberHints, own: Seg<'_>) -> Role {
 
 /// Whether a member holds tags (list of Key/Value structures, string map, tag specifications).
 pub(crate) fn is_tag_container(hints: &MemberHints, name: &str) -> bool {
-    if matches_hint(&hints.tags, name) {
+    if matches_hint(&hints.tags, name) || starts_with_ci(name, "tagspecification") {
         return true;
     }
-    ["tag", "tagging", "tagstoadd"]
-        .iter()
-        .any(|whole| name.eq_ignore_ascii_case(whole))
-        || starts_with_ci(name, "tagspecification")
-        || ["tags", "tagset", "taglist", "tagslist", "tagmap", "tagkeys"]
+    // Every other built-in container ends in `g`, `d`, `s`, `t` or `p` (`Tag`, `TagsToAdd`,
+    // `ResourceTags`, `TagSet`, `TagMap`): most member names are ruled out by one comparison,
+    // and this runs for every ancestor of every string.
+    let ends_right = name
+        .as_bytes()
+        .last()
+        .is_some_and(|b| matches!(b.to_ascii_lowercase(), b'g' | b'd' | b's' | b't' | b'p'));
+    ends_right
+        && (["tag", "tagging", "tagstoadd"]
             .iter()
-            .any(|suffix| ends_with_ci(name, suffix))
+            .any(|whole| name.eq_ignore_ascii_case(whole))
+            || ["tags", "tagset", "taglist", "tagslist", "tagmap", "tagkeys"]
+                .iter()
+                .any(|suffix| ends_with_ci(name, suffix)))
 }
 
 /// Whether a tag container holds only keys (`TagKeys` of `UntagResource`).
@@ -160,15 +167,28 @@ fn is_free_text_member(name: &str) -> bool {
 /// A model member name matches a wire name case-insensitively, singular or plural
 /// (`TagSpecifications` in the model is `TagSpecification.N` on the EC2 wire).
 fn matches_hint(hints: &[String], name: &str) -> bool {
+    let name = name.as_bytes();
+    // By length first: most hints are ruled out without comparing bytes.
     hints.iter().any(|hint| {
-        hint.eq_ignore_ascii_case(name)
-            || hint
-                .strip_suffix(['s', 'S'])
-                .is_some_and(|h| h.eq_ignore_ascii_case(name))
-            || name
-                .strip_suffix(['s', 'S'])
-                .is_some_and(|n| n.eq_ignore_ascii_case(hint))
+        let hint = hint.as_bytes();
+        if hint.len() == name.len() {
+            hint.eq_ignore_ascii_case(name)
+        } else if hint.len() == name.len() + 1 {
+            is_plural_of(hint, name)
+        } else if name.len() == hint.len() + 1 {
+            is_plural_of(name, hint)
+        } else {
+            false
+        }
     })
+}
+
+/// `plural` is `singular` and one `s` or `S`, ignoring ASCII case.
+fn is_plural_of(plural: &[u8], singular: &[u8]) -> bool {
+    match plural.split_last() {
+        Some((b's' | b'S', stem)) => stem.eq_ignore_ascii_case(singular),
+        _ => false,
+    }
 }
 
 #[cfg(test)]

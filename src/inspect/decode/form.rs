@@ -5,12 +5,14 @@
 //! to classify them. `Action`, `Version` and signing parameters (SigV4 presigning, SigV2) are not
 //! fields. A tag value's key is the sibling parameter with the same prefix and a `Key` suffix.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
+use percent_encoding::percent_decode;
 use url::form_urlencoded;
 
 use super::classify::{self, Role, Seg};
-use super::sink::{is_location_safe, Sink};
+use super::sink::{is_location_safe, push_position, Sink};
 use super::uri::is_signing_param;
 use super::DecodeError;
 use crate::inspect::FieldKind;
@@ -24,6 +26,9 @@ pub(crate) struct FormLimits {
     pub(crate) max_pairs: usize,
 }
 
+/// One decoded parameter: borrowed from the form unless `+` or `%` escapes had to be decoded.
+type Pair<'a> = (Cow<'a, str>, Cow<'a, str>);
+
 /// Emits the parameters of `raw` as fields with locations `prefix` + key (`body:QueueName`).
 pub(crate) fn extract(
     raw: &[u8],
@@ -32,21 +37,24 @@ pub(crate) fn extract(
     sink: &mut Sink<'_>,
 ) -> Result<(), DecodeError> {
     let pairs = read_pairs(raw, limits.max_pairs)?;
-    let by_key: HashMap<&str, &str> = pairs
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
+    let mut siblings = Siblings::new(&pairs);
+    // Reused for every pair: the key's segments and the rendered location.
+    let mut segments: Vec<Seg<'_>> = Vec::new();
+    let mut location = String::with_capacity(64);
     for (position, (key, value)) in pairs.iter().enumerate() {
-        let segments: Vec<Seg<'_>> = key.split('.').map(Seg::Key).collect();
-        if segments.len() > limits.max_depth {
-            return Err(DecodeError::TooDeep);
+        let safe = split_key(key, limits.max_depth, &mut segments)?;
+        location.clear();
+        location.push_str(prefix);
+        if safe {
+            location.push_str(key);
+        } else {
+            push_position(&mut location, position);
         }
-        let location = location(prefix, key, position);
         match classify::role(sink.hints, &segments) {
             Role::TagKey => sink.plain(&location, FieldKind::TagKey, value)?,
-            Role::TagValue => sink.tag_value(&location, sibling_key(&by_key, key), value)?,
+            Role::TagValue => sink.tag_value(&location, siblings.key_of(key), value)?,
             Role::MapTag => {
-                let tag_key = key.rsplit('.').next().unwrap_or(key);
+                let tag_key = rsplit_around(key, b'.').map_or(key.as_ref(), |(_, last)| last);
                 sink.tag(&location, tag_key, value)?;
             }
             Role::Plain(kind) => sink.plain(&location, kind, value)?,
@@ -55,36 +63,171 @@ pub(crate) fn extract(
     Ok(())
 }
 
+/// Splits `key` on `.` into `segments` (at most `max_depth` of them); returns whether the key
+/// may be written into a location as sent (every segment location-safe, 256 bytes at most).
+fn split_key<'k>(
+    key: &'k str,
+    max_depth: usize,
+    segments: &mut Vec<Seg<'k>>,
+) -> Result<bool, DecodeError> {
+    segments.clear();
+    let mut safe = key.len() <= 256;
+    let mut rest = Some(key);
+    while let Some(remaining) = rest {
+        let (segment, after) = match split_around(remaining, b'.') {
+            Some((segment, after)) => (segment, Some(after)),
+            None => (remaining, None),
+        };
+        if segments.len() >= max_depth {
+            return Err(DecodeError::TooDeep);
+        }
+        safe = safe && is_location_safe(segment);
+        segments.push(Seg::Key(segment));
+        rest = after;
+    }
+    Ok(safe)
+}
+
 /// Decoded parameters, without the ones that are not request data.
-fn read_pairs(raw: &[u8], max_pairs: usize) -> Result<Vec<(String, String)>, DecodeError> {
+fn read_pairs(raw: &[u8], max_pairs: usize) -> Result<Vec<Pair<'_>>, DecodeError> {
     let mut pairs = Vec::new();
-    for (key, value) in form_urlencoded::parse(raw) {
+    for (key, value) in parse(raw) {
         if is_signing_param(&key) || key == "Action" || key == "Version" {
             continue;
         }
         if pairs.len() >= max_pairs {
             return Err(DecodeError::TooManyFields);
         }
-        pairs.push((key.into_owned(), value.into_owned()));
+        pairs.push((key, value));
     }
     Ok(pairs)
 }
 
-/// `prefix` + the key as sent, or its position when a segment is not location-safe.
-fn location(prefix: &str, key: &str, position: usize) -> String {
-    if key.len() <= 256 && key.split('.').all(is_location_safe) {
-        format!("{prefix}{key}")
-    } else {
-        format!("{prefix}[#{position}]")
+/// The parameters of a form, decoded exactly as `url::form_urlencoded::parse` does (split on `&`,
+/// empty pieces skipped, name and value split at the first `=`, `+` is a space, percent escapes
+/// decoded, invalid UTF-8 replaced). A form is nearly always UTF-8 with little to decode: then it
+/// is checked once and the names and values without escapes are borrowed from it, where the
+/// generic decoder makes three passes over each. A form that is not UTF-8 goes to the generic
+/// decoder.
+fn parse(raw: &[u8]) -> impl Iterator<Item = Pair<'_>> {
+    // One of the two is empty.
+    let (mut text, not_utf8) = match std::str::from_utf8(raw) {
+        Ok(text) => (text, &[][..]),
+        Err(_) => ("", raw),
+    };
+    let utf8 = std::iter::from_fn(move || {
+        while !text.is_empty() {
+            let (piece, rest) = split_around(text, b'&').unwrap_or((text, ""));
+            text = rest;
+            if !piece.is_empty() {
+                let (name, value) = split_around(piece, b'=').unwrap_or((piece, ""));
+                return Some((decode(name), decode(value)));
+            }
+        }
+        None
+    });
+    utf8.chain(form_urlencoded::parse(not_utf8))
+}
+
+/// `text` split around its first `separator` (an ASCII byte). A plain byte scan: form pieces
+/// and keys are short, and `str::split_once` spends more setting up `memchr` than it saves.
+fn split_around(text: &str, separator: u8) -> Option<(&str, &str)> {
+    let at = text.bytes().position(|b| b == separator)?;
+    Some((text.get(..at)?, text.get(at + 1..)?))
+}
+
+/// `text` split around its last `separator` (an ASCII byte); see [`split_around`].
+fn rsplit_around(text: &str, separator: u8) -> Option<(&str, &str)> {
+    let at = text.bytes().rposition(|b| b == separator)?;
+    Some((text.get(..at)?, text.get(at + 1..)?))
+}
+
+/// One name or value of a UTF-8 form, decoded.
+fn decode(encoded: &str) -> Cow<'_, str> {
+    if !encoded.bytes().any(|b| b == b'+' || b == b'%') {
+        return Cow::Borrowed(encoded);
+    }
+    let spaced: Vec<u8> = encoded
+        .bytes()
+        .map(|b| if b == b'+' { b' ' } else { b })
+        .collect();
+    let decoded: Vec<u8> = percent_decode(&spaced).collect();
+    Cow::Owned(String::from_utf8_lossy(&decoded).into_owned())
+}
+
+/// The member names of a tag's key, in order of preference, for a tag value `Prefix.Value`.
+const KEY_SUFFIXES: [&str; 4] = ["Key", "key", "TagKey", "tagKey"];
+
+/// Forms with at most this many parameters find a tag value's key by scanning them all (at most
+/// `SCAN_MAX` comparisons per tag value); larger ones build an index once, so a huge form of
+/// tags stays linear.
+const SCAN_MAX: usize = 32;
+
+/// Finds the key parameter of a tag value among the form's parameters.
+struct Siblings<'p, 'a> {
+    pairs: &'p [Pair<'a>],
+    /// Every parameter by name (the last one wins), built on first use for large forms.
+    index: Option<HashMap<&'p str, &'p str>>,
+}
+
+impl<'p, 'a> Siblings<'p, 'a> {
+    fn new(pairs: &'p [Pair<'a>]) -> Self {
+        Siblings { pairs, index: None }
+    }
+
+    /// The value of `Prefix.Key` (or the first of [`KEY_SUFFIXES`] present; the last such
+    /// parameter if it repeats) for the tag value `Prefix.Value`.
+    fn key_of(&mut self, value_key: &str) -> Option<&'p str> {
+        let (prefix, _) = rsplit_around(value_key, b'.')?;
+        if self.pairs.len() <= SCAN_MAX {
+            return scan(self.pairs, prefix);
+        }
+        let pairs = self.pairs;
+        let index = self.index.get_or_insert_with(|| {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.as_ref(), v.as_ref()))
+                .collect()
+        });
+        // Room for the longest suffix, `.TagKey`.
+        let mut name = String::with_capacity(prefix.len() + 7);
+        KEY_SUFFIXES.iter().find_map(|suffix| {
+            name.clear();
+            name.push_str(prefix);
+            name.push('.');
+            name.push_str(suffix);
+            index.get(name.as_str()).copied()
+        })
     }
 }
 
-/// The value of `Prefix.Key` (any casing of `Key`/`TagKey`) for the tag value `Prefix.Value`.
-fn sibling_key<'a>(by_key: &HashMap<&str, &'a str>, value_key: &str) -> Option<&'a str> {
-    let (prefix, _) = value_key.rsplit_once('.')?;
-    ["Key", "key", "TagKey", "tagKey"]
-        .iter()
-        .find_map(|suffix| by_key.get(format!("{prefix}.{suffix}").as_str()).copied())
+/// [`Siblings::key_of`] by one pass over the parameters, last to first: the same answer as the
+/// index gives.
+fn scan<'p>(pairs: &'p [Pair<'_>], prefix: &str) -> Option<&'p str> {
+    let mut best: Option<(usize, &str)> = None;
+    for (key, value) in pairs.iter().rev() {
+        // Lengths first: most parameters are ruled out without comparing bytes.
+        if !KEY_SUFFIXES
+            .iter()
+            .any(|suffix| key.len() == prefix.len() + 1 + suffix.len())
+        {
+            continue;
+        }
+        let Some(rank) = key
+            .strip_prefix(prefix)
+            .and_then(|rest| rest.strip_prefix('.'))
+            .and_then(|suffix| KEY_SUFFIXES.iter().position(|s| *s == suffix))
+        else {
+            continue;
+        };
+        if best.is_none_or(|(best_rank, _)| rank < best_rank) {
+            best = Some((rank, value.as_ref()));
+        }
+        if rank == 0 {
+            break;
+        }
+    }
+    best.map(|(_, value)| value)
 }
 
 #[cfg(test)]
@@ -92,6 +235,7 @@ mod tests {
     use super::*;
     use crate::aws::MemberHints;
     use crate::inspect::Field;
+    use proptest::prelude::*;
 
     const LIMITS: FormLimits = FormLimits {
         max_depth: 64,
@@ -154,6 +298,27 @@ mod tests {
     }
 
     #[test]
+    fn large_forms_find_tag_keys_through_the_index_like_small_ones() {
+        let tags = "Tags.member.1.key=lower&Tags.member.1.Key=first&Tags.member.1.Value=v&\
+            Tags.member.1.Key=second&Tags.member.2.TagKey=k2&Tags.member.2.Value=v2&\
+            Tags.member.3.Value=v3";
+        for fillers in [0, SCAN_MAX] {
+            let body: String = (0..fillers).map(|i| format!("P{i}=x&")).collect();
+            let fields = run(&(body + tags)).unwrap();
+            let keys: Vec<(&str, Option<&str>)> = fields
+                .iter()
+                .filter(|f| f.kind == FieldKind::TagValue)
+                .map(|f| (f.value.as_str(), f.tag_key.as_deref()))
+                .collect();
+            assert_eq!(
+                keys,
+                [("v", Some("second")), ("v2", Some("k2")), ("v3", None)],
+                "{fillers} fillers"
+            );
+        }
+    }
+
+    #[test]
     fn unsafe_keys_use_positions_and_limits_hold() {
         assert_eq!(
             run("a%40b.c=x").unwrap(),
@@ -168,5 +333,20 @@ mod tests {
                 ..tag_value("body:Tags.member.1.Value", "", "v")
             }]
         );
+    }
+
+    proptest! {
+        #[test]
+        fn parse_decodes_like_form_urlencoded(raw in proptest::collection::vec(
+            prop_oneof![
+                Just(b'&'), Just(b'='), Just(b'+'), Just(b'%'), b'0'..=b'9', b'a'..=b'f',
+                Just(0xc3), Just(0xa9), any::<u8>(),
+            ],
+            0..48,
+        )) {
+            let ours: Vec<Pair<'_>> = parse(&raw).collect();
+            let theirs: Vec<Pair<'_>> = url::form_urlencoded::parse(&raw).collect();
+            prop_assert_eq!(ours, theirs);
+        }
     }
 }

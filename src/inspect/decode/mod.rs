@@ -199,11 +199,7 @@ fn body_fields(
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(());
     }
-    let content_type = input
-        .headers
-        .get(CONTENT_TYPE)
-        .map(|v| String::from_utf8_lossy(v.as_bytes()).to_ascii_lowercase());
-    let Some(format) = format(input.protocol, content_type.as_deref(), body) else {
+    let Some(format) = format(input.protocol, input.headers, body) else {
         return Ok(());
     };
     let mut budget = Budget::new(limits.depth(), limits.max_fields.saturating_mul(2));
@@ -219,21 +215,32 @@ fn body_fields(
 /// Which decoder applies. REST bodies may be opaque payloads (a Lambda `Invoke` payload is the
 /// caller's, an S3 object is data): they are parsed only when their `Content-Type` says JSON or
 /// XML, or when there is none and the body starts like one. Unknown protocols go by
-/// `Content-Type` alone.
-fn format(protocol: Protocol, content_type: Option<&str>, body: &[u8]) -> Option<Format> {
-    let says = |word: &str| content_type.is_some_and(|ct| ct.contains(word));
+/// `Content-Type` alone, matched without regard to ASCII case.
+fn format(protocol: Protocol, headers: &http::HeaderMap, body: &[u8]) -> Option<Format> {
+    match protocol {
+        Protocol::Query | Protocol::Ec2 => return Some(Format::Form),
+        Protocol::Json => return Some(Format::Json),
+        Protocol::RpcV2Cbor => return Some(Format::Cbor),
+        Protocol::RestJson | Protocol::RestXml | Protocol::Unknown => {}
+    }
+    let content_type = headers.get(CONTENT_TYPE).map(|v| v.as_bytes());
+    // Searched as raw bytes: the words are ASCII, so no decoding is needed to find them.
+    let says = |word: &str| {
+        content_type.is_some_and(|ct| {
+            ct.windows(word.len())
+                .any(|window| window.eq_ignore_ascii_case(word.as_bytes()))
+        })
+    };
     let first = body.iter().find(|b| !b.is_ascii_whitespace()).copied();
     match protocol {
-        Protocol::Query | Protocol::Ec2 => Some(Format::Form),
-        Protocol::Json => Some(Format::Json),
-        Protocol::RpcV2Cbor => Some(Format::Cbor),
         Protocol::RestJson => (says("json")
             || (content_type.is_none() && matches!(first, Some(b'{' | b'['))))
         .then_some(Format::Json),
         Protocol::RestXml => {
             (says("xml") || (content_type.is_none() && first == Some(b'<'))).then_some(Format::Xml)
         }
-        Protocol::Unknown => [
+        // `Unknown`; the others returned above.
+        _ => [
             ("x-www-form-urlencoded", Format::Form),
             ("json", Format::Json),
             ("xml", Format::Xml),

@@ -22,7 +22,8 @@ impl<'h> Sink<'h> {
     pub(crate) fn new(hints: &'h MemberHints, max_fields: usize) -> Self {
         Sink {
             hints,
-            out: Vec::new(),
+            // Room for a typical tagged call without regrowing.
+            out: Vec::with_capacity(max_fields.min(16)),
             max_fields,
         }
     }
@@ -87,23 +88,36 @@ pub(crate) fn is_location_safe(key: &str) -> bool {
     if key.is_empty() || key.len() > 64 {
         return false;
     }
-    let charset_ok = key
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b':' | b'/'));
-    charset_ok && !has_secret_shaped_run(key)
+    let charset_ok = key.bytes().all(|b| SAFE_BYTES[usize::from(b)]);
+    // A run of 16 needs 16 bytes: most keys are shorter and need no second pass.
+    charset_ok && (key.len() < 16 || !has_secret_shaped_run(key))
 }
+
+/// The bytes a location-safe key may hold: ASCII letters and digits, `_`, `-`, `.`, `:`, `/`.
+/// A table, because every key of every request is checked.
+const SAFE_BYTES: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.' | b':' | b'/');
+        b += 1;
+    }
+    table
+};
 
 /// A run of 16+ letters and digits that contains a digit, or any run of 24+.
 fn has_secret_shaped_run(key: &str) -> bool {
-    key.split(|c: char| !c.is_ascii_alphanumeric())
-        .any(|run| run.len() >= 24 || (run.len() >= 16 && run.bytes().any(|b| b.is_ascii_digit())))
+    key.as_bytes()
+        .split(|b| !b.is_ascii_alphanumeric())
+        .any(|run| run.len() >= 24 || (run.len() >= 16 && run.iter().any(u8::is_ascii_digit)))
 }
 
 /// Appends a member/map key segment to a location: `body:` + `Tags` → `body:Tags`,
 /// `body:Tags` + `owner` → `body:Tags.owner`; an unsafe key becomes its position `[#n]`.
 pub(crate) fn push_key(location: &mut String, key: &str, position: usize) {
     if !is_location_safe(key) {
-        location.push_str(&format!("[#{position}]"));
+        push_position(location, position);
         return;
     }
     if !location.ends_with(':') {
@@ -114,7 +128,25 @@ pub(crate) fn push_key(location: &mut String, key: &str, position: usize) {
 
 /// Appends a list position: `body:Tags` → `body:Tags[0]`.
 pub(crate) fn push_index(location: &mut String, index: usize) {
-    location.push_str(&format!("[{index}]"));
+    location.push('[');
+    push_decimal(location, index);
+    location.push(']');
+}
+
+/// Appends the position that stands in for an unsafe key: `body:tags` → `body:tags[#3]`.
+pub(crate) fn push_position(location: &mut String, position: usize) {
+    location.push_str("[#");
+    push_decimal(location, position);
+    location.push(']');
+}
+
+/// Appends `n` in decimal, as `write!` would but without the formatting machinery (and without
+/// the allocation of `format!`): every list item of every request has a position.
+fn push_decimal(location: &mut String, n: usize) {
+    if n >= 10 {
+        push_decimal(location, n / 10);
+    }
+    location.push(char::from(b'0' + (n % 10) as u8));
 }
 
 #[cfg(test)]
@@ -133,6 +165,16 @@ mod tests {
         assert!(!is_location_safe("AKIAIOSFODNN7EXAMPLE"));
         assert!(!is_location_safe("abcdefghijklmnopqrstuvwxyz"));
         assert!(!is_location_safe(&"a".repeat(65)));
+    }
+
+    #[test]
+    fn positions_render_like_format() {
+        for n in [0, 7, 10, 99, 1234, usize::MAX] {
+            let mut loc = String::new();
+            push_index(&mut loc, n);
+            push_position(&mut loc, n);
+            assert_eq!(loc, format!("[{n}][#{n}]"));
+        }
     }
 
     #[test]

@@ -77,10 +77,12 @@ impl Budget {
 /// Emits every string of `root` into `sink`, classified, with locations under `prefix`
 /// (`body:`).
 pub(crate) fn emit(root: &Node, prefix: &str, sink: &mut Sink<'_>) -> Result<(), DecodeError> {
+    let mut location = String::with_capacity(64);
+    location.push_str(prefix);
     let mut walk = Walk {
         sink,
         path: Vec::new(),
-        location: prefix.to_owned(),
+        location,
     };
     walk.node(root, None)
 }
@@ -115,20 +117,9 @@ impl<'n> Walk<'_, '_, 'n> {
     /// Visits a map's entries; a key repeated in the same map (XML lists) gets its occurrence
     /// number: `Tag[0]`, `Tag[1]`.
     fn map(&mut self, entries: &'n [(String, Node)]) -> Result<(), DecodeError> {
-        let mut totals: HashMap<&str, usize> = HashMap::new();
-        for (key, _) in entries {
-            *totals.entry(key.as_str()).or_default() += 1;
-        }
-        let mut seen: HashMap<&str, usize> = HashMap::new();
+        let mut occurrences = Occurrences::new(entries);
         for (position, (key, value)) in entries.iter().enumerate() {
-            let occurrence = match totals.get(key.as_str()) {
-                Some(&total) if total > 1 => {
-                    let n = seen.entry(key.as_str()).or_default();
-                    *n += 1;
-                    Some(*n - 1)
-                }
-                _ => None,
-            };
+            let occurrence = occurrences.next(position, key);
             let render = |loc: &mut String| {
                 push_key(loc, key, position);
                 if let Some(n) = occurrence {
@@ -184,6 +175,58 @@ fn sibling_key(entries: &[(String, Node)]) -> Option<&str> {
         Node::Str(key) if classify::is_key_member(name) => Some(key.as_str()),
         _ => None,
     })
+}
+
+/// Maps with at most this many entries number repeated keys by comparing keys directly (at most
+/// `SCAN_MAX²` comparisons); larger ones count them in hash maps, so a huge map stays linear.
+const SCAN_MAX: usize = 16;
+
+/// Numbers the occurrences of repeated keys in one map, visited in order.
+enum Occurrences<'n> {
+    /// A small map: keys are compared with the other entries' keys.
+    Scan(&'n [(String, Node)]),
+    /// A large map: how often each key occurs, and how often it has been visited so far.
+    Counted {
+        totals: HashMap<&'n str, usize>,
+        seen: HashMap<&'n str, usize>,
+    },
+}
+
+impl<'n> Occurrences<'n> {
+    fn new(entries: &'n [(String, Node)]) -> Self {
+        if entries.len() <= SCAN_MAX {
+            return Occurrences::Scan(entries);
+        }
+        let mut totals: HashMap<&str, usize> = HashMap::new();
+        for (key, _) in entries {
+            *totals.entry(key.as_str()).or_default() += 1;
+        }
+        Occurrences::Counted {
+            totals,
+            seen: HashMap::new(),
+        }
+    }
+
+    /// The occurrence number of `key`, the entry at `position`, when the map repeats it;
+    /// `None` for a key that occurs once. Called once per entry, in order.
+    fn next(&mut self, position: usize, key: &'n str) -> Option<usize> {
+        match self {
+            Occurrences::Scan(entries) => {
+                let (before, from) = entries.split_at(position.min(entries.len()));
+                let earlier = before.iter().filter(|(other, _)| other == key).count();
+                let later = from.iter().skip(1).any(|(other, _)| other == key);
+                (earlier > 0 || later).then_some(earlier)
+            }
+            Occurrences::Counted { totals, seen } => match totals.get(key) {
+                Some(&total) if total > 1 => {
+                    let n = seen.entry(key).or_default();
+                    *n += 1;
+                    Some(*n - 1)
+                }
+                _ => None,
+            },
+        }
+    }
 }
 
 #[cfg(test)]
@@ -252,6 +295,36 @@ mod tests {
             ]
         );
         assert_eq!(fields[3], tag_value("body:TagSet.Tag[1].Value", "b", "2"));
+    }
+
+    #[test]
+    fn large_maps_number_repeated_keys_like_small_ones() {
+        for len in [SCAN_MAX - 1, SCAN_MAX, SCAN_MAX + 1, 3 * SCAN_MAX] {
+            let keys: Vec<String> = (0..len)
+                .map(|i| match i % 3 {
+                    0 => "Tag".to_owned(),
+                    1 => "Other".to_owned(),
+                    _ => format!("k{i}"),
+                })
+                .collect();
+            let root = Node::Map(keys.iter().map(|k| (k.clone(), s("v"))).collect());
+            let mut seen: HashMap<&str, usize> = HashMap::new();
+            let want: Vec<String> = keys
+                .iter()
+                .map(|k| {
+                    let repeated = keys.iter().filter(|other| *other == k).count() > 1;
+                    let n = seen.entry(k).or_default();
+                    *n += 1;
+                    if repeated {
+                        format!("body:{k}[{}]", *n - 1)
+                    } else {
+                        format!("body:{k}")
+                    }
+                })
+                .collect();
+            let got: Vec<String> = walk(&root).into_iter().map(|f| f.location).collect();
+            assert_eq!(got, want, "{len} entries");
+        }
     }
 
     #[test]

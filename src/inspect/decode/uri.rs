@@ -5,6 +5,8 @@
 //! `query:<name>` fields (kind `Query`); a repeated name gives one field per value. The request's
 //! own presigning parameters are never fields.
 
+use std::borrow::Cow;
+
 use percent_encoding::percent_decode_str;
 use url::form_urlencoded;
 
@@ -40,7 +42,12 @@ pub(crate) fn path_field(path: &str, sink: &mut Sink<'_>) -> Result<(), DecodeEr
     if path.is_empty() || path == "/" {
         return Ok(());
     }
-    let decoded = percent_decode_str(path).decode_utf8_lossy();
+    // A path without escapes is its own decoding (and already UTF-8): no lossy pass over it.
+    let decoded = if path.contains('%') {
+        percent_decode_str(path).decode_utf8_lossy()
+    } else {
+        Cow::Borrowed(path)
+    };
     sink.plain("path:", FieldKind::Path, &decoded)
 }
 

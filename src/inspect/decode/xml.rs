@@ -46,7 +46,8 @@ pub(crate) fn parse(body: &[u8], budget: &mut Budget) -> Result<Node, DecodeErro
     })?;
     let mut reader = Reader::from_str(text);
     // The top-level pseudo element collects the root element.
-    let mut stack = vec![Open::new(String::new())];
+    let mut stack = Vec::with_capacity(8);
+    stack.push(Open::new(String::new()));
     loop {
         let invalid = |reader: &Reader<&[u8]>| DecodeError::InvalidXml {
             position: reader.buffer_position(),
@@ -55,12 +56,11 @@ pub(crate) fn parse(body: &[u8], budget: &mut Budget) -> Result<Node, DecodeErro
         match event {
             Event::Start(start) => {
                 budget.enter(stack.len())?;
-                let name = String::from_utf8_lossy(start.local_name().as_ref()).into_owned();
-                stack.push(Open::new(name));
+                stack.push(Open::new(element_name(start.local_name().as_ref())));
             }
             Event::Empty(start) => {
                 budget.enter(stack.len())?;
-                let name = String::from_utf8_lossy(start.local_name().as_ref()).into_owned();
+                let name = element_name(start.local_name().as_ref());
                 attach(&mut stack, Open::new(name).close());
             }
             Event::End(_) => {
@@ -86,6 +86,15 @@ pub(crate) fn parse(body: &[u8], budget: &mut Budget) -> Result<Node, DecodeErro
     finish(stack).ok_or(DecodeError::InvalidXml {
         position: reader.buffer_position(),
     })
+}
+
+/// An element's local name as a string. Names of a UTF-8 document end at ASCII delimiters, so
+/// they are UTF-8 themselves (checked once, not decoded lossily); the fallback keeps this total.
+fn element_name(local: &[u8]) -> String {
+    match std::str::from_utf8(local) {
+        Ok(name) => name.to_owned(),
+        Err(_) => String::from_utf8_lossy(local).into_owned(),
+    }
 }
 
 /// Adds a closed element to its parent.
