@@ -228,15 +228,19 @@ impl Recorder {
     /// Records one event. A failing writer is logged, never fatal to the call.
     pub fn record(&self, event: Event) {
         if let Some(writer) = &self.writer {
-            if let Ok(mut w) = writer.lock() {
-                // Straight into the buffer: no line allocated and copied per event. Events
-                // serialise infallibly (string keys only); a failing writer fails the write.
-                let written = serde_json::to_writer(&mut *w, &event)
-                    .map_err(std::io::Error::from)
-                    .and_then(|()| w.write_all(b"\n"));
-                if let Err(error) = written {
-                    tracing::warn!(%error, "cannot write event");
+            // Serialised whole before it reaches the buffer, so a flush never cuts a line: readers
+            // of the file only ever see complete events.
+            let mut line = Vec::with_capacity(2048);
+            match serde_json::to_writer(&mut line, &event) {
+                Ok(()) => {
+                    line.push(b'\n');
+                    if let Ok(mut w) = writer.lock() {
+                        if let Err(error) = w.write_all(&line) {
+                            tracing::warn!(%error, "cannot write event");
+                        }
+                    }
                 }
+                Err(error) => tracing::warn!(%error, "cannot serialise event"),
             }
         }
         if let Some(memory) = &self.memory {
@@ -305,6 +309,42 @@ mod tests {
         fn flush(&mut self) -> std::io::Result<()> {
             Ok(())
         }
+    }
+
+    /// Keeps each write the buffer hands down separately.
+    #[derive(Clone, Default)]
+    struct Writes(Arc<Mutex<Vec<Vec<u8>>>>);
+    impl Write for Writes {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().push(buf.to_vec());
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn buffered_writes_never_cut_an_event_line() {
+        let out = Writes::default();
+        let recorder = Recorder::none().with_writer(Box::new(out.clone()));
+        let now = OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap();
+        // Far more than one 64 KiB buffer, in lines of odd sizes.
+        for i in 0..400 {
+            let host = format!("{}.sqs.us-east-1.amazonaws.com", "q".repeat(i % 97));
+            recorder.record(Event::new(EventType::ApiCall, &host, "127.0.0.1", now));
+        }
+        recorder.flush();
+        let writes = out.0.lock().unwrap();
+        assert!(writes.len() > 2, "the buffer filled several times");
+        for write in writes.iter() {
+            assert_eq!(write.last(), Some(&b'\n'), "a write ends mid-line");
+        }
+        let lines: usize = writes
+            .iter()
+            .map(|w| w.split(|&b| b == b'\n').count() - 1)
+            .sum();
+        assert_eq!(lines, 400);
     }
 
     #[test]
