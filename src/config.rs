@@ -159,7 +159,7 @@ pub struct Settings {
     /// CA directory.
     pub ca_dir: Option<PathBuf>,
     /// Scan requests for sensitive data (`false`: transport and FIPS policy and the call record
-    /// only; bodies are streamed unread).
+    /// only; bodies stream through unread, except a form body that names the operation).
     pub inspect: Option<bool>,
     /// Largest body inspected, bytes.
     pub inspect_limit: Option<usize>,

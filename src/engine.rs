@@ -89,6 +89,8 @@ pub struct Evaluation {
     pub block: Option<ErrorResponse>,
     /// Why the body could not be decoded (headers, path and query were still inspected).
     pub inspection_error: Option<String>,
+    /// The whole body was decoded and scanned.
+    pub body_inspected: bool,
 }
 
 impl Evaluation {
@@ -117,6 +119,7 @@ impl Evaluation {
         event.findings = self.findings.clone();
         event.request_method = Some(method.to_owned());
         event.inspection_error = self.inspection_error.clone();
+        event.body_inspected = Some(self.body_inspected);
         if let Some(block) = &self.block {
             event.decision = Decision::Blocked;
             event.response_status = Some(block.status.as_u16());
@@ -165,12 +168,16 @@ impl Engine {
     }
 
     /// Identifies the call from its head alone: says whether the body is data-plane (stream it,
-    /// never buffer it), as every body is when inspection is off. `profile` is
-    /// [`Engine::profile`] of `view.host`.
+    /// never buffer it). `profile` is [`Engine::profile`] of `view.host`.
     pub fn head(&self, view: &RequestView<'_>, profile: &HostProfile) -> Identity {
-        let mut identity = identify_at(&view.head(), &profile.facts, None);
-        identity.data_plane |= !self.inspect;
-        identity
+        identify_at(&view.head(), &profile.facts, None)
+    }
+
+    /// Whether the body of the call `head` identifies is read before forwarding: to inspect it,
+    /// or, with inspection off, only when a form body must name the operation.
+    pub fn reads_body(&self, head: &Identity, headers: &HeaderMap) -> bool {
+        !head.data_plane
+            && (self.inspect || (head.operation.is_none() && body_may_name_operation(headers)))
     }
 
     /// Evaluates a call; `body` is `None` when it was not inspected.
@@ -193,6 +200,7 @@ impl Engine {
         } else {
             (Vec::new(), None)
         };
+        let body_inspected = self.inspect && body.is_some() && inspection_error.is_none();
         let fips = profile.fips.clone();
         let ctx = ScanContext {
             service: identity.service.as_deref(),
@@ -230,6 +238,7 @@ impl Engine {
             findings,
             block,
             inspection_error,
+            body_inspected,
         }
     }
 
@@ -245,17 +254,17 @@ impl Engine {
         };
         let profile = self.profile(&request.host);
         let head = self.head(&view, &profile);
-        let body = (!head.data_plane).then_some(request.body.as_slice());
+        let body = self
+            .reads_body(&head, &request.headers)
+            .then_some(request.body.as_slice());
         let evaluation = self.evaluate(&view, &profile, head, body);
-        let mut event = evaluation.to_event(
+        evaluation.to_event(
             &request.host,
             "capture",
             &request.method,
             &request.headers,
             now,
-        );
-        event.body_inspected = Some(body.is_some() && evaluation.inspection_error.is_none());
-        event
+        )
     }
 
     /// The FIPS verdict alone, for connections that are not intercepted (from their SNI).

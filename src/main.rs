@@ -155,7 +155,7 @@ struct ProxyArgs {
     #[arg(long = "upstream-ca", value_name = "FILE")]
     upstream_ca: Vec<PathBuf>,
     /// Do not scan requests for sensitive data: enforce transport and FIPS policy and record
-    /// each call, streaming every body unread.
+    /// each call; bodies stream through unread, except a form body that names the operation.
     #[arg(long)]
     no_inspect: bool,
     /// TOML file with the same settings plus rules, identifiers and allowlists.

@@ -234,27 +234,47 @@ fn opaque_payloads_are_data_not_fields() {
 #[test]
 fn no_inspect_identifies_and_applies_fips_but_scans_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("create-queue.http");
-    let body = r#"{"QueueName":"q","tags":{"owner":"jane@example.com"}}"#;
-    std::fs::write(
-        &path,
+    let auth = |service: &str| {
         format!(
-            "POST / HTTP/1.1\r\nHost: sqs.us-east-1.amazonaws.com\r\n\
-             Content-Type: application/x-amz-json-1.0\r\nX-Amz-Target: AmazonSQS.CreateQueue\r\n\
-             Authorization: AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20261123/us-east-1/sqs/aws4_request, SignedHeaders=host, Signature=00\r\n\
-             Content-Length: {}\r\n\r\n{body}",
+            "Authorization: AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20261123/us-east-1/{service}/aws4_request, SignedHeaders=host, Signature=00\r\n"
+        )
+    };
+    let write = |name: &str, host: &str, headers: String, body: &str| {
+        let path = dir.path().join(name);
+        let request = format!(
+            "POST / HTTP/1.1\r\nHost: {host}\r\n{headers}Content-Length: {}\r\n\r\n{body}",
             body.len()
+        );
+        std::fs::write(&path, request).unwrap();
+        path
+    };
+    let json = write(
+        "create-queue.http",
+        "sqs.us-east-1.amazonaws.com",
+        format!(
+            "Content-Type: application/x-amz-json-1.0\r\nX-Amz-Target: AmazonSQS.CreateQueue\r\n{}",
+            auth("sqs")
         ),
-    )
-    .unwrap();
-    let rules = |extra: &[&str]| -> Vec<String> {
+        r#"{"QueueName":"q","tags":{"owner":"jane@example.com"}}"#,
+    );
+    // A query call names its operation only in the form body.
+    let query = write(
+        "create-topic.http",
+        "sns.us-east-1.amazonaws.com",
+        format!(
+            "Content-Type: application/x-www-form-urlencoded\r\n{}",
+            auth("sns")
+        ),
+        "Action=CreateTopic&Version=2010-03-31&Name=t&Tags.member.1.Key=owner&Tags.member.1.Value=jane%40example.com",
+    );
+    let rules = |extra: &[&str], path: &std::path::Path, operation: &str| -> Vec<String> {
         let out = run(Command::new(env!("CARGO_BIN_EXE_awsguard"))
             .arg("inspect")
             .args(extra)
-            .arg(&path));
+            .arg(path));
         assert_eq!(out.status, 0, "{}", out.stderr);
         let event: serde_json::Value = serde_json::from_str(out.stdout.trim()).unwrap();
-        assert_eq!(event["eventName"], "CreateQueue");
+        assert_eq!(event["eventName"], operation);
         assert_eq!(event["bodyInspected"], !extra.contains(&"--no-inspect"));
         event["findings"]
             .as_array()
@@ -263,6 +283,14 @@ fn no_inspect_identifies_and_applies_fips_but_scans_nothing() {
             .map(|f| f["rule"].as_str().unwrap().to_owned())
             .collect()
     };
-    assert_eq!(rules(&[]), ["email-address", "non-fips-endpoint"]);
-    assert_eq!(rules(&["--no-inspect"]), ["non-fips-endpoint"]);
+    for (path, operation) in [(&json, "CreateQueue"), (&query, "CreateTopic")] {
+        assert_eq!(
+            rules(&[], path, operation),
+            ["email-address", "non-fips-endpoint"]
+        );
+        assert_eq!(
+            rules(&["--no-inspect"], path, operation),
+            ["non-fips-endpoint"]
+        );
+    }
 }

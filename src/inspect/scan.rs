@@ -101,10 +101,12 @@ impl Scanner {
         self.rule_mode(rule) != RuleMode::Off
     }
 
-    /// Loads what detectors otherwise load on first use (the phone-number metadata takes
-    /// ~0.15 s), so that no call pays for it. Meant for a background thread at start-up.
-    pub fn warm_up() {
-        detect::phone::warm_up();
+    /// Loads what enabled detectors otherwise load on first use (the phone-number metadata
+    /// takes ~0.15 s), so that no call pays for it. Meant for a background thread at start-up.
+    pub fn warm_up(&self) {
+        if self.enabled("phone-number") {
+            detect::phone::warm_up();
+        }
     }
 
     /// Findings for all `fields` of one call, in field order, without duplicates.

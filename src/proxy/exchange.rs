@@ -50,14 +50,15 @@ pub(crate) async fn handle(
         headers: &parts.headers,
     };
     let head = shared.engine.head(&view, &conn.profile);
+    let read = shared.engine.reads_body(&head, &parts.headers);
     let limit = shared.config.limits.inspect_body_bytes;
     // Held until the call is answered: the buffered body lives that long.
-    let _budget = if head.data_plane {
-        None
-    } else {
+    let _budget = if read {
         reserve(&shared, &parts.headers, limit).await
+    } else {
+        None
     };
-    let (inspected, upstream_body) = if head.data_plane {
+    let (inspected, upstream_body) = if !read {
         (None, RequestBody::streaming(body))
     } else {
         match buffer(body, limit).await {
@@ -79,7 +80,6 @@ pub(crate) async fn handle(
         .engine
         .evaluate(&view, &conn.profile, head, inspected.as_deref());
     let mut event = api_event(&conn, &parts.headers, &method, &evaluation);
-    event.body_inspected = Some(inspected.is_some() && evaluation.inspection_error.is_none());
     if let Some(block) = evaluation.block {
         event.decision = Decision::Blocked;
         event.response_status = Some(block.status.as_u16());

@@ -112,9 +112,10 @@ impl Proxy {
                 })?;
         if config.inspect {
             // Off the accept path: listening starts at once, and no call waits for it.
+            let scanner = config.scanner.clone();
             let _ = std::thread::Builder::new()
                 .name("awsguard-warm-up".into())
-                .spawn(crate::inspect::Scanner::warm_up);
+                .spawn(move || scanner.warm_up());
         }
         let (shutdown_tx, shutdown) = watch::channel(false);
         let budget_kib =
