@@ -251,9 +251,7 @@ mod tests {
         parse(body, &mut Budget::new(64, 1000))
     }
 
-    fn s(v: &str) -> Node {
-        Node::Str(v.to_owned())
-    }
+    use crate::inspect::decode::tree::build::s;
 
     #[test]
     fn maps_lists_tags_and_bytes() {

@@ -139,9 +139,7 @@ mod tests {
         parse(body.as_bytes(), &mut Budget::new(64, 1000))
     }
 
-    fn s(v: &str) -> Node {
-        Node::Str(v.to_owned())
-    }
+    use crate::inspect::decode::tree::build::s;
 
     #[test]
     fn keeps_document_order_and_drops_scalars() {

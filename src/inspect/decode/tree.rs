@@ -229,17 +229,18 @@ impl<'n> Occurrences<'n> {
     }
 }
 
+/// Trees written out by hand, for the decoders' tests.
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::aws::MemberHints;
-    use crate::inspect::Field;
+pub(crate) mod build {
+    use super::Node;
 
-    fn s(v: &str) -> Node {
+    /// A string node.
+    pub(crate) fn s(v: &str) -> Node {
         Node::Str(v.to_owned())
     }
 
-    fn map(entries: Vec<(&str, Node)>) -> Node {
+    /// A map node with `entries` in order.
+    pub(crate) fn map(entries: Vec<(&str, Node)>) -> Node {
         Node::Map(
             entries
                 .into_iter()
@@ -247,6 +248,15 @@ mod tests {
                 .collect(),
         )
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::aws::MemberHints;
+    use crate::inspect::Field;
+
+    use super::build::{map, s};
 
     fn walk(root: &Node) -> Vec<Field> {
         let hints = MemberHints::default();

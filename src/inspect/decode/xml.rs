@@ -151,18 +151,7 @@ mod tests {
         parse(body.as_bytes(), &mut Budget::new(64, 1000))
     }
 
-    fn s(v: &str) -> Node {
-        Node::Str(v.to_owned())
-    }
-
-    fn map(entries: Vec<(&str, Node)>) -> Node {
-        Node::Map(
-            entries
-                .into_iter()
-                .map(|(k, v)| (k.to_owned(), v))
-                .collect(),
-        )
-    }
+    use crate::inspect::decode::tree::build::{map, s};
 
     #[test]
     fn elements_become_maps_and_text() {
