@@ -582,6 +582,7 @@ fn main() {
         },
         pid: Some(proxy.child.0.id()),
     };
+    wait_for_warm_up(&proxy);
     if callgrind {
         // The same build with `--no-inspect`, for what inspection itself costs.
         let off_dir = callgrind_path.join("no-inspect");
@@ -614,7 +615,6 @@ fn main() {
         }
         return;
     }
-    wait_for_warm_up(proxy.child.0.id());
     let idle_rss = status_kib(proxy.child.0.id(), "VmHWM");
     let args: Vec<String> = std::env::args().collect();
     let peers: Vec<Peer> = args
@@ -865,21 +865,12 @@ fn latency_row(label: &str, runs: &[(Vec<f64>, Vec<f64>)]) -> String {
     row + " |"
 }
 
-/// Waits (up to 2 minutes) until the proxy's start-up warm-up thread has finished, so that its
+/// Waits (up to 2 minutes) until the proxy says its start-up warm-up is done, so that its
 /// one-off work is not counted against requests.
-fn wait_for_warm_up(pid: u32) {
-    let busy = || {
-        std::fs::read_dir(format!("/proc/{pid}/task"))
-            .into_iter()
-            .flatten()
-            .filter_map(|t| t.ok())
-            .any(|t| {
-                std::fs::read_to_string(t.path().join("comm"))
-                    .is_ok_and(|c| c.trim() == "awsguard-warm-up")
-            })
-    };
+fn wait_for_warm_up(proxy: &common::ProxyProc) {
     let deadline = Instant::now() + Duration::from_secs(120);
-    while busy() && Instant::now() < deadline {
+    while !proxy.stderr.lock().unwrap().contains("detectors warmed up") && Instant::now() < deadline
+    {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
@@ -928,7 +919,6 @@ fn count_instructions(
     secs: f64,
 ) -> (usize, f64) {
     let pid = s.pid.expect("a proxy");
-    wait_for_warm_up(pid);
     rt.block_on(load(s.target.clone(), calls, fresh, secs.min(1.0)));
     callgrind_control(pid, "--zero");
     let (_, latencies) = rt.block_on(load(s.target.clone(), calls, fresh, secs));

@@ -115,7 +115,10 @@ impl Proxy {
             let scanner = config.scanner.clone();
             let _ = std::thread::Builder::new()
                 .name("awsguard-warm-up".into())
-                .spawn(move || scanner.warm_up());
+                .spawn(move || {
+                    scanner.warm_up();
+                    tracing::debug!("detectors warmed up");
+                });
         }
         let (shutdown_tx, shutdown) = watch::channel(false);
         let budget_kib =
