@@ -14,8 +14,9 @@
 //!   `listening on ADDR` (see `tools/peers/`);
 //! - `--only NAME[,NAME...]`: keepalive1, keepalive4, newconn, fixed, tagged, tunnel, idle,
 //!   upload;
-//! - `--callgrind [--callgrind-out DIR]`: instead, run awsguard under valgrind's callgrind and
-//!   report instructions per request (stable on a busy machine, for comparing builds).
+//! - `--callgrind [--callgrind-out DIR]`: instead, run awsguard (and each `--peer`) under
+//!   valgrind's callgrind and report instructions per request (stable on a busy machine, for
+//!   comparing builds and proxies).
 //!
 //! Under `cargo test` it runs one short round as a smoke test.
 
@@ -406,11 +407,36 @@ struct Peer {
     _dir: tempfile::TempDir,
 }
 
-fn start_peer(spec: &str, upstream: SocketAddr, upstream_ca: &Path, env: &[(&str, &str)]) -> Peer {
+/// Every `--peer NAME=PROGRAM` argument.
+fn peer_specs() -> Vec<String> {
+    let args: Vec<String> = std::env::args().collect();
+    args.windows(2)
+        .filter(|w| w[0] == "--peer")
+        .map(|w| w[1].clone())
+        .collect()
+}
+
+/// Starts `--peer NAME=PROGRAM`, under `wrapper` (a command prefix such as valgrind) if not
+/// empty.
+fn start_peer(
+    spec: &str,
+    upstream: SocketAddr,
+    upstream_ca: &Path,
+    env: &[(&str, &str)],
+    wrapper: &[&str],
+) -> Peer {
     let (name, program) = spec.split_once('=').expect("--peer NAME=PROGRAM");
     let dir = tempfile::tempdir().unwrap();
     let ca_pem = dir.path().join("peer-ca.pem");
-    let mut child = Command::new(program)
+    let mut command = match wrapper.split_first() {
+        Some((first, rest)) => {
+            let mut c = Command::new(first);
+            c.args(rest).arg(program);
+            c
+        }
+        None => Command::new(program),
+    };
+    let mut child = command
         .arg("--upstream")
         .arg(upstream.to_string())
         .arg("--upstream-ca")
@@ -606,21 +632,42 @@ fn main() {
             },
             pid: Some(off.child.0.id()),
         };
+        println!("| load (under callgrind) | proxy | unit | instructions per unit |");
+        println!("|---|---|---|---|");
         instructions_per_request(&rt, &awsguard, &callgrind_path, secs);
         if wanted("tagged") {
             let (requests, per) = count_instructions(&rt, &off, &off_dir, &TAGGED, false, secs);
             println!(
-                "| tagged calls, 4 connections, `--no-inspect` | {requests} requests | {per:.0} |"
+                "| tagged calls, 4 connections | awsguard `--no-inspect` | {requests} requests | {per:.0} |"
             );
+        }
+        for spec in peer_specs() {
+            let name = spec.split_once('=').map_or(spec.as_str(), |(name, _)| name);
+            let dir = callgrind_path.join(format!("peer-{name}"));
+            std::fs::create_dir_all(&dir).unwrap();
+            let out = format!(
+                "--callgrind-out-file={}",
+                dir.join("callgrind.out").display()
+            );
+            let wrapper = ["valgrind", "-q", "--tool=callgrind", "--vgdb=yes", &out];
+            let peer = start_peer(&spec, upstream.addr, &pki.ca_pem, workers, &wrapper);
+            let subject = Subject {
+                name: peer.name.clone(),
+                target: Target {
+                    proxy: Some(peer.addr),
+                    upstream: upstream.addr,
+                    tls: tls_config(&peer.ca_pem),
+                },
+                pid: Some(peer.child.0.id()),
+            };
+            instructions_per_request(&rt, &subject, &dir, secs);
         }
         return;
     }
     let idle_rss = status_kib(proxy.child.0.id(), "VmHWM");
-    let args: Vec<String> = std::env::args().collect();
-    let peers: Vec<Peer> = args
-        .windows(2)
-        .filter(|w| w[0] == "--peer")
-        .map(|w| start_peer(&w[1], upstream.addr, &pki.ca_pem, workers))
+    let peers: Vec<Peer> = peer_specs()
+        .iter()
+        .map(|spec| start_peer(spec, upstream.addr, &pki.ca_pem, workers, &[]))
         .collect();
     let uninspected = common::start_proxy_wrapped(
         &[routes.as_slice(), &["--no-inspect"]].concat(),
@@ -926,13 +973,13 @@ fn count_instructions(
     (latencies.len(), total as f64 / latencies.len() as f64)
 }
 
-/// `--callgrind`: awsguard runs under valgrind's callgrind, and each load reports its
+/// `--callgrind`: a proxy runs under valgrind's callgrind, and each load reports its
 /// instructions per request. Instruction counts do not depend on what else the machine is
-/// doing, so they compare builds where wall-clock timings on a shared machine cannot.
+/// doing, so they compare builds (and proxies) where wall-clock timings on a shared machine
+/// cannot. Peers get the plain GET loads only: they do not identify or inspect calls.
 fn instructions_per_request(rt: &tokio::runtime::Runtime, s: &Subject, dir: &Path, secs: f64) {
     let pid = s.pid.expect("a proxy");
-    println!("| load (awsguard under callgrind) | unit | instructions per unit |");
-    println!("|---|---|---|");
+    let is_awsguard = s.name == "awsguard";
     let gets = [Call::Get(SQS); 4];
     for (name, label, calls, fresh) in [
         (
@@ -944,16 +991,20 @@ fn instructions_per_request(rt: &tokio::runtime::Runtime, s: &Subject, dir: &Pat
         ("tagged", "tagged calls, 4 connections", &TAGGED[..], false),
         ("newconn", "new connection per request", &gets[..1], true),
     ] {
-        if !wanted(name) {
+        if !wanted(name) || (name == "tagged" && !is_awsguard) {
             continue;
         }
         let (requests, per) = count_instructions(rt, s, dir, calls, fresh, secs);
-        println!("| {label} | {requests} requests | {per:.0} |");
+        println!("| {label} | {} | {requests} requests | {per:.0} |", s.name);
     }
     if wanted("upload") {
         callgrind_control(pid, "--zero");
         rt.block_on(upload(&s.target, 64));
         let total = callgrind_dump(pid, dir);
-        println!("| 64 MiB upload | per MiB | {:.0} |", total as f64 / 64.0);
+        println!(
+            "| 64 MiB upload | {} | per MiB | {:.0} |",
+            s.name,
+            total as f64 / 64.0
+        );
     }
 }

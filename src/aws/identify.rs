@@ -110,13 +110,16 @@ pub fn identify_at(head: &RequestHead<'_>, facts: &HostFacts, body: Option<&[u8]
         .or_else(|| by_cbor_path(head, &candidates))
         .or_else(|| by_action(head, body, &candidates))
         .or_else(|| by_route(head, host, named, &candidates));
-    let region = signature
-        .as_ref()
-        .and_then(|s| s.region.clone().or_else(|| single_region(&s.region_set)))
-        .or_else(|| host.and_then(|h| h.region.clone()));
-    let service = signature
-        .as_ref()
-        .map(|s| s.service.clone())
+    let presigned = signature.as_ref().is_some_and(|s| s.presigned);
+    let (signed_region, signed_service, access_key_id) = match signature {
+        Some(s) => {
+            let region = s.region.or_else(|| single_region(&s.region_set));
+            (region, Some(s.service), Some(s.access_key_id))
+        }
+        None => (None, None, None),
+    };
+    let region = signed_region.or_else(|| host.and_then(|h| h.region.clone()));
+    let service = signed_service
         .or_else(|| found.as_ref().map(|f| f.service.signing_name.clone()))
         .or_else(|| candidates.first().map(|s| s.signing_name.clone()));
     let protocol = found
@@ -142,14 +145,14 @@ pub fn identify_at(head: &RequestHead<'_>, facts: &HostFacts, body: Option<&[u8]
         operation,
         region,
         protocol,
-        access_key_id: signature.as_ref().map(|s| s.access_key_id.clone()),
+        access_key_id,
         data_plane: streaming_op || streaming_headers(head.headers),
         model: found.map(|f| f.service.name.clone()).or_else(|| {
             (candidates.len() == 1)
                 .then(|| candidates.first().map(|s| s.name.clone()))
                 .flatten()
         }),
-        presigned: signature.is_some_and(|s| s.presigned),
+        presigned,
     }
 }
 

@@ -71,10 +71,21 @@ pub struct Signature {
     pub region_set: Vec<String>,
     /// Scope service: the signing name (`sqs`, `s3`, `execute-api`).
     pub service: String,
-    /// Signed header names, lowercase, as listed.
-    pub signed_headers: Vec<String>,
+    /// Signed header names as listed: lowercase, `;`-separated (see
+    /// [`Signature::signed_header_names`]).
+    pub signed_headers: String,
     /// Signed via query parameters (a presigned URL) rather than the `Authorization` header.
     pub presigned: bool,
+}
+
+impl Signature {
+    /// The signed header names, in order.
+    pub fn signed_header_names(&self) -> impl Iterator<Item = &str> {
+        self.signed_headers
+            .split(';')
+            .map(str::trim)
+            .filter(|name| !name.is_empty())
+    }
 }
 
 /// Why a signature could not be parsed. Never carries the input (it may hold credentials).
@@ -113,20 +124,19 @@ pub fn parse_authorization(value: &str, region_set: Option<&str>) -> Result<Sign
     let (algorithm, rest) = value.split_once(' ').ok_or(SigV4Error::NotSigV4)?;
     let algorithm = Algorithm::parse(algorithm)?;
     let mut credential = None;
-    let mut signed_headers = Vec::new();
+    let mut signed_headers = "";
+    // Components are `Name=value`, comma-separated, in any order and spacing.
     for part in rest.split(',') {
-        let Some((key, val)) = part.trim().split_once('=') else {
-            continue;
-        };
-        match key.trim() {
-            "Credential" => credential = Some(val.trim()),
-            "SignedHeaders" => signed_headers = split_list(val, ';'),
-            _ => {}
+        let part = part.trim_start();
+        if let Some(val) = part.strip_prefix("Credential=") {
+            credential = Some(val.trim());
+        } else if let Some(val) = part.strip_prefix("SignedHeaders=") {
+            signed_headers = val.trim();
         }
     }
     let credential = credential.ok_or(SigV4Error::MissingCredential)?;
     let mut sig = scope(algorithm, credential, region_set)?;
-    sig.signed_headers = signed_headers;
+    sig.signed_headers = signed_headers.to_owned();
     Ok(sig)
 }
 
@@ -138,13 +148,13 @@ pub fn parse_presigned(query: &str) -> Result<Option<Signature>, SigV4Error> {
     }
     let mut algorithm = None;
     let mut credential = None;
-    let mut signed_headers = Vec::new();
+    let mut signed_headers = String::new();
     let mut region_set = None;
     for (key, value) in url::form_urlencoded::parse(query.as_bytes()) {
         match key.as_ref() {
             "X-Amz-Algorithm" => algorithm = Some(value.into_owned()),
             "X-Amz-Credential" => credential = Some(value.into_owned()),
-            "X-Amz-SignedHeaders" => signed_headers = split_list(&value, ';'),
+            "X-Amz-SignedHeaders" => signed_headers = value.into_owned(),
             "X-Amz-Region-Set" => region_set = Some(value.into_owned()),
             _ => {}
         }
@@ -184,8 +194,15 @@ fn scope(
     credential: &str,
     region_set: Option<&str>,
 ) -> Result<Signature, SigV4Error> {
-    let parts: Vec<&str> = credential.split('/').collect();
-    let (akid, date, region, service) = match (algorithm, parts.as_slice()) {
+    // At most five segments are meaningful; a sixth makes the scope malformed.
+    let mut segments = [""; 6];
+    let mut count = 0;
+    for segment in credential.split('/') {
+        let slot = segments.get_mut(count).ok_or(SigV4Error::BadScope)?;
+        *slot = segment;
+        count += 1;
+    }
+    let (akid, date, region, service) = match (algorithm, &segments[..count]) {
         (Algorithm::HmacSha256, [akid, date, region, service, "aws4_request"]) => {
             (*akid, *date, Some(*region), *service)
         }
@@ -208,7 +225,7 @@ fn scope(
         region: region.map(str::to_owned),
         region_set: region_set.map(|s| split_list(s, ',')).unwrap_or_default(),
         service: service.to_owned(),
-        signed_headers: Vec::new(),
+        signed_headers: String::new(),
         presigned: false,
     })
 }
@@ -237,8 +254,8 @@ mod tests {
         assert_eq!(sig.region.as_deref(), Some("eu-west-1"));
         assert_eq!(sig.service, "sqs");
         assert_eq!(
-            sig.signed_headers,
-            vec!["content-type", "host", "x-amz-date"]
+            sig.signed_header_names().collect::<Vec<_>>(),
+            ["content-type", "host", "x-amz-date"]
         );
         assert!(!sig.presigned);
     }

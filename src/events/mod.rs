@@ -16,6 +16,8 @@ use time::OffsetDateTime;
 use crate::aws::Protocol;
 use crate::inspect::Finding;
 
+mod line;
+
 /// Most events kept in memory for `exec` summaries and the test harness.
 const MEMORY_CAP: usize = 100_000;
 /// The buffered JSON-lines output.
@@ -231,7 +233,7 @@ impl Recorder {
             // Serialised whole before it reaches the buffer, so a flush never cuts a line: readers
             // of the file only ever see complete events.
             let mut line = Vec::with_capacity(2048);
-            match serde_json::to_writer(&mut line, &event) {
+            match line::write(&event, &mut line) {
                 Ok(()) => {
                     line.push(b'\n');
                     if let Ok(mut w) = writer.lock() {
