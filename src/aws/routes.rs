@@ -6,6 +6,7 @@
 //! looks at a handful of candidates. When several match, the most specific wins: more literal
 //! segments, then more literal query keys, then non-greedy over greedy.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use http::HeaderMap;
@@ -130,16 +131,17 @@ impl RouteTable {
         let first = segments.first().map(|s| decode(s)).unwrap_or_default();
         let literal_first = index
             .by_first
-            .get(first.as_str())
+            .get(first.as_ref())
             .map(Vec::as_slice)
             .unwrap_or(&[]);
+        // Cheapest test first: most routes of a big REST service (S3) differ by query literal.
         literal_first
             .iter()
             .chain(&index.any_first)
             .filter_map(|&id| self.routes.get(id))
             .filter(|route| {
-                path_matches(&route.segments, &segments)
-                    && query_matches(&route.query, &params)
+                query_matches(&route.query, &params)
+                    && path_matches(&route.segments, &segments)
                     && route
                         .required_headers
                         .iter()
@@ -211,13 +213,16 @@ fn split_path(path: &str) -> Vec<&str> {
     segments
 }
 
-fn decode(segment: &str) -> String {
-    percent_decode_str(segment).decode_utf8_lossy().into_owned()
+/// A path segment percent-decoded; borrowed when it has no escapes.
+fn decode(segment: &str) -> Cow<'_, str> {
+    percent_decode_str(segment).decode_utf8_lossy()
 }
 
 fn segment_matches(template: &Segment, segment: &str) -> bool {
     match template {
-        Segment::Literal(literal) => literal == segment || *literal == decode(segment),
+        Segment::Literal(literal) => {
+            literal == segment || (segment.contains('%') && *literal == decode(segment))
+        }
         Segment::Label | Segment::Greedy => !segment.is_empty(),
     }
 }
@@ -248,17 +253,27 @@ fn path_matches(template: &[Segment], segments: &[&str]) -> bool {
         && after.iter().zip(tail).all(|(t, s)| segment_matches(t, s))
 }
 
-fn parse_query(query: &str) -> HashMap<String, String> {
+/// The decoded query parameters, in order (borrowed where nothing was escaped). Requests carry a
+/// few, so routes look them up by scanning rather than hashing.
+fn parse_query(query: &str) -> Vec<(Cow<'_, str>, Cow<'_, str>)> {
     url::form_urlencoded::parse(query.as_bytes())
         .take(MAX_SEGMENTS)
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect()
 }
 
-fn query_matches(literals: &[QueryLiteral], params: &HashMap<String, String>) -> bool {
+/// Whether every query literal of a route is satisfied; a repeated parameter counts by its
+/// last value.
+fn query_matches(literals: &[QueryLiteral], params: &[(Cow<'_, str>, Cow<'_, str>)]) -> bool {
+    let param = |key: &str| {
+        params
+            .iter()
+            .rev()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_ref())
+    };
     literals
         .iter()
-        .all(|lit| match (params.get(&lit.key), &lit.value) {
+        .all(|lit| match (param(&lit.key), &lit.value) {
             (None, _) => lit.optional,
             (Some(_), None) => true,
             (Some(got), Some(want)) => got == want,
