@@ -5,7 +5,7 @@
 //! event can never leak a secret.
 
 use std::collections::VecDeque;
-use std::io::{BufWriter, Write};
+use std::io::Write;
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
@@ -20,10 +20,12 @@ mod line;
 
 /// Most events kept in memory for `exec` summaries and the test harness.
 const MEMORY_CAP: usize = 100_000;
-/// The buffered JSON-lines output.
-type Lines = BufWriter<Box<dyn Write + Send>>;
 
-/// How often buffered event lines are flushed to the writer.
+/// Bytes of event lines held before a recording task writes them out itself rather than wait
+/// for the flusher: bounds memory when the writer is slower than the calls.
+const PENDING_CAP: usize = 64 * 1024;
+
+/// How often pending event lines are written out.
 const FLUSH_EVERY: Duration = Duration::from_millis(50);
 
 /// What an event records.
@@ -169,12 +171,62 @@ impl Event {
 
 /// Where events go: a JSON-lines writer and/or memory (for `exec` summaries and the harness).
 ///
-/// Lines are appended to a buffer under a lock (no system call on the request path) and a
-/// flusher thread writes the buffer out every 50 ms, so under load many events share one write.
+/// Lines are appended to a pending buffer under a short lock; a flusher thread writes them out
+/// every 50 ms, so under load many events share one write, and a request never waits for the
+/// file (unless the writer falls behind by [`PENDING_CAP`]).
 #[derive(Clone, Default)]
 pub struct Recorder {
-    writer: Option<Arc<Mutex<Lines>>>,
+    writer: Option<Arc<Output>>,
     memory: Option<Arc<Mutex<VecDeque<Event>>>>,
+}
+
+/// The JSON-lines output: lines waiting, and the writer with its spare buffer. Whoever writes
+/// holds `sink` while taking and writing `pending`, so lines reach the writer in order.
+struct Output {
+    pending: Mutex<Vec<u8>>,
+    sink: Mutex<Sink>,
+}
+
+struct Sink {
+    writer: Box<dyn Write + Send>,
+    /// Swapped with `pending` on each write, so neither buffer is reallocated.
+    spare: Vec<u8>,
+    /// The last write failed (logged once until one succeeds).
+    failed: bool,
+}
+
+impl Output {
+    /// Writes out every pending line. A failure is logged (once until a write succeeds), never
+    /// fatal to a call.
+    fn write_pending(&self) {
+        let Ok(mut sink) = self.sink.lock() else {
+            return;
+        };
+        let sink = &mut *sink;
+        if let Ok(mut pending) = self.pending.lock() {
+            std::mem::swap(&mut *pending, &mut sink.spare);
+        }
+        let result = sink
+            .writer
+            .write_all(&sink.spare)
+            .and_then(|()| sink.writer.flush());
+        sink.spare.clear();
+        match result {
+            Ok(()) => sink.failed = false,
+            Err(error) if !sink.failed => {
+                tracing::error!(%error, "cannot write events");
+                sink.failed = true;
+            }
+            Err(_) => {}
+        }
+    }
+}
+
+impl Drop for Output {
+    /// The last recorder is gone: nothing recorded may stay unwritten.
+    fn drop(&mut self) {
+        self.write_pending();
+    }
 }
 
 impl std::fmt::Debug for Recorder {
@@ -194,7 +246,14 @@ impl Recorder {
 
     /// Also writes one JSON line per event to `writer` (a file opened for append, or stdout).
     pub fn with_writer(mut self, writer: Box<dyn Write + Send>) -> Self {
-        let writer = Arc::new(Mutex::new(BufWriter::with_capacity(64 * 1024, writer)));
+        let writer = Arc::new(Output {
+            pending: Mutex::new(Vec::with_capacity(PENDING_CAP)),
+            sink: Mutex::new(Sink {
+                writer,
+                spare: Vec::with_capacity(PENDING_CAP),
+                failed: false,
+            }),
+        });
         let weak = Arc::downgrade(&writer);
         std::thread::Builder::new()
             .name("awsguard-events".into())
@@ -236,10 +295,12 @@ impl Recorder {
             match line::write(&event, &mut line) {
                 Ok(()) => {
                     line.push(b'\n');
-                    if let Ok(mut w) = writer.lock() {
-                        if let Err(error) = w.write_all(&line) {
-                            tracing::warn!(%error, "cannot write event");
-                        }
+                    let full = writer.pending.lock().is_ok_and(|mut pending| {
+                        pending.extend_from_slice(&line);
+                        pending.len() >= PENDING_CAP
+                    });
+                    if full {
+                        writer.write_pending();
                     }
                 }
                 Err(error) => tracing::warn!(%error, "cannot serialise event"),
@@ -258,11 +319,7 @@ impl Recorder {
     /// Writes out every event recorded so far.
     pub fn flush(&self) {
         if let Some(writer) = &self.writer {
-            if let Ok(mut w) = writer.lock() {
-                if let Err(error) = w.flush() {
-                    tracing::warn!(%error, "cannot flush events");
-                }
-            }
+            writer.write_pending();
         }
     }
 
@@ -275,25 +332,14 @@ impl Recorder {
     }
 }
 
-/// Flushes the buffer every [`FLUSH_EVERY`] until the last `Recorder` holding it is gone.
-fn flush_periodically(writer: &Weak<Mutex<Lines>>) {
-    let mut failed = false;
+/// Writes pending lines out every [`FLUSH_EVERY`] until the last `Recorder` holding them is gone.
+fn flush_periodically(writer: &Weak<Output>) {
     loop {
         std::thread::sleep(FLUSH_EVERY);
         let Some(writer) = writer.upgrade() else {
             return;
         };
-        let Ok(mut w) = writer.lock() else {
-            return;
-        };
-        match w.flush() {
-            Ok(()) => failed = false,
-            Err(error) if !failed => {
-                tracing::error!(%error, "cannot write events");
-                failed = true;
-            }
-            Err(_) => {}
-        }
+        writer.write_pending();
     }
 }
 
@@ -347,6 +393,29 @@ mod tests {
             .map(|w| w.split(|&b| b == b'\n').count() - 1)
             .sum();
         assert_eq!(lines, 400);
+    }
+
+    #[test]
+    fn lines_still_pending_are_written_when_the_last_recorder_goes() {
+        let out = Shared::default();
+        let recorder = Recorder::none().with_writer(Box::new(out.clone()));
+        let now = OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap();
+        recorder.record(Event::new(
+            EventType::ApiCall,
+            "s3.amazonaws.com",
+            "::1",
+            now,
+        ));
+        let copy = recorder.clone();
+        drop(recorder);
+        drop(copy);
+        // The flusher thread may hold the output for a moment; it writes the line as it drops it.
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while out.0.lock().unwrap().is_empty() && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        let text = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
+        assert_eq!(text.lines().count(), 1);
     }
 
     #[test]
