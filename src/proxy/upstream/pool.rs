@@ -199,3 +199,156 @@ impl std::fmt::Debug for Route {
             .finish()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::convert::Infallible;
+
+    use bytes::Bytes;
+    use http_body_util::Empty;
+    use hyper_util::rt::TokioIo;
+    use tokio::task::JoinHandle;
+
+    use super::*;
+    use crate::proxy::upstream::UpstreamTls;
+
+    /// A ready connection to an in-memory HTTP/1.1 server, and the server's task (abort it to
+    /// close the connection from the server side).
+    async fn conn() -> (Conn, JoinHandle<()>) {
+        let (client, server) = tokio::io::duplex(4096);
+        let server = tokio::spawn(async move {
+            let service = hyper::service::service_fn(|_| async {
+                Ok::<_, Infallible>(http::Response::new(Empty::<Bytes>::new()))
+            });
+            let _ = hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(server), service)
+                .await;
+        });
+        let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(client))
+            .await
+            .unwrap();
+        tokio::spawn(connection);
+        sender.ready().await.unwrap();
+        let tls = Arc::new(UpstreamTls {
+            version: "TLSv1.3".into(),
+            cipher_suite: "TLS_AES_128_GCM_SHA256".into(),
+        });
+        (Conn { sender, tls }, server)
+    }
+
+    fn limits(idle_timeout: Duration, max_idle: usize) -> PoolLimits {
+        PoolLimits {
+            idle_timeout,
+            max_idle,
+        }
+    }
+
+    fn idle_count(route: &Route) -> usize {
+        lock(&route.idle).len()
+    }
+
+    fn alive_tasks() -> usize {
+        Handle::current().metrics().num_alive_tasks()
+    }
+
+    /// Yields until `done`, for at most two seconds.
+    async fn until(mut done: impl FnMut() -> bool) {
+        for _ in 0..200 {
+            if done() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        panic!("condition not reached");
+    }
+
+    #[tokio::test]
+    async fn one_route_per_host_and_port() {
+        let pool = Pool::new(limits(Duration::from_secs(60), 4));
+        let a = pool.route("sqs.us-east-1.amazonaws.com", 443);
+        let b = pool.route("sqs.us-east-1.amazonaws.com", 443);
+        let c = pool.route("sqs.us-east-1.amazonaws.com", 8443);
+        assert!(Arc::ptr_eq(&a, &b));
+        assert!(!Arc::ptr_eq(&a, &c));
+        assert_eq!((c.host(), c.port()), ("sqs.us-east-1.amazonaws.com", 8443));
+    }
+
+    #[tokio::test]
+    async fn idle_connections_beyond_the_bound_are_closed() {
+        let pool = Pool::new(limits(Duration::from_secs(60), 2));
+        let route = pool.route("sqs.us-east-1.amazonaws.com", 443);
+        let mut servers = Vec::new();
+        for _ in 0..3 {
+            let (conn, server) = conn().await;
+            route.clone().check_in(conn);
+            servers.push(server);
+        }
+        assert_eq!(idle_count(&route), 2);
+        // The surplus connection was dropped: its server saw the connection end.
+        until(|| servers[2].is_finished()).await;
+        assert!(route.checkout().is_some());
+        assert!(route.checkout().is_some());
+        assert!(route.checkout().is_none());
+    }
+
+    #[tokio::test]
+    async fn expired_idle_connections_are_not_handed_out() {
+        let pool = Pool::new(limits(Duration::from_millis(50), 4));
+        let route = pool.route("sqs.us-east-1.amazonaws.com", 443);
+        let (conn, _server) = conn().await;
+        route.clone().check_in(conn);
+        std::thread::sleep(Duration::from_millis(60));
+        assert!(route.checkout().is_none());
+        assert_eq!(idle_count(&route), 0);
+    }
+
+    #[tokio::test]
+    async fn idle_connections_the_server_closed_are_skipped() {
+        let pool = Pool::new(limits(Duration::from_secs(60), 4));
+        let route = pool.route("sqs.us-east-1.amazonaws.com", 443);
+        let (open, _server) = conn().await;
+        route.clone().check_in(open);
+        let (closing, server) = conn().await;
+        route.clone().check_in(closing);
+        server.abort();
+        let last_closed = || {
+            lock(&route.idle)
+                .last()
+                .is_some_and(|i| i.conn.sender.is_closed())
+        };
+        until(last_closed).await;
+        // The closed one was checked in last, so it is tried first, and passed over.
+        assert!(route.checkout().is_some());
+        assert!(route.checkout().is_none());
+    }
+
+    #[tokio::test]
+    async fn the_sweeper_closes_expired_connections_forgets_unused_routes_and_stops() {
+        let before = alive_tasks();
+        let pool = Pool::new(limits(Duration::from_millis(30), 4));
+        let route = pool.route("sqs.us-east-1.amazonaws.com", 443);
+        let (conn, server) = conn().await;
+        route.check_in(conn);
+        // A client connection, a server connection and the sweeper.
+        assert_eq!(alive_tasks(), before + 3);
+        until(|| lock(&pool.routes).map.is_empty()).await;
+        until(|| server.is_finished()).await;
+        until(|| alive_tasks() == before).await;
+        assert!(!lock(&pool.routes).sweeping);
+        // A new route starts a new sweeper.
+        let _route = pool.route("sqs.us-east-1.amazonaws.com", 443);
+        assert!(lock(&pool.routes).sweeping);
+        assert_eq!(alive_tasks(), before + 1);
+    }
+
+    #[tokio::test]
+    async fn the_sweeper_stops_when_the_pool_is_dropped() {
+        let before = alive_tasks();
+        let pool = Pool::new(limits(Duration::from_secs(3600), 4));
+        let route = pool.route("sqs.us-east-1.amazonaws.com", 443);
+        assert_eq!(alive_tasks(), before + 1);
+        drop(route);
+        drop(pool);
+        until(|| alive_tasks() == before).await;
+    }
+}
