@@ -7,9 +7,10 @@
 //! pinned to one client connection instead would cost a whole upstream connection for every idle
 //! client connection, and keep it from the others.
 //!
-//! Bounds: at most `max_idle` idle connections per route (a surplus one is closed), none idle for
-//! longer than `idle_timeout`. A sweeper task closes expired connections and forgets unused
-//! routes; it runs only while there are routes, and stops at once when the pool is dropped.
+//! Bounds: at most `max_idle` idle connections per route (a surplus one is closed); none is handed
+//! out after `idle_timeout` idle, and a sweeper task, every `idle_timeout`, closes those and
+//! forgets unused routes (so nothing stays open past twice that). The sweeper runs only while
+//! there are routes, and stops at once when the pool is dropped.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
@@ -89,7 +90,7 @@ impl Pool {
             if let Ok(runtime) = Handle::try_current() {
                 routes.sweeping = true;
                 let interval = self.limits.idle_timeout.max(Duration::from_millis(10));
-                runtime.spawn(sweep(
+                runtime.spawn(sweeper(
                     Arc::downgrade(self),
                     self.alive.subscribe(),
                     interval,
@@ -113,7 +114,7 @@ impl Pool {
     }
 }
 
-async fn sweep(pool: Weak<Pool>, mut alive: watch::Receiver<()>, interval: Duration) {
+async fn sweeper(pool: Weak<Pool>, mut alive: watch::Receiver<()>, interval: Duration) {
     loop {
         tokio::select! {
             // Nothing is ever sent: this resolves when the pool is dropped.
