@@ -50,6 +50,34 @@ fn curl_round_trips_a_large_upload_byte_exact_over_http1_and_http2() {
 }
 
 #[test]
+fn upstream_connections_are_reused_across_client_connections() {
+    let pki = upstream_pki();
+    let upstream = start_echo_upstream(&pki);
+    let proxy = start_proxy_routed(&pki, upstream.addr.port(), &[]);
+    let url = "https://sqs.us-east-1.amazonaws.com/";
+    // Four client connections, one after the other, each with two calls.
+    for http in ["--http1.1", "--http2", "--http1.1", "--http2"] {
+        let out = curl(&proxy, &[http, url, url]);
+        assert_eq!(out.status, 0, "{}", out.stderr);
+        assert_eq!(out.stdout.matches("len=0 ").count(), 2, "{}", out.stdout);
+    }
+    assert_eq!(
+        upstream.accepted.load(std::sync::atomic::Ordering::SeqCst),
+        1
+    );
+    // Events are flushed in batches: wait for all eight.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while proxy.events().len() < 8 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let events = proxy.events();
+    assert_eq!(events.len(), 8, "{events:#?}");
+    for event in events {
+        assert_eq!(event["tlsDetails"]["upstreamTlsVersion"], "TLSv1.3");
+    }
+}
+
+#[test]
 fn downloads_stream_back_byte_exact() {
     let pki = upstream_pki();
     let upstream = start_echo_upstream(&pki);

@@ -14,8 +14,10 @@ use http_body::{Body, Frame, SizeHint};
 use http_body_util::{BodyExt, Either, Full};
 use hyper::body::Incoming;
 
+use super::upstream::UpstreamBody;
+
 /// What the proxy sends back to clients: upstream bodies, or its own small answers.
-pub(crate) type ResponseBody = Either<Incoming, Full<Bytes>>;
+pub(crate) type ResponseBody = Either<UpstreamBody, Full<Bytes>>;
 
 /// A small in-memory response body.
 pub(crate) fn full(bytes: impl Into<Bytes>) -> ResponseBody {

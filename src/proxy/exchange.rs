@@ -8,13 +8,14 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use http::header::{self, HeaderMap, HeaderName};
+use http::uri::PathAndQuery;
 use http::{HeaderValue, Request, Response, StatusCode, Uri, Version};
 use http_body_util::Either;
 use hyper::body::Incoming;
 use time::OffsetDateTime;
 
 use super::body::{buffer, full, Buffered, RequestBody, ResponseBody};
-use super::upstream::{describe, is_tls_version, UpstreamTls};
+use super::upstream::{describe, Route};
 use super::Shared;
 use crate::engine::{Evaluation, HostProfile, RequestView};
 use crate::events::{Decision, Event, TlsDetails};
@@ -30,6 +31,8 @@ pub(crate) struct ConnInfo {
     pub(crate) cipher_suite: Option<String>,
     /// What the engine decides from the host alone, once for the whole connection.
     pub(crate) profile: HostProfile,
+    /// Where its calls go upstream: looked up once for the whole connection.
+    pub(crate) route: Arc<Route>,
 }
 
 /// Handles one request from an intercepted connection.
@@ -87,20 +90,12 @@ pub(crate) async fn handle(
         shared.recorder.record(event);
         return Ok(aws_error(block));
     }
-    let upstream_req = match upstream_request(&conn, parts, upstream_body) {
-        Ok(req) => req,
-        Err(error) => {
-            tracing::debug!(%error, "cannot build upstream request");
-            return Ok(plain(StatusCode::BAD_REQUEST, "invalid request target"));
-        }
-    };
-    match shared.upstream.request(upstream_req).await {
-        Ok(response) => {
+    let upstream_req = upstream_request(&conn, parts, upstream_body);
+    match shared.upstream.send(&conn.route, upstream_req).await {
+        Ok((response, tls)) => {
             let (mut parts, body) = response.into_parts();
-            if let Some(tls) = parts.extensions.get::<UpstreamTls>() {
-                event.tls_details.upstream_tls_version = Some(tls.version.clone());
-                event.tls_details.upstream_cipher_suite = Some(tls.cipher_suite.clone());
-            }
+            event.tls_details.upstream_tls_version = Some(tls.version.clone());
+            event.tls_details.upstream_cipher_suite = Some(tls.cipher_suite.clone());
             event.response_status = Some(parts.status.as_u16());
             shared.recorder.record(event);
             strip_hop_by_hop(&mut parts.headers);
@@ -116,7 +111,7 @@ pub(crate) async fn handle(
                 &format!("awsguard could not complete the call upstream: {message}"),
             );
             event.response_status = Some(response.status.as_u16());
-            if is_tls_version(&error) {
+            if error.is_tls_version() {
                 event.decision = Decision::Blocked;
                 event.findings.push(crate::inspect::Finding {
                     rule: "tls-version".into(),
@@ -180,34 +175,34 @@ fn api_event(conn: &ConnInfo, headers: &HeaderMap, method: &str, eval: &Evaluati
     event
 }
 
+/// The request as it goes upstream over HTTP/1.1: origin-form target (an HTTP/1.1 client sends
+/// one already; HTTP/2 and absolute-form ones carry scheme and authority), and a `Host` header.
 fn upstream_request(
     conn: &ConnInfo,
     mut parts: http::request::Parts,
     body: RequestBody,
-) -> Result<Request<RequestBody>, http::Error> {
-    let path_and_query = parts
-        .uri
-        .path_and_query()
-        .map(|pq| pq.as_str())
-        .unwrap_or("/");
-    let authority = if conn.port == 443 {
-        conn.host.clone()
-    } else {
-        format!("{}:{}", conn.host, conn.port)
-    };
-    parts.uri = Uri::builder()
-        .scheme("https")
-        .authority(authority.as_str())
-        .path_and_query(path_and_query)
-        .build()?;
+) -> Request<RequestBody> {
+    if parts.uri.authority().is_some() || parts.uri.path_and_query().is_none() {
+        let path_and_query = parts
+            .uri
+            .path_and_query()
+            .cloned()
+            .unwrap_or_else(|| PathAndQuery::from_static("/"));
+        parts.uri = Uri::from(path_and_query);
+    }
     parts.version = Version::HTTP_11;
     strip_hop_by_hop(&mut parts.headers);
     if !parts.headers.contains_key(header::HOST) {
+        let authority = if conn.port == 443 {
+            conn.host.clone()
+        } else {
+            format!("{}:{}", conn.host, conn.port)
+        };
         if let Ok(value) = HeaderValue::from_str(&authority) {
             parts.headers.insert(header::HOST, value);
         }
     }
-    Ok(Request::from_parts(parts, body))
+    Request::from_parts(parts, body)
 }
 
 /// Connection-specific headers (RFC 9110 §7.6.1), and the non-standard ones clients still send.

@@ -153,7 +153,7 @@ async fn plain_http(
         Ok(response) => {
             let (mut parts, body) = response.into_parts();
             super::exchange::strip_hop_by_hop(&mut parts.headers);
-            Response::from_parts(parts, Either::Left(body))
+            Response::from_parts(parts, Either::Left(body.into()))
         }
         Err(error) => {
             tracing::warn!(%host, error = %super::upstream::describe(&error), "plain http forward failed");

@@ -93,6 +93,7 @@ pub(crate) async fn run<S>(
     let host = hello.server_name.clone().unwrap_or(host);
     let info = Arc::new(ConnInfo {
         profile: shared.engine.profile(&host),
+        route: shared.upstream.route(&host, port),
         host,
         port,
         peer,

@@ -7,7 +7,8 @@
 //! - `tunnel`: non-AWS hosts, bytes copied blind.
 //! - `intercept`: AWS hosts, TLS terminated with a leaf certificate, HTTP served.
 //! - `exchange`: one intercepted request: engine, forward or block, record.
-//! - `upstream`: pooled verified TLS client. `body`: buffered/streamed bodies.
+//! - `upstream`: verified TLS connections, reused across client connections. `body`:
+//!   buffered/streamed bodies.
 
 mod body;
 mod exchange;
@@ -64,7 +65,7 @@ pub(crate) struct Shared {
     pub(crate) ca: Arc<Ca>,
     pub(crate) leaf: Arc<LeafIssuer>,
     pub(crate) server_tls: Arc<ServerConfig>,
-    pub(crate) upstream: upstream::UpstreamClient,
+    pub(crate) upstream: upstream::Upstream,
     pub(crate) plain: upstream::PlainClient,
     pub(crate) engine: Engine,
     pub(crate) recorder: Recorder,
@@ -126,7 +127,7 @@ impl Proxy {
         let shared = Arc::new(Shared {
             inspect_budget: Arc::new(Semaphore::new(budget_kib)),
             engine: Engine::new(&config),
-            upstream: upstream::client(connector),
+            upstream: upstream::Upstream::new(connector, upstream::POOL_LIMITS),
             plain: upstream::plain_client(),
             config,
             ca,

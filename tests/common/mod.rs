@@ -298,6 +298,8 @@ pub fn pattern_byte(i: u64) -> u8 {
 pub struct EchoUpstream {
     pub addr: SocketAddr,
     pub runtime: tokio::runtime::Runtime,
+    /// TCP connections accepted so far.
+    pub accepted: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 pub fn start_echo_upstream(pki: &Pki) -> EchoUpstream {
@@ -326,11 +328,14 @@ pub fn start_echo_upstream(pki: &Pki) -> EchoUpstream {
         .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
         .unwrap();
     let addr = listener.local_addr().unwrap();
+    let accepted = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let count = accepted.clone();
     runtime.spawn(async move {
         loop {
             let Ok((tcp, _)) = listener.accept().await else {
                 continue;
             };
+            count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             let _ = tcp.set_nodelay(true);
             let acceptor = acceptor.clone();
             tokio::spawn(async move {
@@ -344,7 +349,11 @@ pub fn start_echo_upstream(pki: &Pki) -> EchoUpstream {
             });
         }
     });
-    EchoUpstream { addr, runtime }
+    EchoUpstream {
+        addr,
+        runtime,
+        accepted,
+    }
 }
 
 type EchoBody = http_body_util::Either<Full<Bytes>, PatternBody>;
