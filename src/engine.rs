@@ -95,8 +95,8 @@ pub struct Evaluation {
 
 impl Evaluation {
     /// The event for this call, without TLS details or response status (the proxy adds those).
-    pub fn to_event(
-        &self,
+    pub fn into_event(
+        self,
         host: &str,
         source: &str,
         method: &str,
@@ -104,21 +104,21 @@ impl Evaluation {
         now: time::OffsetDateTime,
     ) -> Event {
         let mut event = Event::new(EventType::ApiCall, host, source, now);
-        event.event_source = self.event_source.clone();
-        event.event_name = self.event_name.clone();
-        event.aws_region = self.aws_region.clone();
+        event.event_source = self.event_source;
+        event.event_name = self.event_name;
+        event.aws_region = self.aws_region;
         event.protocol = self.protocol;
         event.user_agent = headers
             .get(http::header::USER_AGENT)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
         event.user_identity = UserIdentity {
-            access_key_id: self.access_key_id.clone(),
+            access_key_id: self.access_key_id,
         };
-        event.fips = self.fips.clone();
-        event.findings = self.findings.clone();
+        event.fips = self.fips;
+        event.findings = self.findings;
         event.request_method = Some(method.to_owned());
-        event.inspection_error = self.inspection_error.clone();
+        event.inspection_error = self.inspection_error;
         event.body_inspected = Some(self.body_inspected);
         if let Some(block) = &self.block {
             event.decision = Decision::Blocked;
@@ -258,7 +258,7 @@ impl Engine {
             .reads_body(&head, &request.headers)
             .then_some(request.body.as_slice());
         let evaluation = self.evaluate(&view, &profile, head, body);
-        evaluation.to_event(
+        evaluation.into_event(
             &request.host,
             "capture",
             &request.method,

@@ -4,7 +4,6 @@
 //! the engine's.
 
 use std::convert::Infallible;
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use http::header::{self, HeaderMap, HeaderName};
@@ -26,7 +25,8 @@ use crate::policy::{self, ErrorResponse};
 pub(crate) struct ConnInfo {
     pub(crate) host: String,
     pub(crate) port: u16,
-    pub(crate) peer: SocketAddr,
+    /// The client's IP address as events give it, rendered once for the connection.
+    pub(crate) source: String,
     pub(crate) tls_version: Option<String>,
     pub(crate) cipher_suite: Option<String>,
     /// What the engine decides from the host alone, once for the whole connection.
@@ -42,14 +42,11 @@ pub(crate) async fn handle(
     req: Request<Incoming>,
 ) -> Result<Response<ResponseBody>, Infallible> {
     let (parts, body) = req.into_parts();
-    let path = parts.uri.path().to_owned();
-    let query = parts.uri.query().map(str::to_owned);
-    let method = parts.method.as_str().to_owned();
     let view = RequestView {
-        method: &method,
+        method: parts.method.as_str(),
         host: &conn.host,
-        path: &path,
-        query: query.as_deref(),
+        path: parts.uri.path(),
+        query: parts.uri.query(),
         headers: &parts.headers,
     };
     let head = shared.engine.head(&view, &conn.profile);
@@ -79,11 +76,13 @@ pub(crate) async fn handle(
             }
         }
     };
-    let evaluation = shared
+    let mut evaluation = shared
         .engine
         .evaluate(&view, &conn.profile, head, inspected.as_deref());
-    let mut event = api_event(&conn, &parts.headers, &method, &evaluation);
-    if let Some(block) = evaluation.block {
+    let block = evaluation.block.take();
+    let protocol = evaluation.protocol;
+    let mut event = api_event(&conn, &parts.headers, parts.method.as_str(), evaluation);
+    if let Some(block) = block {
         event.decision = Decision::Blocked;
         event.response_status = Some(block.status.as_u16());
         tracing::warn!(host = %conn.host, operation = ?event.event_name, "blocked a call");
@@ -105,7 +104,7 @@ pub(crate) async fn handle(
             let message = describe(&error);
             tracing::warn!(host = %conn.host, %message, "upstream request failed");
             let response = policy::error_response(
-                evaluation.protocol,
+                protocol,
                 StatusCode::BAD_GATEWAY,
                 policy::UPSTREAM_CODE,
                 &format!("awsguard could not complete the call upstream: {message}"),
@@ -157,10 +156,10 @@ async fn reserve(
         .ok()
 }
 
-fn api_event(conn: &ConnInfo, headers: &HeaderMap, method: &str, eval: &Evaluation) -> Event {
-    let mut event = eval.to_event(
+fn api_event(conn: &ConnInfo, headers: &HeaderMap, method: &str, eval: Evaluation) -> Event {
+    let mut event = eval.into_event(
         &conn.host,
-        &conn.peer.ip().to_string(),
+        &conn.source,
         method,
         headers,
         OffsetDateTime::now_utc(),

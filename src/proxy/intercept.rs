@@ -96,7 +96,7 @@ pub(crate) async fn run<S>(
         route: shared.upstream.route(&host, port),
         host,
         port,
-        peer,
+        source: peer.ip().to_string(),
         tls_version: session.protocol_version().map(version_name),
         cipher_suite: session.negotiated_cipher_suite().map(suite_name),
     });
