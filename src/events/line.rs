@@ -139,17 +139,27 @@ fn string(out: &mut Vec<u8>, value: &str) -> serde_json::Result<()> {
     }
 }
 
-/// Whether any byte is a control character, a quote or a backslash. Checked 16 bytes at a time
-/// without early exit inside a block, a loop the compiler turns into vector compares.
+/// Whether any byte is a control character, a quote or a backslash. Eight bytes at a time, with
+/// the classic SWAR tests (a byte below a bound; a byte equal to one): a borrow can only mark a
+/// byte above a real match, so "any" is exact.
 fn needs_escape(bytes: &[u8]) -> bool {
-    let escaped = |b: u8| (b < 0x20) | (b == b'"') | (b == b'\\');
-    let mut blocks = bytes.chunks_exact(16);
-    for block in &mut blocks {
-        if block.iter().fold(false, |any, &b| any | escaped(b)) {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
+    let below = |v: u64, n: u8| v.wrapping_sub(ONES * u64::from(n)) & !v & HIGH;
+    let equal = |v: u64, b: u8| below(v ^ (ONES * u64::from(b)), 1);
+    let mut words = bytes.chunks_exact(8);
+    for word in &mut words {
+        let mut v = [0; 8];
+        v.copy_from_slice(word);
+        let v = u64::from_ne_bytes(v);
+        if below(v, 0x20) | equal(v, b'"') | equal(v, b'\\') != 0 {
             return true;
         }
     }
-    blocks.remainder().iter().any(|&b| escaped(b))
+    words
+        .remainder()
+        .iter()
+        .any(|&b| b < 0x20 || b == b'"' || b == b'\\')
 }
 
 #[cfg(test)]
@@ -262,6 +272,23 @@ mod tests {
         event.fips.endpoint_is_fips = Some(true);
         event.body_inspected = Some(false);
         assert_eq!(line(&event), serde(&event));
+    }
+
+    #[test]
+    fn needs_escape_finds_every_escaped_byte_at_every_offset() {
+        // Neighbours include bytes next to the bounds and high bytes: none may pass for a match.
+        for fill in [b' ', b'!', b'#', b'[', b']', 0x7f, 0x80, 0xc3, 0xff] {
+            for len in 1..=24 {
+                for at in 0..len {
+                    for byte in 0..=255u8 {
+                        let mut bytes = vec![fill; len];
+                        bytes[at] = byte;
+                        let want = byte < 0x20 || byte == b'"' || byte == b'\\';
+                        assert_eq!(needs_escape(&bytes), want, "{byte:#x} at {at} in {fill:#x}");
+                    }
+                }
+            }
+        }
     }
 
     proptest! {
