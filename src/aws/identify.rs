@@ -7,6 +7,7 @@
 //! SigV4 scope (signing name) and the hostname (endpoint prefix, read by [`crate::aws::host`]).
 
 use std::borrow::Cow;
+use std::sync::OnceLock;
 
 use http::HeaderMap;
 
@@ -82,6 +83,9 @@ impl Identity {
 pub struct HostFacts {
     info: Option<HostInfo>,
     services: Vec<&'static ServiceModel>,
+    /// The candidates for the first signing name seen: the clients of one connection sign
+    /// every call with the same one.
+    signed: OnceLock<(String, Vec<&'static ServiceModel>)>,
 }
 
 impl HostFacts {
@@ -89,7 +93,26 @@ impl HostFacts {
     pub fn of(host: &str) -> HostFacts {
         let info = parse_host(host);
         let services = host_services(info.as_ref());
-        HostFacts { info, services }
+        HostFacts {
+            info,
+            services,
+            signed: OnceLock::new(),
+        }
+    }
+
+    /// [`candidates`] for these facts, remembered for the first signing name.
+    fn candidates(&self, signing_name: Option<&str>) -> Cow<'_, [&'static ServiceModel]> {
+        let Some(name) = signing_name else {
+            return Cow::Borrowed(&self.services);
+        };
+        let (first, services) = self
+            .signed
+            .get_or_init(|| (name.to_owned(), candidates(Some(name), &self.services)));
+        if first == name {
+            Cow::Borrowed(services)
+        } else {
+            Cow::Owned(candidates(Some(name), &self.services))
+        }
     }
 }
 
@@ -105,7 +128,7 @@ pub fn identify_at(head: &RequestHead<'_>, facts: &HostFacts, body: Option<&[u8]
     let host = facts.info.as_ref();
     let named = facts.services.as_slice();
     let signing_name = signature.as_ref().map(|s| s.service.as_str());
-    let candidates = candidates(signing_name, named);
+    let candidates = facts.candidates(signing_name);
     let found = by_target(head, &candidates)
         .or_else(|| by_cbor_path(head, &candidates))
         .or_else(|| by_action(head, body, &candidates))
@@ -183,10 +206,7 @@ fn unmodelled_operation(head: &RequestHead<'_>) -> Option<String> {
         .and_then(|v| v.to_str().ok())
         .and_then(|t| t.rsplit_once('.'))
         .map(|(_, op)| op);
-    let from_path = match head.path.split('/').collect::<Vec<_>>().as_slice() {
-        [.., "service", _, "operation", op] => Some(*op),
-        _ => None,
-    };
+    let from_path = cbor_path(head.path).map(|(_, op)| op);
     from_target.or(from_path).and_then(operation_name)
 }
 
@@ -280,16 +300,24 @@ fn by_target(head: &RequestHead<'_>, candidates: &[&'static ServiceModel]) -> Op
 
 /// rpcv2-cbor: `POST /service/{Service}/operation/{Operation}` (may follow a path prefix).
 fn by_cbor_path(head: &RequestHead<'_>, candidates: &[&'static ServiceModel]) -> Option<Found> {
-    let segments: Vec<&str> = head.path.split('/').collect();
-    let [.., "service", name, "operation", operation] = segments.as_slice() else {
-        return None;
-    };
+    let (name, operation) = cbor_path(head.path)?;
     let service = pick(models().by_target_prefix(name), candidates)?;
     Some(Found {
         service,
         operation: operation_name(operation),
         protocol: Protocol::RpcV2Cbor,
     })
+}
+
+/// The service and operation of an rpcv2-cbor path: its last four segments are
+/// `service/{Service}/operation/{Operation}`.
+fn cbor_path(path: &str) -> Option<(&str, &str)> {
+    let mut last = path.rsplit('/');
+    let operation = last.next()?;
+    let literal = last.next()?;
+    let name = last.next()?;
+    let service = last.next()?;
+    (literal == "operation" && service == "service").then_some((name, operation))
 }
 
 /// query / ec2: `Action=` in the URL or in a form body.
@@ -465,6 +493,35 @@ fn streaming_headers(headers: &HeaderMap) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn remembered_candidates_match_fresh_ones_for_every_signing_name() {
+        let facts = HostFacts::of("sqs.us-east-1.amazonaws.com");
+        let names = |c: &[&ServiceModel]| c.iter().map(|s| s.name.clone()).collect::<Vec<_>>();
+        for signing_name in [Some("sqs"), Some("sns"), None, Some("sqs"), Some("nope")] {
+            assert_eq!(
+                names(&facts.candidates(signing_name)),
+                names(&candidates(signing_name, &facts.services)),
+                "{signing_name:?}"
+            );
+        }
+        assert_eq!(names(&facts.candidates(Some("sqs"))), ["sqs"]);
+    }
+
+    #[test]
+    fn cbor_paths_name_service_and_operation_in_their_last_four_segments() {
+        assert_eq!(
+            cbor_path("/service/GraniteServiceVersion20100801/operation/PutMetricData"),
+            Some(("GraniteServiceVersion20100801", "PutMetricData"))
+        );
+        assert_eq!(
+            cbor_path("/prefix/service/S/operation/Op"),
+            Some(("S", "Op"))
+        );
+        assert_eq!(cbor_path("/service/S/operation"), None);
+        assert_eq!(cbor_path("/services/S/operation/Op"), None);
+        assert_eq!(cbor_path(""), None);
+    }
 
     fn auth(service: &str, region: &str) -> String {
         format!("AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20250101/{region}/{service}/aws4_request, SignedHeaders=host, Signature=00")
