@@ -237,12 +237,16 @@ impl Allow {
 impl Scanner {
     /// Run the detectors that apply to this field's kind and whose triggers fired.
     fn detect(&self, field: FieldRef<'_>, value: &str, hits: &mut Vec<Hit>) {
+        if !field.kind.is_content() {
+            // Only URL detectors apply: one trigger, looked for without the automaton.
+            if Prefilter::has_url_trigger(value) {
+                detect::url::find(value, hits);
+            }
+            return;
+        }
         let sig = self.prefilter.signals(value);
         if sig.has(Trigger::Url) {
             detect::url::find(value, hits);
-        }
-        if !field.kind.is_content() {
-            return;
         }
         let digits = value.bytes().filter(u8::is_ascii_digit).count();
         // Tag key and location matter only to keyword-gated detectors.
@@ -253,7 +257,12 @@ impl Scanner {
             keys.push(' ');
             keys.push_str(&field.location.to_ascii_lowercase());
         }
-        let key_sig = self.prefilter.signals(&keys);
+        // Nothing triggers on an empty string: no pass for it.
+        let key_sig = if needs_keys {
+            self.prefilter.signals(&keys)
+        } else {
+            Signals::default()
+        };
         let ctx = KeyContext { keys: &keys };
         self.credentials(value, sig, key_sig, ctx, hits);
         self.personal(value, digits, sig, key_sig, ctx, hits);
