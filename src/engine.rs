@@ -15,7 +15,7 @@ use crate::capture::CapturedRequest;
 use crate::config::{Config, FipsMissing, FipsMode, Mode};
 use crate::events::{Decision, Event, EventType, FipsDetails, UserIdentity};
 use crate::inspect::decode::{self, DecodeInput, DecodeLimits};
-use crate::inspect::{Field, Finding, ScanContext, Scanner, Severity};
+use crate::inspect::{FieldRef, Finding, ScanContext, Scanner, Severity};
 use crate::policy::{self, ErrorResponse};
 use std::sync::Arc;
 
@@ -195,18 +195,17 @@ impl Engine {
             }
             _ => head,
         };
-        let (fields, inspection_error) = if self.inspect {
-            self.fields(view, &identity, body)
+        let ctx = ScanContext {
+            service: identity.service.as_deref(),
+            operation: identity.operation.as_deref(),
+        };
+        let (mut findings, inspection_error) = if self.inspect {
+            self.fields(view, &identity, body, &ctx)
         } else {
             (Vec::new(), None)
         };
         let body_inspected = self.inspect && body.is_some() && inspection_error.is_none();
         let fips = profile.fips.clone();
-        let ctx = ScanContext {
-            service: identity.service.as_deref(),
-            operation: identity.operation.as_deref(),
-        };
-        let mut findings: Vec<Finding> = self.scanner.scan(&ctx, &fields);
         let mut block_reason = findings
             .iter()
             .find(|f| {
@@ -278,13 +277,15 @@ impl Engine {
         .details
     }
 
-    /// Every field of the request; a body that does not decode still leaves the head's fields.
+    /// The findings in every field of the request, scanned as they are decoded (no field is
+    /// copied); a body that does not decode still leaves the head's fields.
     fn fields(
         &self,
         view: &RequestView<'_>,
         identity: &Identity,
         body: Option<&[u8]>,
-    ) -> (Vec<Field>, Option<String>) {
+        ctx: &ScanContext<'_>,
+    ) -> (Vec<Finding>, Option<String>) {
         let hints = member_hints(identity);
         let mut input = DecodeInput {
             protocol: identity.protocol,
@@ -295,13 +296,30 @@ impl Engine {
             body: body.filter(|_| !identity.data_plane),
             hints: &hints,
         };
-        match decode::extract(&input, &self.decode_limits) {
-            Ok(fields) => (fields, None),
+        match self.scan_fields(&input, ctx) {
+            Ok(findings) => (findings, None),
             Err(error) => {
+                // What the body's fields raised before the error goes with the body: the head is
+                // scanned again on its own.
                 input.body = None;
-                let fields = decode::extract(&input, &self.decode_limits).unwrap_or_default();
-                (fields, Some(format!("request body not inspected: {error}")))
+                let findings = self.scan_fields(&input, ctx).unwrap_or_default();
+                (
+                    findings,
+                    Some(format!("request body not inspected: {error}")),
+                )
             }
         }
+    }
+
+    /// Decodes `input` and scans each field as it comes: the findings, or why decoding failed.
+    fn scan_fields(
+        &self,
+        input: &DecodeInput<'_>,
+        ctx: &ScanContext<'_>,
+    ) -> Result<Vec<Finding>, decode::DecodeError> {
+        let mut findings = Vec::new();
+        let mut scan = |field: FieldRef<'_>| self.scanner.scan_field(ctx, field, &mut findings);
+        decode::visit(input, &self.decode_limits, &mut scan)?;
+        Ok(findings)
     }
 }

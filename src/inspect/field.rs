@@ -1,6 +1,8 @@
 //! One value a request carries, where it sits, and what kind of field AWS considers it.
 //!
-//! Produced by the protocol decoders, consumed by the detectors. `Debug` never shows the value:
+//! Produced by the protocol decoders, consumed by the detectors. Decoders hand out borrowed
+//! [`FieldRef`]s (most fields are scanned once and dropped, so copying them would be waste); an
+//! owned [`Field`] is made only by callers that keep fields. `Debug` never shows the value:
 //! fields hold whatever the caller sent, secrets included.
 
 use std::fmt;
@@ -80,6 +82,54 @@ impl Field {
 impl fmt::Debug for Field {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Field")
+            .field("location", &self.location)
+            .field("kind", &self.kind)
+            .field("value", &format_args!("<{} bytes>", self.value.len()))
+            .finish()
+    }
+}
+
+impl Field {
+    /// This field, borrowed.
+    pub fn view(&self) -> FieldRef<'_> {
+        FieldRef {
+            location: &self.location,
+            kind: self.kind,
+            value: &self.value,
+            tag_key: self.tag_key.as_deref(),
+        }
+    }
+}
+
+/// One string value from a request, borrowed from the request (or the decoder's scratch space)
+/// for as long as a decoder hands it out. The same parts as [`Field`].
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct FieldRef<'a> {
+    /// Where it sits (see [`Field::location`]).
+    pub location: &'a str,
+    /// What kind of field it is.
+    pub kind: FieldKind,
+    /// The value as sent (decoded from its wire encoding).
+    pub value: &'a str,
+    /// For tag values: the tag's key.
+    pub tag_key: Option<&'a str>,
+}
+
+impl FieldRef<'_> {
+    /// An owned copy, for callers that keep fields.
+    pub fn to_field(self) -> Field {
+        Field {
+            location: self.location.to_owned(),
+            kind: self.kind,
+            value: self.value.to_owned(),
+            tag_key: self.tag_key.map(str::to_owned),
+        }
+    }
+}
+
+impl fmt::Debug for FieldRef<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FieldRef")
             .field("location", &self.location)
             .field("kind", &self.kind)
             .field("value", &format_args!("<{} bytes>", self.value.len()))

@@ -7,7 +7,7 @@ pub mod decode;
 mod field;
 mod finding;
 
-pub use field::{Field, FieldKind};
+pub use field::{Field, FieldKind, FieldRef};
 pub use finding::{Category, Finding, Severity};
 mod detect;
 pub mod redact;

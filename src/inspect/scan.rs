@@ -1,10 +1,10 @@
 //! The [`Scanner`]: runs every enabled detector over a request's fields and returns findings with
 //! configured severities, minus allowlisted ones.
 //!
-//! Built once from [`RulesConfig`] at startup and shared by all connections; the proxy (and
-//! `awsguard inspect`) calls [`Scanner::scan`] once per request with the decoded fields. One
-//! Aho-Corasick pass per field ([`detect::prefilter`]) finds trigger strings and keywords, so each detector runs only on
-//! fields that could hold its kind of match.
+//! Built once from [`RulesConfig`] at startup and shared by all connections; the engine calls
+//! [`Scanner::scan_field`] on each field as the decoder hands it over ([`Scanner::scan`] takes a
+//! list). One Aho-Corasick pass per field ([`detect::prefilter`]) finds trigger strings and
+//! keywords, so each detector runs only on fields that could hold its kind of match.
 
 use std::collections::BTreeMap;
 
@@ -13,7 +13,7 @@ use regex::{Regex, RegexBuilder};
 use super::detect::prefilter::{Prefilter, Signals, Trigger};
 use super::detect::{self, custom::Identifier, Hit, KeyContext};
 use super::rules::rule_info;
-use super::{Category, Field, Finding, RuleMode, RulesConfig, RulesError, Severity};
+use super::{Category, Field, FieldRef, Finding, RuleMode, RulesConfig, RulesError, Severity};
 
 /// Only this much of one field is scanned.
 pub(crate) const MAX_FIELD_BYTES: usize = 1 << 20;
@@ -113,31 +113,45 @@ impl Scanner {
     pub fn scan(&self, ctx: &ScanContext<'_>, fields: &[Field]) -> Vec<Finding> {
         let mut findings = Vec::new();
         for field in fields {
-            let value = truncate(&field.value);
-            let mut hits = Vec::new();
-            self.detect(field, value, &mut hits);
-            let mut kept: Vec<Hit> = Vec::with_capacity(hits.len());
-            for hit in hits {
-                if !kept
-                    .iter()
-                    .any(|k| k.rule == hit.rule && k.excerpt == hit.excerpt)
-                {
-                    kept.push(hit);
-                }
-            }
-            for hit in kept {
-                if let Some(f) = self.finding(ctx, field, value, hit) {
-                    findings.push(f);
-                }
-            }
+            self.scan_field(ctx, field.view(), &mut findings);
         }
         findings
+    }
+
+    /// Appends the findings for one field of a call to `findings`, without duplicates: what
+    /// [`Scanner::scan`] does for each field, for callers that scan fields as they are decoded.
+    pub fn scan_field(
+        &self,
+        ctx: &ScanContext<'_>,
+        field: FieldRef<'_>,
+        findings: &mut Vec<Finding>,
+    ) {
+        let value = truncate(field.value);
+        let mut hits = Vec::new();
+        self.detect(field, value, &mut hits);
+        if hits.is_empty() {
+            return;
+        }
+        let mut kept: Vec<Hit> = Vec::with_capacity(hits.len());
+        for hit in hits {
+            if !kept
+                .iter()
+                .any(|k| k.rule == hit.rule && k.excerpt == hit.excerpt)
+            {
+                kept.push(hit);
+            }
+        }
+        for hit in kept {
+            if let Some(f) = self.finding(ctx, field, value, hit) {
+                findings.push(f);
+            }
+        }
     }
 
     fn finding(
         &self,
         ctx: &ScanContext<'_>,
-        field: &Field,
+        field: FieldRef<'_>,
         value: &str,
         hit: Hit,
     ) -> Option<Finding> {
@@ -157,7 +171,7 @@ impl Scanner {
             category: rule_info(&hit.rule).map_or(Category::Pii, |r| r.category),
             severity: self.severity(&hit.rule),
             field: kind.to_string(),
-            location: field.location.clone(),
+            location: field.location.to_owned(),
             excerpt: hit.excerpt,
             rule: hit.rule,
         })
@@ -201,7 +215,7 @@ impl Allow {
         &self,
         ctx: &ScanContext<'_>,
         rule: &str,
-        field: &Field,
+        field: FieldRef<'_>,
         kind: &str,
         matched: &str,
     ) -> bool {
@@ -222,24 +236,33 @@ impl Allow {
 
 impl Scanner {
     /// Run the detectors that apply to this field's kind and whose triggers fired.
-    fn detect(&self, field: &Field, value: &str, hits: &mut Vec<Hit>) {
+    fn detect(&self, field: FieldRef<'_>, value: &str, hits: &mut Vec<Hit>) {
+        if !field.kind.is_content() {
+            // Only URL detectors apply: one trigger, looked for without the automaton.
+            if Prefilter::has_url_trigger(value) {
+                detect::url::find(value, hits);
+            }
+            return;
+        }
         let sig = self.prefilter.signals(value);
         if sig.has(Trigger::Url) {
             detect::url::find(value, hits);
-        }
-        if !field.kind.is_content() {
-            return;
         }
         let digits = value.bytes().filter(u8::is_ascii_digit).count();
         // Tag key and location matter only to keyword-gated detectors.
         let needs_keys = digits >= 7 || value.len() >= 40 || self.prefilter.has_custom_keywords();
         let mut keys = String::new();
         if needs_keys {
-            keys = field.tag_key.as_deref().unwrap_or("").to_ascii_lowercase();
+            keys = field.tag_key.unwrap_or("").to_ascii_lowercase();
             keys.push(' ');
             keys.push_str(&field.location.to_ascii_lowercase());
         }
-        let key_sig = self.prefilter.signals(&keys);
+        // Nothing triggers on an empty string: no pass for it.
+        let key_sig = if needs_keys {
+            self.prefilter.signals(&keys)
+        } else {
+            Signals::default()
+        };
         let ctx = KeyContext { keys: &keys };
         self.credentials(value, sig, key_sig, ctx, hits);
         self.personal(value, digits, sig, key_sig, ctx, hits);

@@ -7,10 +7,12 @@
 //! and its `Value` would allocate for every number. Here:
 //! - nesting is checked against [`super::DecodeLimits::max_depth`] before each container;
 //! - declared lengths are never trusted for allocation (a `0x9b ff…` array reads until the input
-//!   ends and fails): a definite-length string is sliced straight out of the body once all its
+//!   ends and fails): a definite-length string is borrowed straight from the body once all its
 //!   bytes are there, chunked text grows only as bytes arrive;
 //! - tags are unwrapped (iteratively, so a chain of tags cannot recurse);
 //! - byte strings, numbers, simple values are read and dropped; indefinite lengths are supported.
+
+use std::borrow::Cow;
 
 use ciborium_ll::Decoder;
 
@@ -18,7 +20,7 @@ use super::tree::{Budget, Node};
 use super::DecodeError;
 
 /// Parses one CBOR data item (trailing bytes are an error).
-pub(crate) fn parse(body: &[u8], budget: &mut Budget) -> Result<Node, DecodeError> {
+pub(crate) fn parse<'a>(body: &'a [u8], budget: &mut Budget) -> Result<Node<'a>, DecodeError> {
     let mut items = Items {
         body,
         at: 0,
@@ -98,7 +100,7 @@ impl<'a> Items<'a, '_> {
     }
 
     /// Reads one data item at nesting `depth`.
-    fn item(&mut self, depth: usize) -> Result<Node, DecodeError> {
+    fn item(&mut self, depth: usize) -> Result<Node<'a>, DecodeError> {
         let offset = self.at;
         let mut header = self.at;
         let mut head = self.head()?;
@@ -149,7 +151,7 @@ impl<'a> Items<'a, '_> {
     }
 
     /// Reads the elements of an array whose header said `len`.
-    fn array(&mut self, depth: usize, mut len: Option<usize>) -> Result<Node, DecodeError> {
+    fn array(&mut self, depth: usize, mut len: Option<usize>) -> Result<Node<'a>, DecodeError> {
         let mut items = Vec::new();
         while self.more(&mut len) {
             let node = self.item(depth)?;
@@ -161,12 +163,12 @@ impl<'a> Items<'a, '_> {
     }
 
     /// Reads the entries of a map whose header said `len`; non-text keys become `?`.
-    fn map(&mut self, depth: usize, mut len: Option<usize>) -> Result<Node, DecodeError> {
+    fn map(&mut self, depth: usize, mut len: Option<usize>) -> Result<Node<'a>, DecodeError> {
         let mut entries = Vec::new();
         while self.more(&mut len) {
             let key = match self.item(depth)? {
                 Node::Str(key) => key,
-                _ => String::from("?"),
+                _ => Cow::Borrowed("?"),
             };
             let value = self.item(depth)?;
             if value != Node::Skip {
@@ -177,15 +179,15 @@ impl<'a> Items<'a, '_> {
     }
 
     /// Reads a text string whose header (at `header`) said `len`; invalid UTF-8 is an error.
-    fn text(&mut self, header: usize, len: Option<usize>) -> Result<String, DecodeError> {
+    fn text(&mut self, header: usize, len: Option<usize>) -> Result<Cow<'a, str>, DecodeError> {
         let offset = self.at;
         let invalid = || DecodeError::InvalidCbor { offset };
         let Some(len) = len else {
-            return self.chunked_text(header);
+            return self.chunked_text(header).map(Cow::Owned);
         };
         let bytes = self.take(len).ok_or_else(invalid)?;
         std::str::from_utf8(bytes)
-            .map(str::to_owned)
+            .map(Cow::Borrowed)
             .map_err(|_| invalid())
     }
 
@@ -247,7 +249,7 @@ mod tests {
         out
     }
 
-    fn parse_all(body: &[u8]) -> Result<Node, DecodeError> {
+    fn parse_all(body: &[u8]) -> Result<Node<'_>, DecodeError> {
         parse(body, &mut Budget::new(64, 1000))
     }
 

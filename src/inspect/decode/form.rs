@@ -34,7 +34,7 @@ pub(crate) fn extract(
     raw: &[u8],
     prefix: &str,
     limits: FormLimits,
-    sink: &mut Sink<'_>,
+    sink: &mut Sink<'_, '_>,
 ) -> Result<(), DecodeError> {
     let pairs = read_pairs(raw, limits.max_pairs)?;
     let mut siblings = Siblings::new(&pairs);
@@ -234,6 +234,7 @@ fn scan<'p>(pairs: &'p [Pair<'_>], prefix: &str) -> Option<&'p str> {
 mod tests {
     use super::*;
     use crate::aws::MemberHints;
+    use crate::inspect::decode::sink::collect;
     use crate::inspect::Field;
     use proptest::prelude::*;
 
@@ -244,9 +245,9 @@ mod tests {
 
     fn run(body: &str) -> Result<Vec<Field>, DecodeError> {
         let hints = MemberHints::default();
-        let mut sink = Sink::new(&hints, 100);
-        extract(body.as_bytes(), "body:", LIMITS, &mut sink)?;
-        Ok(sink.finish())
+        collect(&hints, 100, |sink| {
+            extract(body.as_bytes(), "body:", LIMITS, sink)
+        })
     }
 
     fn tag_value(location: &str, key: &str, value: &str) -> Field {

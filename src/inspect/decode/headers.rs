@@ -71,7 +71,7 @@ fn is_not_field(name: &str) -> bool {
 }
 
 /// Emits the fields carried by `headers`.
-pub(crate) fn extract(headers: &HeaderMap, sink: &mut Sink<'_>) -> Result<(), DecodeError> {
+pub(crate) fn extract(headers: &HeaderMap, sink: &mut Sink<'_, '_>) -> Result<(), DecodeError> {
     for (name, value) in headers {
         let name = name.as_str();
         if is_not_field(name) {
@@ -88,7 +88,7 @@ pub(crate) fn extract(headers: &HeaderMap, sink: &mut Sink<'_>) -> Result<(), De
 }
 
 /// Emits each tag of an `x-amz-tagging` value.
-fn tagging(value: &str, sink: &mut Sink<'_>) -> Result<(), DecodeError> {
+fn tagging(value: &str, sink: &mut Sink<'_, '_>) -> Result<(), DecodeError> {
     for (position, (key, tag_value)) in form_urlencoded::parse(value.as_bytes()).enumerate() {
         let location = if is_location_safe(&key) {
             format!("header:{TAGGING}[{key}]")
@@ -104,6 +104,7 @@ fn tagging(value: &str, sink: &mut Sink<'_>) -> Result<(), DecodeError> {
 mod tests {
     use super::*;
     use crate::aws::MemberHints;
+    use crate::inspect::decode::sink::collect;
     use crate::inspect::Field;
     use http::HeaderValue;
 
@@ -113,9 +114,7 @@ mod tests {
             headers.append(*name, HeaderValue::from_bytes(value).unwrap());
         }
         let hints = MemberHints::default();
-        let mut sink = Sink::new(&hints, 100);
-        extract(&headers, &mut sink).unwrap();
-        sink.finish()
+        collect(&hints, 100, |sink| extract(&headers, sink)).unwrap()
     }
 
     fn tag_value(location: &str, key: &str, value: &str) -> Field {

@@ -2,9 +2,10 @@
 //!
 //! Called by [`super::extract`]. Parses with `serde_json` through a depth- and size-counting
 //! seed, so the tree keeps document order (no sorted maps), numbers and booleans are dropped as
-//! they are read, and a nesting bomb stops at [`super::DecodeLimits::max_depth`] (serde_json's own
+//! they are read, strings without escapes are borrowed from the body, and a nesting bomb stops at [`super::DecodeLimits::max_depth`] (serde_json's own
 //! limit of 128 is a backstop).
 
+use std::borrow::Cow;
 use std::fmt;
 
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
@@ -13,7 +14,7 @@ use super::tree::{Budget, Node};
 use super::DecodeError;
 
 /// Parses a JSON document into a tree.
-pub(crate) fn parse(body: &[u8], budget: &mut Budget) -> Result<Node, DecodeError> {
+pub(crate) fn parse<'a>(body: &'a [u8], budget: &mut Budget) -> Result<Node<'a>, DecodeError> {
     let mut tripped = None;
     let mut de = serde_json::Deserializer::from_slice(body);
     let seed = NodeSeed {
@@ -65,47 +66,53 @@ impl NodeSeed<'_> {
 }
 
 impl<'de> DeserializeSeed<'de> for NodeSeed<'_> {
-    type Value = Node;
+    type Value = Node<'de>;
 
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Node, D::Error> {
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Node<'de>, D::Error> {
         d.deserialize_any(self)
     }
 }
 
 impl<'de> Visitor<'de> for NodeSeed<'_> {
-    type Value = Node;
+    type Value = Node<'de>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a JSON value")
     }
 
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Node, E> {
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Node<'de>, E> {
         Ok(Node::Skip)
     }
 
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Node, E> {
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Node<'de>, E> {
         Ok(Node::Skip)
     }
 
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Node, E> {
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Node<'de>, E> {
         Ok(Node::Skip)
     }
 
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Node, E> {
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Node<'de>, E> {
         Ok(Node::Skip)
     }
 
-    fn visit_unit<E: de::Error>(self) -> Result<Node, E> {
+    fn visit_unit<E: de::Error>(self) -> Result<Node<'de>, E> {
         Ok(Node::Skip)
     }
 
-    fn visit_str<E: de::Error>(mut self, v: &str) -> Result<Node, E> {
+    fn visit_borrowed_str<E: de::Error>(mut self, v: &'de str) -> Result<Node<'de>, E> {
         let taken = self.budget.take();
         self.check(taken)?;
-        Ok(Node::Str(v.to_owned()))
+        Ok(Node::Str(Cow::Borrowed(v)))
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(mut self, mut seq: A) -> Result<Node, A::Error> {
+    fn visit_str<E: de::Error>(mut self, v: &str) -> Result<Node<'de>, E> {
+        let taken = self.budget.take();
+        self.check(taken)?;
+        Ok(Node::Str(Cow::Owned(v.to_owned())))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(mut self, mut seq: A) -> Result<Node<'de>, A::Error> {
         let entered = self.budget.enter(self.depth + 1);
         self.check(entered)?;
         let mut items = Vec::new();
@@ -117,11 +124,11 @@ impl<'de> Visitor<'de> for NodeSeed<'_> {
         Ok(Node::List(items))
     }
 
-    fn visit_map<A: MapAccess<'de>>(mut self, mut map: A) -> Result<Node, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(mut self, mut map: A) -> Result<Node<'de>, A::Error> {
         let entered = self.budget.enter(self.depth + 1);
         self.check(entered)?;
         let mut entries = Vec::new();
-        while let Some(key) = map.next_key::<String>()? {
+        while let Some(key) = map.next_key_seed(KeySeed)? {
             let value = map.next_value_seed(self.child())?;
             if value != Node::Skip {
                 entries.push((key, value));
@@ -131,11 +138,38 @@ impl<'de> Visitor<'de> for NodeSeed<'_> {
     }
 }
 
+/// Reads a map key, borrowed from the body unless it has escapes.
+struct KeySeed;
+
+impl<'de> DeserializeSeed<'de> for KeySeed {
+    type Value = Cow<'de, str>;
+
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Cow<'de, str>, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for KeySeed {
+    type Value = Cow<'de, str>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string key")
+    }
+
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Cow<'de, str>, E> {
+        Ok(Cow::Borrowed(v))
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Cow<'de, str>, E> {
+        Ok(Cow::Owned(v.to_owned()))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn parse_all(body: &str) -> Result<Node, DecodeError> {
+    fn parse_all(body: &str) -> Result<Node<'_>, DecodeError> {
         parse(body.as_bytes(), &mut Budget::new(64, 1000))
     }
 

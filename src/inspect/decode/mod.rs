@@ -1,14 +1,16 @@
-//! Field extraction: every protocol's request → a flat list of classified [`Field`]s.
+//! Field extraction: every protocol's request → a stream of classified fields ([`visit`]), or
+//! a list of them ([`extract`]).
 //!
 //! Called by the proxy (and `awsguard inspect`) once a request is identified; the detectors
 //! consume the result. Pure: no I/O, bounded depth, field count and decompressed size.
 //!
 //! # Layout
-//! - [`extract`]: headers (`headers`), path and query (`uri`), then the body: decoded by
-//!   `Content-Encoding` (`gzip`) and parsed per protocol — `form` (query, ec2), `json`
-//!   (json, rest-json), `xml` (rest-xml), `cbor` (rpcv2-cbor).
-//! - JSON, XML and CBOR build a small `tree`; forms are classified directly. Both ask
-//!   `classify` what each string is, and push into a bounded `sink`.
+//! - [`visit`] (and [`extract`] on top of it): headers (`headers`), path and query (`uri`),
+//!   then the body: decoded by `Content-Encoding` (`gzip`) and parsed per protocol — `form`
+//!   (query, ec2), `json` (json, rest-json), `xml` (rest-xml), `cbor` (rpcv2-cbor).
+//! - JSON, XML and CBOR build a small `tree` whose strings borrow from the body where they can;
+//!   forms are classified directly. Both ask `classify` what each string is, and push borrowed
+//!   fields into a bounded `sink`.
 //!
 //! # Locations
 //! `body:Tags[0].Value` (lists), `body:tags.owner` (maps; a tag map's key and value share the
@@ -40,7 +42,7 @@ use std::fmt;
 use http::header::{CONTENT_ENCODING, CONTENT_TYPE};
 
 use crate::aws::{MemberHints, Protocol};
-use crate::inspect::Field;
+use crate::inspect::{Field, FieldRef};
 use sink::Sink;
 use tree::{Budget, Node};
 
@@ -156,7 +158,20 @@ pub enum DecodeError {
 
 /// Extracts every field of a request, classified: headers, path, query string, then body.
 pub fn extract(input: &DecodeInput<'_>, limits: &DecodeLimits) -> Result<Vec<Field>, DecodeError> {
-    let mut sink = Sink::new(input.hints, limits.max_fields);
+    let mut fields = Vec::new();
+    visit(input, limits, &mut |field| fields.push(field.to_field()))?;
+    Ok(fields)
+}
+
+/// Hands every field of a request to `each` as it is decoded, in [`extract`]'s order, borrowed:
+/// the proxy scans fields this way without copying them. On an error, the fields handed over
+/// before it (including part of the body's) have been seen; [`extract`] drops them.
+pub fn visit(
+    input: &DecodeInput<'_>,
+    limits: &DecodeLimits,
+    each: &mut dyn FnMut(FieldRef<'_>),
+) -> Result<(), DecodeError> {
+    let mut sink = Sink::new(input.hints, limits.max_fields, each);
     headers::extract(input.headers, &mut sink)?;
     uri::path_field(input.path, &mut sink)?;
     if let Some(query) = input.query.filter(|q| !q.is_empty()) {
@@ -177,7 +192,7 @@ pub fn extract(input: &DecodeInput<'_>, limits: &DecodeLimits) -> Result<Vec<Fie
             }
         }
     }
-    Ok(sink.finish())
+    Ok(())
 }
 
 /// The body formats, as chosen from the protocol and `Content-Type`.
@@ -194,7 +209,7 @@ fn body_fields(
     input: &DecodeInput<'_>,
     body: &[u8],
     limits: &DecodeLimits,
-    sink: &mut Sink<'_>,
+    sink: &mut Sink<'_, '_>,
 ) -> Result<(), DecodeError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(());

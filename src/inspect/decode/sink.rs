@@ -1,56 +1,69 @@
-//! Where decoded fields go: a bounded output list, and the location-rendering rules.
+//! Where decoded fields go: a bounded stream of borrowed fields, and the location-rendering rules.
 //!
-//! Every decoder pushes its fields through [`Sink::push`], which drops empty values and stops
-//! with [`DecodeError::TooManyFields`] past the limit. Locations are recorded in events
+//! Every decoder pushes its fields through [`Sink::push`], which drops empty values, stops with
+//! [`DecodeError::TooManyFields`] past the limit and hands each field to the caller's callback
+//! (the scanner, or a list for [`super::extract`]). Locations are recorded in events
 //! unredacted, so a map key or form key is written into a location only when it looks like an
 //! identifier ([`is_location_safe`]); otherwise its position is used instead (`[#2]`).
 
 use super::DecodeError;
 use crate::aws::MemberHints;
-use crate::inspect::{Field, FieldKind};
+use crate::inspect::{FieldKind, FieldRef};
 
-/// Collects fields up to a limit.
-pub(crate) struct Sink<'h> {
+/// Hands fields to a callback, up to a limit.
+pub(crate) struct Sink<'h, 'o> {
     /// Model hints for classification.
     pub(crate) hints: &'h MemberHints,
-    out: Vec<Field>,
+    out: &'o mut dyn FnMut(FieldRef<'_>),
+    count: usize,
     max_fields: usize,
 }
 
-impl<'h> Sink<'h> {
-    /// An empty sink that accepts at most `max_fields` fields.
-    pub(crate) fn new(hints: &'h MemberHints, max_fields: usize) -> Self {
+impl<'h, 'o> Sink<'h, 'o> {
+    /// A sink that passes at most `max_fields` fields to `out`.
+    pub(crate) fn new(
+        hints: &'h MemberHints,
+        max_fields: usize,
+        out: &'o mut dyn FnMut(FieldRef<'_>),
+    ) -> Self {
         Sink {
             hints,
-            // Room for a typical tagged call without regrowing.
-            out: Vec::with_capacity(max_fields.min(16)),
+            out,
+            count: 0,
             max_fields,
         }
     }
 
-    /// Adds a field; empty values carry nothing to inspect and are dropped.
-    pub(crate) fn push(&mut self, field: Field) -> Result<(), DecodeError> {
+    /// Passes a field on; empty values carry nothing to inspect and are dropped.
+    pub(crate) fn push(&mut self, field: FieldRef<'_>) -> Result<(), DecodeError> {
         if field.value.is_empty() {
             return Ok(());
         }
-        if self.out.len() >= self.max_fields {
+        if self.count >= self.max_fields {
             return Err(DecodeError::TooManyFields);
         }
-        self.out.push(field);
+        self.count += 1;
+        (self.out)(field);
         Ok(())
     }
 
-    /// Adds a field of `kind` at `location`.
+    /// Passes on a field of `kind` at `location`.
     pub(crate) fn plain(
         &mut self,
         location: &str,
         kind: FieldKind,
         value: &str,
     ) -> Result<(), DecodeError> {
-        self.push(Field::new(location, kind, value))
+        self.push(FieldRef {
+            location,
+            kind,
+            value,
+            tag_key: None,
+        })
     }
 
-    /// Adds a tag: its key (if not empty) and its value with `tag_key` set, both at `location`.
+    /// Passes on a tag: its key (if not empty) and its value with `tag_key` set, both at
+    /// `location`.
     pub(crate) fn tag(
         &mut self,
         location: &str,
@@ -61,22 +74,33 @@ impl<'h> Sink<'h> {
         self.tag_value(location, Some(key), value)
     }
 
-    /// Adds a tag value whose key is known (or not).
+    /// Passes on a tag value whose key is known (or not).
     pub(crate) fn tag_value(
         &mut self,
         location: &str,
         key: Option<&str>,
         value: &str,
     ) -> Result<(), DecodeError> {
-        let mut field = Field::new(location, FieldKind::TagValue, value);
-        field.tag_key = key.map(str::to_owned);
-        self.push(field)
+        self.push(FieldRef {
+            location,
+            kind: FieldKind::TagValue,
+            value,
+            tag_key: key,
+        })
     }
+}
 
-    /// The fields collected so far.
-    pub(crate) fn finish(self) -> Vec<Field> {
-        self.out
-    }
+/// Runs `decode` on a sink that collects owned fields: the decoders' unit tests compare these.
+#[cfg(test)]
+pub(crate) fn collect(
+    hints: &MemberHints,
+    max_fields: usize,
+    decode: impl FnOnce(&mut Sink<'_, '_>) -> Result<(), DecodeError>,
+) -> Result<Vec<crate::inspect::Field>, DecodeError> {
+    let mut fields = Vec::new();
+    let mut out = |field: FieldRef<'_>| fields.push(field.to_field());
+    decode(&mut Sink::new(hints, max_fields, &mut out))?;
+    Ok(fields)
 }
 
 /// Whether a key from the request may be written into a location as is.
@@ -192,12 +216,13 @@ mod tests {
     #[test]
     fn sink_drops_empty_and_stops_at_limit() {
         let hints = MemberHints::default();
-        let mut sink = Sink::new(&hints, 2);
+        let mut fields = Vec::new();
+        let mut out = |field: FieldRef<'_>| fields.push(field.to_field());
+        let mut sink = Sink::new(&hints, 2, &mut out);
         sink.plain("body:A", FieldKind::Other, "").unwrap();
         sink.tag("body:tags.k", "k", "v").unwrap();
         let err = sink.plain("body:B", FieldKind::Other, "x").unwrap_err();
         assert_eq!(err, DecodeError::TooManyFields);
-        let fields = sink.finish();
         assert_eq!(fields.len(), 2);
         assert_eq!(fields[1].tag_key.as_deref(), Some("k"));
         assert_eq!(fields[1].kind, FieldKind::TagValue);

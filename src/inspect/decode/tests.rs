@@ -697,9 +697,8 @@ proptest! {
         let _ = cbor::parse(&body, &mut budget());
         let _ = gzip::gunzip(&body, 4096);
         let hints = MemberHints::default();
-        let mut sink = Sink::new(&hints, 1000);
         let limits = form::FormLimits { max_depth: 64, max_pairs: 1000 };
-        let _ = form::extract(&body, "body:", limits, &mut sink);
+        let _ = sink::collect(&hints, 1000, |sink| form::extract(&body, "body:", limits, sink));
     }
 
     #[test]
@@ -734,9 +733,28 @@ proptest! {
             hints: &hints,
         };
         let limits = DecodeLimits { max_fields: 100, ..DecodeLimits::default() };
-        if let Ok(fields) = extract(&input, &limits) {
+        let extracted = extract(&input, &limits);
+        if let Ok(fields) = &extracted {
             prop_assert!(fields.len() <= 100);
             prop_assert!(fields.iter().all(|field| !field.value.is_empty()));
+        }
+        // The streaming path the engine takes sees the same fields, and the scanner finds the
+        // same things in them one at a time as in the whole list.
+        let scanner = crate::inspect::Scanner::new(&crate::inspect::RulesConfig::default()).unwrap();
+        let ctx = crate::inspect::ScanContext::default();
+        let mut streamed = Vec::new();
+        let mut findings = Vec::new();
+        let visited = visit(&input, &limits, &mut |field| {
+            scanner.scan_field(&ctx, field, &mut findings);
+            streamed.push(field.to_field());
+        });
+        match (extracted, visited) {
+            (Ok(fields), Ok(())) => {
+                prop_assert_eq!(&scanner.scan(&ctx, &fields), &findings);
+                prop_assert_eq!(fields, streamed);
+            }
+            (Err(a), Err(b)) => prop_assert_eq!(a, b),
+            (a, b) => prop_assert!(false, "extract {:?} but visit {:?}", a.map(|f| f.len()), b),
         }
     }
 
@@ -745,7 +763,8 @@ proptest! {
         let mut body = Vec::new();
         ciborium::ser::into_writer(&value, &mut body).unwrap();
         let from_cbor = cbor::parse(&body, &mut Budget::new(64, 100_000));
-        let from_json = json::parse(value.to_string().as_bytes(), &mut Budget::new(64, 100_000));
+        let text = value.to_string();
+        let from_json = json::parse(text.as_bytes(), &mut Budget::new(64, 100_000));
         prop_assert_eq!(from_cbor, from_json);
     }
 }

@@ -2,9 +2,11 @@
 //! into classified fields.
 //!
 //! Only strings and containers are kept (numbers, booleans, nulls and byte strings carry nothing
-//! the detectors look at). Building is bounded by a [`Budget`] (depth and node count); walking
+//! the detectors look at). Strings and keys borrow from the body unless decoding changed them
+//! (escapes, entities, chunked CBOR text): most fields are scanned once and dropped. Building is bounded by a [`Budget`] (depth and node count); walking
 //! is bounded by the same depth, so recursion stays shallow.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
 
@@ -15,18 +17,21 @@ use crate::inspect::FieldKind;
 
 /// A decoded value. `Debug` shows string sizes, not contents.
 #[derive(Clone, PartialEq, Eq)]
-pub(crate) enum Node {
+pub(crate) enum Node<'a> {
     /// A string.
-    Str(String),
+    Str(Cow<'a, str>),
     /// A list, in order.
-    List(Vec<Node>),
+    List(Vec<Node<'a>>),
     /// A map or structure, in document order; XML may repeat keys.
-    Map(Vec<(String, Node)>),
+    Map(Vec<Entry<'a>>),
     /// Something without strings (number, bool, null, bytes): dropped by the walk.
     Skip,
 }
 
-impl fmt::Debug for Node {
+/// One member of a map: its key and value.
+pub(crate) type Entry<'a> = (Cow<'a, str>, Node<'a>);
+
+impl fmt::Debug for Node<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Node::Str(value) => write!(f, "Str(<{} bytes>)", value.len()),
@@ -76,7 +81,11 @@ impl Budget {
 
 /// Emits every string of `root` into `sink`, classified, with locations under `prefix`
 /// (`body:`).
-pub(crate) fn emit(root: &Node, prefix: &str, sink: &mut Sink<'_>) -> Result<(), DecodeError> {
+pub(crate) fn emit(
+    root: &Node<'_>,
+    prefix: &str,
+    sink: &mut Sink<'_, '_>,
+) -> Result<(), DecodeError> {
     let mut location = String::with_capacity(64);
     location.push_str(prefix);
     let mut walk = Walk {
@@ -88,18 +97,18 @@ pub(crate) fn emit(root: &Node, prefix: &str, sink: &mut Sink<'_>) -> Result<(),
 }
 
 /// State of one walk: the path of segments and the rendered location to the current node.
-struct Walk<'s, 'h, 'n> {
-    sink: &'s mut Sink<'h>,
+struct Walk<'s, 'h, 'o, 'n> {
+    sink: &'s mut Sink<'h, 'o>,
     path: Vec<Seg<'n>>,
     location: String,
 }
 
-impl<'n> Walk<'_, '_, 'n> {
+impl<'n> Walk<'_, '_, '_, 'n> {
     /// Visits `node`; `parent` is the map it sits in (for a tag value's sibling key).
     fn node(
         &mut self,
-        node: &'n Node,
-        parent: Option<&'n [(String, Node)]>,
+        node: &'n Node<'_>,
+        parent: Option<&'n [Entry<'_>]>,
     ) -> Result<(), DecodeError> {
         match node {
             Node::Str(value) => self.leaf(value, parent),
@@ -116,7 +125,7 @@ impl<'n> Walk<'_, '_, 'n> {
 
     /// Visits a map's entries; a key repeated in the same map (XML lists) gets its occurrence
     /// number: `Tag[0]`, `Tag[1]`.
-    fn map(&mut self, entries: &'n [(String, Node)]) -> Result<(), DecodeError> {
+    fn map(&mut self, entries: &'n [Entry<'_>]) -> Result<(), DecodeError> {
         let mut occurrences = Occurrences::new(entries);
         for (position, (key, value)) in entries.iter().enumerate() {
             let occurrence = occurrences.next(position, key);
@@ -136,8 +145,8 @@ impl<'n> Walk<'_, '_, 'n> {
         &mut self,
         seg: Seg<'n>,
         render: impl FnOnce(&mut String),
-        node: &'n Node,
-        parent: Option<&'n [(String, Node)]>,
+        node: &'n Node<'_>,
+        parent: Option<&'n [Entry<'_>]>,
     ) -> Result<(), DecodeError> {
         let mark = self.location.len();
         render(&mut self.location);
@@ -149,11 +158,7 @@ impl<'n> Walk<'_, '_, 'n> {
     }
 
     /// Emits one string according to its role.
-    fn leaf(
-        &mut self,
-        value: &str,
-        parent: Option<&'n [(String, Node)]>,
-    ) -> Result<(), DecodeError> {
+    fn leaf(&mut self, value: &str, parent: Option<&'n [Entry<'_>]>) -> Result<(), DecodeError> {
         let location = self.location.as_str();
         match classify::role(self.sink.hints, &self.path) {
             Role::TagKey => self.sink.plain(location, FieldKind::TagKey, value),
@@ -170,9 +175,9 @@ impl<'n> Walk<'_, '_, 'n> {
 }
 
 /// The string of the `Key`-like member among a tag value's siblings.
-fn sibling_key(entries: &[(String, Node)]) -> Option<&str> {
+fn sibling_key<'n>(entries: &'n [Entry<'_>]) -> Option<&'n str> {
     entries.iter().find_map(|(name, node)| match node {
-        Node::Str(key) if classify::is_key_member(name) => Some(key.as_str()),
+        Node::Str(key) if classify::is_key_member(name) => Some(key.as_ref()),
         _ => None,
     })
 }
@@ -184,7 +189,7 @@ const SCAN_MAX: usize = 16;
 /// Numbers the occurrences of repeated keys in one map, visited in order.
 enum Occurrences<'n> {
     /// A small map: keys are compared with the other entries' keys.
-    Scan(&'n [(String, Node)]),
+    Scan(&'n [Entry<'n>]),
     /// A large map: how often each key occurs, and how often it has been visited so far.
     Counted {
         totals: HashMap<&'n str, usize>,
@@ -193,13 +198,13 @@ enum Occurrences<'n> {
 }
 
 impl<'n> Occurrences<'n> {
-    fn new(entries: &'n [(String, Node)]) -> Self {
+    fn new(entries: &'n [Entry<'n>]) -> Self {
         if entries.len() <= SCAN_MAX {
             return Occurrences::Scan(entries);
         }
         let mut totals: HashMap<&str, usize> = HashMap::new();
         for (key, _) in entries {
-            *totals.entry(key.as_str()).or_default() += 1;
+            *totals.entry(key.as_ref()).or_default() += 1;
         }
         Occurrences::Counted {
             totals,
@@ -235,16 +240,16 @@ pub(crate) mod build {
     use super::Node;
 
     /// A string node.
-    pub(crate) fn s(v: &str) -> Node {
-        Node::Str(v.to_owned())
+    pub(crate) fn s(v: &str) -> Node<'static> {
+        Node::Str(v.to_owned().into())
     }
 
     /// A map node with `entries` in order.
-    pub(crate) fn map(entries: Vec<(&str, Node)>) -> Node {
+    pub(crate) fn map(entries: Vec<(&str, Node<'static>)>) -> Node<'static> {
         Node::Map(
             entries
                 .into_iter()
-                .map(|(k, v)| (k.to_owned(), v))
+                .map(|(k, v)| (k.to_owned().into(), v))
                 .collect(),
         )
     }
@@ -254,15 +259,14 @@ pub(crate) mod build {
 mod tests {
     use super::*;
     use crate::aws::MemberHints;
+    use crate::inspect::decode::sink::collect;
     use crate::inspect::Field;
 
     use super::build::{map, s};
 
-    fn walk(root: &Node) -> Vec<Field> {
+    fn walk(root: &Node<'_>) -> Vec<Field> {
         let hints = MemberHints::default();
-        let mut sink = Sink::new(&hints, 100);
-        emit(root, "body:", &mut sink).unwrap();
-        sink.finish()
+        collect(&hints, 100, |sink| emit(root, "body:", sink)).unwrap()
     }
 
     fn tag_value(location: &str, key: &str, value: &str) -> Field {
@@ -317,7 +321,7 @@ mod tests {
                     _ => format!("k{i}"),
                 })
                 .collect();
-            let root = Node::Map(keys.iter().map(|k| (k.clone(), s("v"))).collect());
+            let root = Node::Map(keys.iter().map(|k| (k.into(), s("v"))).collect());
             let mut seen: HashMap<&str, usize> = HashMap::new();
             let want: Vec<String> = keys
                 .iter()

@@ -38,7 +38,7 @@ pub(crate) fn is_signing_param(name: &str) -> bool {
 }
 
 /// Emits the decoded path as one `path:` field.
-pub(crate) fn path_field(path: &str, sink: &mut Sink<'_>) -> Result<(), DecodeError> {
+pub(crate) fn path_field(path: &str, sink: &mut Sink<'_, '_>) -> Result<(), DecodeError> {
     if path.is_empty() || path == "/" {
         return Ok(());
     }
@@ -52,7 +52,7 @@ pub(crate) fn path_field(path: &str, sink: &mut Sink<'_>) -> Result<(), DecodeEr
 }
 
 /// Emits each REST query parameter as a `query:<name>` field.
-pub(crate) fn query_fields(query: &str, sink: &mut Sink<'_>) -> Result<(), DecodeError> {
+pub(crate) fn query_fields(query: &str, sink: &mut Sink<'_, '_>) -> Result<(), DecodeError> {
     for (position, (name, value)) in form_urlencoded::parse(query.as_bytes()).enumerate() {
         if is_signing_param(&name) {
             continue;
@@ -71,14 +71,16 @@ pub(crate) fn query_fields(query: &str, sink: &mut Sink<'_>) -> Result<(), Decod
 mod tests {
     use super::*;
     use crate::aws::MemberHints;
+    use crate::inspect::decode::sink::collect;
     use crate::inspect::Field;
 
     fn run(path: &str, query: &str) -> Vec<Field> {
         let hints = MemberHints::default();
-        let mut sink = Sink::new(&hints, 100);
-        path_field(path, &mut sink).unwrap();
-        query_fields(query, &mut sink).unwrap();
-        sink.finish()
+        collect(&hints, 100, |sink| {
+            path_field(path, sink)?;
+            query_fields(query, sink)
+        })
+        .unwrap()
     }
 
     #[test]

@@ -5,31 +5,34 @@
 //! attributes dropped), an element without children becomes its text. Only the five predefined
 //! entities and character references are resolved; any other `&name;` is kept literally, so a
 //! DOCTYPE cannot make the decoder expand anything. Depth is checked on every start tag.
+//! Element names, and text without references, are borrowed from the body.
 
-use quick_xml::events::{BytesRef, Event};
+use std::borrow::Cow;
+
+use quick_xml::events::{BytesRef, BytesStart, Event};
 use quick_xml::Reader;
 
-use super::tree::{Budget, Node};
+use super::tree::{Budget, Entry, Node};
 use super::DecodeError;
 
 /// An element being read: its name, child elements so far, and its text.
-struct Open {
-    name: String,
-    children: Vec<(String, Node)>,
-    text: String,
+struct Open<'a> {
+    name: Cow<'a, str>,
+    children: Vec<Entry<'a>>,
+    text: Cow<'a, str>,
 }
 
-impl Open {
-    fn new(name: String) -> Self {
+impl<'a> Open<'a> {
+    fn new(name: Cow<'a, str>) -> Self {
         Open {
             name,
             children: Vec::new(),
-            text: String::new(),
+            text: Cow::Borrowed(""),
         }
     }
 
     /// The finished element: a map when it has children, its text otherwise.
-    fn close(self) -> (String, Node) {
+    fn close(self) -> Entry<'a> {
         let node = if self.children.is_empty() {
             Node::Str(self.text)
         } else {
@@ -40,14 +43,14 @@ impl Open {
 }
 
 /// Parses an XML document into a tree whose root is a one-entry map: `{root_name: …}`.
-pub(crate) fn parse(body: &[u8], budget: &mut Budget) -> Result<Node, DecodeError> {
+pub(crate) fn parse<'a>(body: &'a [u8], budget: &mut Budget) -> Result<Node<'a>, DecodeError> {
     let text = std::str::from_utf8(body).map_err(|e| DecodeError::InvalidXml {
         position: e.valid_up_to() as u64,
     })?;
     let mut reader = Reader::from_str(text);
     // The top-level pseudo element collects the root element.
     let mut stack = Vec::with_capacity(8);
-    stack.push(Open::new(String::new()));
+    stack.push(Open::new(Cow::Borrowed("")));
     loop {
         let invalid = |reader: &Reader<&[u8]>| DecodeError::InvalidXml {
             position: reader.buffer_position(),
@@ -56,11 +59,11 @@ pub(crate) fn parse(body: &[u8], budget: &mut Budget) -> Result<Node, DecodeErro
         match event {
             Event::Start(start) => {
                 budget.enter(stack.len())?;
-                stack.push(Open::new(element_name(start.local_name().as_ref())));
+                stack.push(Open::new(element_name(text, &start)));
             }
             Event::Empty(start) => {
                 budget.enter(stack.len())?;
-                let name = element_name(start.local_name().as_ref());
+                let name = element_name(text, &start);
                 attach(&mut stack, Open::new(name).close());
             }
             Event::End(_) => {
@@ -70,15 +73,14 @@ pub(crate) fn parse(body: &[u8], budget: &mut Budget) -> Result<Node, DecodeErro
                 };
                 attach(&mut stack, done.close());
             }
-            Event::Text(t) => {
-                push_text(&mut stack, &t.xml_content().map_err(|_| invalid(&reader))?)
-            }
+            Event::Text(t) => push_text(&mut stack, t.xml_content().map_err(|_| invalid(&reader))?),
             Event::CData(t) => {
-                push_text(&mut stack, &t.xml_content().map_err(|_| invalid(&reader))?)
+                push_text(&mut stack, t.xml_content().map_err(|_| invalid(&reader))?)
             }
-            Event::GeneralRef(r) => {
-                push_text(&mut stack, &resolve(&r).ok_or_else(|| invalid(&reader))?)
-            }
+            Event::GeneralRef(r) => push_text(
+                &mut stack,
+                Cow::Owned(resolve(&r).ok_or_else(|| invalid(&reader))?),
+            ),
             Event::Eof => break,
             Event::Comment(_) | Event::Decl(_) | Event::PI(_) | Event::DocType(_) => {}
         }
@@ -88,27 +90,41 @@ pub(crate) fn parse(body: &[u8], budget: &mut Budget) -> Result<Node, DecodeErro
     })
 }
 
-/// An element's local name as a string. Names of a UTF-8 document end at ASCII delimiters, so
-/// they are UTF-8 themselves (checked once, not decoded lossily); the fallback keeps this total.
-fn element_name(local: &[u8]) -> String {
+/// An element's local name as a string, borrowed from the document `text`. `quick-xml` lends
+/// the name only for as long as the event, but reading from a `&str` it points into `text`: the
+/// name is found there by address (checked, so the fallback keeps this total). Names of a UTF-8
+/// document end at ASCII delimiters, so they are UTF-8 themselves.
+fn element_name<'a>(text: &'a str, start: &BytesStart<'_>) -> Cow<'a, str> {
+    let local = start.local_name().into_inner();
+    let offset = (local.as_ptr() as usize).wrapping_sub(text.as_ptr() as usize);
+    if let Some(name) = text.get(offset..offset.saturating_add(local.len())) {
+        if std::ptr::eq(name.as_ptr(), local.as_ptr()) {
+            return Cow::Borrowed(name);
+        }
+    }
     match std::str::from_utf8(local) {
-        Ok(name) => name.to_owned(),
-        Err(_) => String::from_utf8_lossy(local).into_owned(),
+        Ok(name) => Cow::Owned(name.to_owned()),
+        Err(_) => Cow::Owned(String::from_utf8_lossy(local).into_owned()),
     }
 }
 
 /// Adds a closed element to its parent.
-fn attach(stack: &mut [Open], (name, node): (String, Node)) {
+fn attach<'a>(stack: &mut [Open<'a>], entry: Entry<'a>) {
     if let Some(parent) = stack.last_mut() {
-        parent.children.push((name, node));
+        parent.children.push(entry);
     }
 }
 
-/// Appends character data to the innermost open element (outside the root it is ignored).
-fn push_text(stack: &mut [Open], text: &str) {
+/// Appends character data to the innermost open element (outside the root it is ignored). The
+/// first piece is kept as it came (borrowed, usually); a second one makes the text owned.
+fn push_text<'a>(stack: &mut [Open<'a>], text: Cow<'a, str>) {
     if stack.len() > 1 {
         if let Some(open) = stack.last_mut() {
-            open.text.push_str(text);
+            if open.text.is_empty() {
+                open.text = text;
+            } else {
+                open.text.to_mut().push_str(&text);
+            }
         }
     }
 }
@@ -135,7 +151,7 @@ fn resolve(reference: &BytesRef<'_>) -> Option<String> {
 }
 
 /// The document once every element is closed: exactly one root element.
-fn finish(mut stack: Vec<Open>) -> Option<Node> {
+fn finish(mut stack: Vec<Open<'_>>) -> Option<Node<'_>> {
     let top = stack.pop()?;
     if !stack.is_empty() || top.children.len() != 1 {
         return None;
@@ -147,7 +163,7 @@ fn finish(mut stack: Vec<Open>) -> Option<Node> {
 mod tests {
     use super::*;
 
-    fn parse_all(body: &str) -> Result<Node, DecodeError> {
+    fn parse_all(body: &str) -> Result<Node<'_>, DecodeError> {
         parse(body.as_bytes(), &mut Budget::new(64, 1000))
     }
 
