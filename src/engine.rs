@@ -294,7 +294,7 @@ impl Engine {
             query: view.query,
             headers: view.headers,
             body: body.filter(|_| !identity.data_plane),
-            hints: &hints,
+            hints,
         };
         match self.scan_fields(&input, ctx) {
             Ok(findings) => (findings, None),

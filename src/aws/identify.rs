@@ -185,16 +185,21 @@ pub fn body_may_name_operation(headers: &HeaderMap) -> bool {
     content_type(headers).starts_with("application/x-www-form-urlencoded")
 }
 
-/// Member hints of the identified operation; empty when the service or operation is unknown.
-pub fn member_hints(identity: &Identity) -> MemberHints {
+/// Member hints of the identified operation (borrowed from the loaded models); empty when the
+/// service or operation is unknown.
+pub fn member_hints(identity: &Identity) -> &'static MemberHints {
+    static NONE: MemberHints = MemberHints {
+        tags: Vec::new(),
+        names: Vec::new(),
+        free_text: Vec::new(),
+    };
     identity
         .model
         .as_deref()
         .and_then(|m| models().service(m))
         .zip(identity.operation.as_deref())
         .and_then(|(service, op)| service.operation(op))
-        .map(|op: &Operation| op.hints.clone())
-        .unwrap_or_default()
+        .map_or(&NONE, |op: &Operation| &op.hints)
 }
 
 /// The operation named by `X-Amz-Target` or an rpcv2-cbor path of a service the models do not
@@ -776,7 +781,7 @@ mod tests {
         assert_eq!(id.service, None);
         assert_eq!(id.operation, None);
         assert_eq!(id.protocol, Protocol::Unknown);
-        assert_eq!(member_hints(&id), MemberHints::default());
+        assert_eq!(member_hints(&id), &MemberHints::default());
     }
 
     /// Unsigned requests: the service comes from the host alone, through `crate::aws::host`.
