@@ -448,7 +448,7 @@ fn free_text_case() -> Case {
 /// A case ready to run: identified as the proxy would, fields decoded once.
 struct Prepared {
     case: Case,
-    hints: MemberHints,
+    hints: &'static MemberHints,
     service: Option<String>,
     operation: Option<String>,
     fields: Vec<Field>,
@@ -491,7 +491,7 @@ impl Prepared {
             query: self.case.query.as_deref(),
             headers: &self.case.headers,
             body: Some(&self.case.body),
-            hints: &self.hints,
+            hints: self.hints,
         }
     }
 
