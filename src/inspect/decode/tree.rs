@@ -91,6 +91,7 @@ pub(crate) fn emit(
     let mut walk = Walk {
         sink,
         path: Vec::new(),
+        container: None,
         location,
     };
     walk.node(root, None)
@@ -100,6 +101,9 @@ pub(crate) fn emit(
 struct Walk<'s, 'h, 'o, 'n> {
     sink: &'s mut Sink<'h, 'o>,
     path: Vec<Seg<'n>>,
+    /// The position in `path` of the innermost tag container on it, kept as segments are
+    /// pushed so that no string searches its ancestors again ([`classify::role_in`]).
+    container: Option<usize>,
     location: String,
 }
 
@@ -150,9 +154,16 @@ impl<'n> Walk<'_, '_, '_, 'n> {
     ) -> Result<(), DecodeError> {
         let mark = self.location.len();
         render(&mut self.location);
+        // Only a container can be an ancestor: a string's own segment is never asked about.
+        let outer = self.container;
+        let nested = matches!(node, Node::List(_) | Node::Map(_));
+        if nested && classify::is_container_seg(self.sink.hints, seg) {
+            self.container = Some(self.path.len());
+        }
         self.path.push(seg);
         let result = self.node(node, parent);
         self.path.pop();
+        self.container = outer;
         self.location.truncate(mark);
         result
     }
@@ -160,7 +171,10 @@ impl<'n> Walk<'_, '_, '_, 'n> {
     /// Emits one string according to its role.
     fn leaf(&mut self, value: &str, parent: Option<&'n [Entry<'_>]>) -> Result<(), DecodeError> {
         let location = self.location.as_str();
-        match classify::role(self.sink.hints, &self.path) {
+        let role = classify::role_in(self.sink.hints, &self.path, self.container);
+        // The kept container is what searching the ancestors finds (tests run with this on).
+        debug_assert_eq!(role, classify::role(self.sink.hints, &self.path));
+        match role {
             Role::TagKey => self.sink.plain(location, FieldKind::TagKey, value),
             Role::TagValue => self
                 .sink
@@ -355,6 +369,34 @@ mod tests {
                 Field::new("body:Name", FieldKind::Name, "q"),
             ]
         );
+    }
+
+    /// Trees of tag containers, tag members, names and lists, nested in any order.
+    fn tag_tree() -> impl proptest::strategy::Strategy<Value = Node<'static>> {
+        use proptest::prelude::*;
+        let names = prop::sample::select(vec![
+            "Tags", "tags", "Tag", "TagSet", "TagKeys", "Key", "Value", "Name", "Other", "Labels",
+        ]);
+        let leaf = prop_oneof![Just(Node::Skip), "[a-z]{1,3}".prop_map(|v| s(&v))];
+        leaf.prop_recursive(5, 40, 4, move |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(Node::List),
+                prop::collection::vec((names.clone(), inner), 0..4).prop_map(map),
+            ]
+        })
+    }
+
+    proptest::proptest! {
+        /// Every string gets the role searching its whole path gives: `leaf` asserts it.
+        #[test]
+        fn kept_containers_classify_like_path_search(root in tag_tree()) {
+            let hints = MemberHints {
+                tags: vec!["Labels".into()],
+                ..MemberHints::default()
+            };
+            let fields = collect(&hints, 1000, |sink| emit(&root, "body:", sink));
+            proptest::prop_assert!(fields.is_ok());
+        }
     }
 
     #[test]
