@@ -12,10 +12,10 @@ use percent_encoding::percent_decode;
 use url::form_urlencoded;
 
 use super::classify::{self, Role, Seg};
-use super::sink::{is_location_safe, push_position, Sink};
+use super::sink::Sink;
 use super::uri::is_signing_param;
 use super::DecodeError;
-use crate::inspect::FieldKind;
+use crate::inspect::{FieldKind, Location};
 
 /// Limits for one form.
 #[derive(Debug, Clone, Copy)]
@@ -38,40 +38,33 @@ pub(crate) fn extract(
 ) -> Result<(), DecodeError> {
     let pairs = read_pairs(raw, limits.max_pairs)?;
     let mut siblings = Siblings::new(&pairs);
-    // Reused for every pair: the key's segments and the rendered location.
+    // Reused for every pair: the key's segments.
     let mut segments: Vec<Seg<'_>> = Vec::new();
-    let mut location = String::with_capacity(64);
     for (position, (key, value)) in pairs.iter().enumerate() {
-        let safe = split_key(key, limits.max_depth, &mut segments)?;
-        location.clear();
-        location.push_str(prefix);
-        if safe {
-            location.push_str(key);
-        } else {
-            push_position(&mut location, position);
-        }
+        split_key(key, limits.max_depth, &mut segments)?;
+        let location = Location::form(prefix, key, position);
         match classify::role(sink.hints, &segments) {
-            Role::TagKey => sink.plain(&location, FieldKind::TagKey, value)?,
-            Role::TagValue => sink.tag_value(&location, siblings.key_of(key), value)?,
+            Role::TagKey => sink.plain(location, FieldKind::TagKey, value)?,
+            Role::TagValue => sink.tag_value(location, siblings.key_of(key), value)?,
             Role::MapTag => {
                 let tag_key = rsplit_around(key, b'.').map_or(key.as_ref(), |(_, last)| last);
-                sink.tag(&location, tag_key, value)?;
+                sink.tag(location, tag_key, value)?;
             }
-            Role::Plain(kind) => sink.plain(&location, kind, value)?,
+            Role::Plain(kind) => sink.plain(location, kind, value)?,
         }
     }
     Ok(())
 }
 
-/// Splits `key` on `.` into `segments` (at most `max_depth` of them); returns whether the key
-/// may be written into a location as sent (every segment location-safe, 256 bytes at most).
+/// Splits `key` on `.` into `segments` (at most `max_depth` of them). Whether the key may be
+/// written into a location is decided only if the location is asked for
+/// ([`super::sink::push_form_location`]).
 fn split_key<'k>(
     key: &'k str,
     max_depth: usize,
     segments: &mut Vec<Seg<'k>>,
-) -> Result<bool, DecodeError> {
+) -> Result<(), DecodeError> {
     segments.clear();
-    let mut safe = key.len() <= 256;
     let mut rest = Some(key);
     while let Some(remaining) = rest {
         let (segment, after) = match split_around(remaining, b'.') {
@@ -81,11 +74,10 @@ fn split_key<'k>(
         if segments.len() >= max_depth {
             return Err(DecodeError::TooDeep);
         }
-        safe = safe && is_location_safe(segment);
         segments.push(Seg::Key(segment));
         rest = after;
     }
-    Ok(safe)
+    Ok(())
 }
 
 /// Decoded parameters, without the ones that are not request data.
@@ -348,6 +340,27 @@ mod tests {
             let ours: Vec<Pair<'_>> = parse(&raw).collect();
             let theirs: Vec<Pair<'_>> = url::form_urlencoded::parse(&raw).collect();
             prop_assert_eq!(ours, theirs);
+        }
+
+        /// A key is shown in its location exactly when it is short enough and every segment
+        /// `split_key` finds is location-safe.
+        #[test]
+        fn form_locations_check_the_segments_split_key_finds(
+            key in "([a-zA-Z0-9]{0,3}|[.@ =]|[A-Z0-9]{16,20}){0,6}",
+            long in any::<bool>(),
+        ) {
+            let key = if long { key.repeat(40) } else { key };
+            let mut segments = Vec::new();
+            let _ = split_key(&key, usize::MAX, &mut segments);
+            let safe = key.len() <= 256
+                && segments.iter().all(|seg| match seg {
+                    Seg::Key(name) => super::super::sink::is_location_safe(name),
+                    Seg::Index(_) => false,
+                });
+            let mut location = String::from("body:");
+            super::super::sink::push_form_location(&mut location, &key, 7);
+            let want = if safe { format!("body:{key}") } else { "body:[#7]".to_owned() };
+            prop_assert_eq!(location, want);
         }
     }
 }
