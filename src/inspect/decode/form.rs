@@ -15,6 +15,7 @@ use super::classify::{self, Role, Seg};
 use super::sink::Sink;
 use super::uri::is_signing_param;
 use super::DecodeError;
+use crate::aws::MemberHints;
 use crate::inspect::{FieldKind, Location};
 
 /// Limits for one form.
@@ -40,10 +41,15 @@ pub(crate) fn extract(
     let mut siblings = Siblings::new(&pairs);
     // Reused for every pair: the key's segments.
     let mut segments: Vec<Seg<'_>> = Vec::new();
+    let mut containers = Containers::default();
     for (position, (key, value)) in pairs.iter().enumerate() {
         split_key(key, limits.max_depth, &mut segments)?;
         let location = Location::form(prefix, key, position);
-        match classify::role(sink.hints, &segments) {
+        let container = containers.innermost(sink.hints, &segments);
+        let role = classify::role_in(sink.hints, &segments, container);
+        // The same answer as searching every ancestor afresh (tests run with this on).
+        debug_assert_eq!(role, classify::role(sink.hints, &segments));
+        match role {
             Role::TagKey => sink.plain(location, FieldKind::TagKey, value)?,
             Role::TagValue => sink.tag_value(location, siblings.key_of(key), value)?,
             Role::MapTag => {
@@ -54,6 +60,43 @@ pub(crate) fn extract(
         }
     }
     Ok(())
+}
+
+/// Whether each segment of the previous key names a tag container: consecutive keys share
+/// their leading segments (`Tags.member.1.Key`, `Tags.member.1.Value`), so most segments are
+/// classified once per form rather than once per key.
+#[derive(Default)]
+struct Containers<'k> {
+    known: Vec<(&'k str, bool)>,
+}
+
+impl<'k> Containers<'k> {
+    /// The position of the innermost tag container among the ancestors of the value at
+    /// `segments` (every segment but the last), as [`classify::role_in`] wants it.
+    fn innermost(&mut self, hints: &MemberHints, segments: &[Seg<'k>]) -> Option<usize> {
+        let ancestors = segments
+            .split_last()
+            .map_or(&[][..], |(_, ancestors)| ancestors);
+        let mut innermost = None;
+        for (at, seg) in ancestors.iter().enumerate() {
+            let Seg::Key(name) = *seg else {
+                continue;
+            };
+            let container = match self.known.get(at) {
+                Some(&(known, container)) if known == name => container,
+                _ => {
+                    let container = classify::is_tag_container(hints, name);
+                    self.known.truncate(at);
+                    self.known.push((name, container));
+                    container
+                }
+            };
+            if container {
+                innermost = Some(at);
+            }
+        }
+        innermost
+    }
 }
 
 /// Splits `key` on `.` into `segments` (at most `max_depth` of them). Whether the key may be
@@ -340,6 +383,22 @@ mod tests {
             let ours: Vec<Pair<'_>> = parse(&raw).collect();
             let theirs: Vec<Pair<'_>> = url::form_urlencoded::parse(&raw).collect();
             prop_assert_eq!(ours, theirs);
+        }
+
+        /// Keys sharing and changing leading segments classify as if each were searched
+        /// afresh: `extract` asserts it for every key.
+        #[test]
+        fn remembered_containers_classify_like_path_search(
+            keys in proptest::collection::vec(
+                proptest::collection::vec(
+                    prop::sample::select(vec!["Tags", "Tag", "member", "1", "Key", "Value", "Name", "TagKeys", "x"]),
+                    1..5,
+                ),
+                0..8,
+            )
+        ) {
+            let body: Vec<String> = keys.iter().map(|k| format!("{}=v", k.join("."))).collect();
+            prop_assert!(run(&body.join("&")).is_ok());
         }
 
         /// A key is shown in its location exactly when it is short enough and every segment
