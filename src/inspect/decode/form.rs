@@ -150,13 +150,22 @@ fn parse(raw: &[u8]) -> impl Iterator<Item = Pair<'_>> {
         Ok(text) => (text, &[][..]),
         Err(_) => ("", raw),
     };
+    // Most forms have no escape at all: one vectorised search says so for every piece.
+    let escaped = memchr::memchr2(b'+', b'%', text.as_bytes()).is_some();
+    let unescape = move |piece| {
+        if escaped {
+            decode(piece)
+        } else {
+            Cow::Borrowed(piece)
+        }
+    };
     let utf8 = std::iter::from_fn(move || {
         while !text.is_empty() {
             let (piece, rest) = split_around(text, b'&').unwrap_or((text, ""));
             text = rest;
             if !piece.is_empty() {
                 let (name, value) = split_around(piece, b'=').unwrap_or((piece, ""));
-                return Some((decode(name), decode(value)));
+                return Some((unescape(name), unescape(value)));
             }
         }
         None
