@@ -5,7 +5,10 @@
 //! owned [`Field`] is made only by callers that keep fields. `Debug` never shows the value:
 //! fields hold whatever the caller sent, secrets included.
 
+use std::borrow::Cow;
 use std::fmt;
+
+use super::decode::{push_form_location, push_path_location, Step};
 
 /// What kind of field a value sits in: decides which detectors run on it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -93,7 +96,7 @@ impl Field {
     /// This field, borrowed.
     pub fn view(&self) -> FieldRef<'_> {
         FieldRef {
-            location: &self.location,
+            location: Location::from(self.location.as_str()),
             kind: self.kind,
             value: &self.value,
             tag_key: self.tag_key.as_deref(),
@@ -103,10 +106,10 @@ impl Field {
 
 /// One string value from a request, borrowed from the request (or the decoder's scratch space)
 /// for as long as a decoder hands it out. The same parts as [`Field`].
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy)]
 pub struct FieldRef<'a> {
-    /// Where it sits (see [`Field::location`]).
-    pub location: &'a str,
+    /// Where it sits (see [`Field::location`]), rendered on demand.
+    pub location: Location<'a>,
     /// What kind of field it is.
     pub kind: FieldKind,
     /// The value as sent (decoded from its wire encoding).
@@ -119,7 +122,7 @@ impl FieldRef<'_> {
     /// An owned copy, for callers that keep fields.
     pub fn to_field(self) -> Field {
         Field {
-            location: self.location.to_owned(),
+            location: self.location.render().into_owned(),
             kind: self.kind,
             value: self.value.to_owned(),
             tag_key: self.tag_key.map(str::to_owned),
@@ -130,9 +133,92 @@ impl FieldRef<'_> {
 impl fmt::Debug for FieldRef<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FieldRef")
-            .field("location", &self.location)
+            .field("location", &self.location.render())
             .field("kind", &self.kind)
             .field("value", &format_args!("<{} bytes>", self.value.len()))
             .finish()
+    }
+}
+
+/// Where a borrowed field sits, as [`Field::location`] spells it. Decoders hand out the parts a
+/// location is made of, not the text: most fields raise nothing and are never asked where they
+/// are, so rendering every location (and checking every key in it for safety) would be waste.
+#[derive(Clone, Copy)]
+pub struct Location<'a>(Repr<'a>);
+
+#[derive(Clone, Copy)]
+enum Repr<'a> {
+    /// Already rendered.
+    Text(&'a str),
+    /// `prefix` then `name`, as is (`header:` + a header name).
+    Joined(&'a str, &'a str),
+    /// A form parameter: `prefix` + its key if the key may be shown, else its position.
+    Form {
+        prefix: &'a str,
+        key: &'a str,
+        position: usize,
+    },
+    /// A value in a decoded document: `prefix` + the steps to it.
+    Path {
+        prefix: &'a str,
+        steps: &'a [Step<'a>],
+    },
+}
+
+impl<'a> Location<'a> {
+    /// `prefix` + `name`: the name is written as is.
+    pub(crate) fn joined(prefix: &'a str, name: &'a str) -> Self {
+        Location(Repr::Joined(prefix, name))
+    }
+
+    /// The form parameter `key` at `position` ([`push_form_location`]).
+    pub(crate) fn form(prefix: &'a str, key: &'a str, position: usize) -> Self {
+        Location(Repr::Form {
+            prefix,
+            key,
+            position,
+        })
+    }
+
+    /// The document value reached by `steps` ([`push_path_location`]).
+    pub(crate) fn path(prefix: &'a str, steps: &'a [Step<'a>]) -> Self {
+        Location(Repr::Path { prefix, steps })
+    }
+
+    /// The location as text: borrowed when it already is, rendered otherwise.
+    pub fn render(self) -> Cow<'a, str> {
+        match self.0 {
+            Repr::Text(text) => Cow::Borrowed(text),
+            Repr::Joined(prefix, name) => Cow::Owned([prefix, name].concat()),
+            Repr::Form {
+                prefix,
+                key,
+                position,
+            } => {
+                let mut out = String::with_capacity(prefix.len() + key.len());
+                out.push_str(prefix);
+                push_form_location(&mut out, key, position);
+                Cow::Owned(out)
+            }
+            Repr::Path { prefix, steps } => {
+                let mut out = String::with_capacity(64);
+                out.push_str(prefix);
+                push_path_location(&mut out, steps);
+                Cow::Owned(out)
+            }
+        }
+    }
+}
+
+impl<'a> From<&'a str> for Location<'a> {
+    fn from(text: &'a str) -> Self {
+        Location(Repr::Text(text))
+    }
+}
+
+impl fmt::Debug for Location<'_> {
+    /// Locations never carry request data (unsafe keys are replaced by positions).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.render(), f)
     }
 }

@@ -7,7 +7,7 @@ pub mod decode;
 mod field;
 mod finding;
 
-pub use field::{Field, FieldKind, FieldRef};
+pub use field::{Field, FieldKind, FieldRef, Location};
 pub use finding::{Category, Finding, Severity};
 mod detect;
 pub mod redact;

@@ -6,6 +6,7 @@
 //! list). One Aho-Corasick pass per field ([`detect::prefilter`]) finds trigger strings and
 //! keywords, so each detector runs only on fields that could hold its kind of match.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use regex::{Regex, RegexBuilder};
@@ -128,10 +129,13 @@ impl Scanner {
     ) {
         let value = truncate(field.value);
         let mut hits = Vec::new();
-        self.detect(field, value, &mut hits);
+        // Rendered only for a field that needs it: keyword-gated detectors and findings.
+        let mut location = None;
+        self.detect(field, value, &mut location, &mut hits);
         if hits.is_empty() {
             return;
         }
+        let location = location.get_or_insert_with(|| field.location.render());
         let mut kept: Vec<Hit> = Vec::with_capacity(hits.len());
         for hit in hits {
             if !kept
@@ -142,7 +146,7 @@ impl Scanner {
             }
         }
         for hit in kept {
-            if let Some(f) = self.finding(ctx, field, value, hit) {
+            if let Some(f) = self.finding(ctx, field, location, value, hit) {
                 findings.push(f);
             }
         }
@@ -152,6 +156,7 @@ impl Scanner {
         &self,
         ctx: &ScanContext<'_>,
         field: FieldRef<'_>,
+        location: &str,
         value: &str,
         hit: Hit,
     ) -> Option<Finding> {
@@ -163,7 +168,7 @@ impl Scanner {
         if self
             .allow
             .iter()
-            .any(|a| a.covers(ctx, &hit.rule, field, kind, matched))
+            .any(|a| a.covers(ctx, &hit.rule, location, kind, matched))
         {
             return None;
         }
@@ -171,7 +176,7 @@ impl Scanner {
             category: rule_info(&hit.rule).map_or(Category::Pii, |r| r.category),
             severity: self.severity(&hit.rule),
             field: kind.to_string(),
-            location: field.location.to_owned(),
+            location: location.to_owned(),
             excerpt: hit.excerpt,
             rule: hit.rule,
         })
@@ -215,7 +220,7 @@ impl Allow {
         &self,
         ctx: &ScanContext<'_>,
         rule: &str,
-        field: FieldRef<'_>,
+        location: &str,
         kind: &str,
         matched: &str,
     ) -> bool {
@@ -229,14 +234,21 @@ impl Allow {
             && self
                 .field
                 .as_ref()
-                .is_none_or(|f| *f == field.location || f == kind)
+                .is_none_or(|f| f == location || f == kind)
             && self.value.as_ref().is_none_or(|re| re.is_match(matched))
     }
 }
 
 impl Scanner {
     /// Run the detectors that apply to this field's kind and whose triggers fired.
-    fn detect(&self, field: FieldRef<'_>, value: &str, hits: &mut Vec<Hit>) {
+    /// `location` is `field`'s, once rendered: this renders it if a detector needs it.
+    fn detect<'a>(
+        &self,
+        field: FieldRef<'a>,
+        value: &str,
+        location: &mut Option<Cow<'a, str>>,
+        hits: &mut Vec<Hit>,
+    ) {
         if !field.kind.is_content() {
             // Only URL detectors apply: one trigger, looked for without the automaton.
             if Prefilter::has_url_trigger(value) {
@@ -255,7 +267,8 @@ impl Scanner {
         if needs_keys {
             keys = field.tag_key.unwrap_or("").to_ascii_lowercase();
             keys.push(' ');
-            keys.push_str(&field.location.to_ascii_lowercase());
+            let location = location.get_or_insert_with(|| field.location.render());
+            keys.push_str(&location.to_ascii_lowercase());
         }
         // Nothing triggers on an empty string: no pass for it.
         let key_sig = if needs_keys {

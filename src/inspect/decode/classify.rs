@@ -50,16 +50,33 @@ pub(crate) enum Role {
 
 /// Decides the role of the string at `path` (the last segment is the value's own).
 pub(crate) fn role(hints: &MemberHints, path: &[Seg<'_>]) -> Role {
+    let Some((_, ancestors)) = path.split_last() else {
+        return Role::Plain(FieldKind::Other);
+    };
+    let container = ancestors
+        .iter()
+        .rposition(|seg| is_container_seg(hints, *seg));
+    role_in(hints, path, container)
+}
+
+/// [`role`], for a caller that already knows `container`: the position in `path` of the
+/// innermost tag container among the value's ancestors (every segment but the last). A tree
+/// walk keeps it per level, so the ancestors are not searched again for every string.
+pub(crate) fn role_in(hints: &MemberHints, path: &[Seg<'_>], container: Option<usize>) -> Role {
     let Some((own, ancestors)) = path.split_last() else {
         return Role::Plain(FieldKind::Other);
     };
-    let container = ancestors.iter().rposition(|seg| match seg {
-        Seg::Key(name) => is_tag_container(hints, name),
-        Seg::Index(_) => false,
-    });
     match container {
         Some(at) => tag_role(ancestors, at, *own),
         None => plain_role(hints, *own),
+    }
+}
+
+/// Whether a path segment names a tag container (a list position never does).
+pub(crate) fn is_container_seg(hints: &MemberHints, seg: Seg<'_>) -> bool {
+    match seg {
+        Seg::Key(name) => is_tag_container(hints, name),
+        Seg::Index(_) => false,
     }
 }
 

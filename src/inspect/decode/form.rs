@@ -12,10 +12,11 @@ use percent_encoding::percent_decode;
 use url::form_urlencoded;
 
 use super::classify::{self, Role, Seg};
-use super::sink::{is_location_safe, push_position, Sink};
+use super::sink::Sink;
 use super::uri::is_signing_param;
 use super::DecodeError;
-use crate::inspect::FieldKind;
+use crate::aws::MemberHints;
+use crate::inspect::{FieldKind, Location};
 
 /// Limits for one form.
 #[derive(Debug, Clone, Copy)]
@@ -38,40 +39,75 @@ pub(crate) fn extract(
 ) -> Result<(), DecodeError> {
     let pairs = read_pairs(raw, limits.max_pairs)?;
     let mut siblings = Siblings::new(&pairs);
-    // Reused for every pair: the key's segments and the rendered location.
+    // Reused for every pair: the key's segments.
     let mut segments: Vec<Seg<'_>> = Vec::new();
-    let mut location = String::with_capacity(64);
+    let mut containers = Containers::default();
     for (position, (key, value)) in pairs.iter().enumerate() {
-        let safe = split_key(key, limits.max_depth, &mut segments)?;
-        location.clear();
-        location.push_str(prefix);
-        if safe {
-            location.push_str(key);
-        } else {
-            push_position(&mut location, position);
-        }
-        match classify::role(sink.hints, &segments) {
-            Role::TagKey => sink.plain(&location, FieldKind::TagKey, value)?,
-            Role::TagValue => sink.tag_value(&location, siblings.key_of(key), value)?,
+        split_key(key, limits.max_depth, &mut segments)?;
+        let location = Location::form(prefix, key, position);
+        let container = containers.innermost(sink.hints, &segments);
+        let role = classify::role_in(sink.hints, &segments, container);
+        // The same answer as searching every ancestor afresh (tests run with this on).
+        debug_assert_eq!(role, classify::role(sink.hints, &segments));
+        match role {
+            Role::TagKey => sink.plain(location, FieldKind::TagKey, value)?,
+            Role::TagValue => sink.tag_value(location, siblings.key_of(key), value)?,
             Role::MapTag => {
                 let tag_key = rsplit_around(key, b'.').map_or(key.as_ref(), |(_, last)| last);
-                sink.tag(&location, tag_key, value)?;
+                sink.tag(location, tag_key, value)?;
             }
-            Role::Plain(kind) => sink.plain(&location, kind, value)?,
+            Role::Plain(kind) => sink.plain(location, kind, value)?,
         }
     }
     Ok(())
 }
 
-/// Splits `key` on `.` into `segments` (at most `max_depth` of them); returns whether the key
-/// may be written into a location as sent (every segment location-safe, 256 bytes at most).
+/// Whether each segment of the previous key names a tag container: consecutive keys share
+/// their leading segments (`Tags.member.1.Key`, `Tags.member.1.Value`), so most segments are
+/// classified once per form rather than once per key.
+#[derive(Default)]
+struct Containers<'k> {
+    known: Vec<(&'k str, bool)>,
+}
+
+impl<'k> Containers<'k> {
+    /// The position of the innermost tag container among the ancestors of the value at
+    /// `segments` (every segment but the last), as [`classify::role_in`] wants it.
+    fn innermost(&mut self, hints: &MemberHints, segments: &[Seg<'k>]) -> Option<usize> {
+        let ancestors = segments
+            .split_last()
+            .map_or(&[][..], |(_, ancestors)| ancestors);
+        let mut innermost = None;
+        for (at, seg) in ancestors.iter().enumerate() {
+            let Seg::Key(name) = *seg else {
+                continue;
+            };
+            let container = match self.known.get(at) {
+                Some(&(known, container)) if known == name => container,
+                _ => {
+                    let container = classify::is_tag_container(hints, name);
+                    self.known.truncate(at);
+                    self.known.push((name, container));
+                    container
+                }
+            };
+            if container {
+                innermost = Some(at);
+            }
+        }
+        innermost
+    }
+}
+
+/// Splits `key` on `.` into `segments` (at most `max_depth` of them). Whether the key may be
+/// written into a location is decided only if the location is asked for
+/// ([`super::sink::push_form_location`]).
 fn split_key<'k>(
     key: &'k str,
     max_depth: usize,
     segments: &mut Vec<Seg<'k>>,
-) -> Result<bool, DecodeError> {
+) -> Result<(), DecodeError> {
     segments.clear();
-    let mut safe = key.len() <= 256;
     let mut rest = Some(key);
     while let Some(remaining) = rest {
         let (segment, after) = match split_around(remaining, b'.') {
@@ -81,11 +117,10 @@ fn split_key<'k>(
         if segments.len() >= max_depth {
             return Err(DecodeError::TooDeep);
         }
-        safe = safe && is_location_safe(segment);
         segments.push(Seg::Key(segment));
         rest = after;
     }
-    Ok(safe)
+    Ok(())
 }
 
 /// Decoded parameters, without the ones that are not request data.
@@ -115,13 +150,22 @@ fn parse(raw: &[u8]) -> impl Iterator<Item = Pair<'_>> {
         Ok(text) => (text, &[][..]),
         Err(_) => ("", raw),
     };
+    // Most forms have no escape at all: one vectorised search says so for every piece.
+    let escaped = memchr::memchr2(b'+', b'%', text.as_bytes()).is_some();
+    let unescape = move |piece| {
+        if escaped {
+            decode(piece)
+        } else {
+            Cow::Borrowed(piece)
+        }
+    };
     let utf8 = std::iter::from_fn(move || {
         while !text.is_empty() {
             let (piece, rest) = split_around(text, b'&').unwrap_or((text, ""));
             text = rest;
             if !piece.is_empty() {
                 let (name, value) = split_around(piece, b'=').unwrap_or((piece, ""));
-                return Some((decode(name), decode(value)));
+                return Some((unescape(name), unescape(value)));
             }
         }
         None
@@ -348,6 +392,43 @@ mod tests {
             let ours: Vec<Pair<'_>> = parse(&raw).collect();
             let theirs: Vec<Pair<'_>> = url::form_urlencoded::parse(&raw).collect();
             prop_assert_eq!(ours, theirs);
+        }
+
+        /// Keys sharing and changing leading segments classify as if each were searched
+        /// afresh: `extract` asserts it for every key.
+        #[test]
+        fn remembered_containers_classify_like_path_search(
+            keys in proptest::collection::vec(
+                proptest::collection::vec(
+                    prop::sample::select(vec!["Tags", "Tag", "member", "1", "Key", "Value", "Name", "TagKeys", "x"]),
+                    1..5,
+                ),
+                0..8,
+            )
+        ) {
+            let body: Vec<String> = keys.iter().map(|k| format!("{}=v", k.join("."))).collect();
+            prop_assert!(run(&body.join("&")).is_ok());
+        }
+
+        /// A key is shown in its location exactly when it is short enough and every segment
+        /// `split_key` finds is location-safe.
+        #[test]
+        fn form_locations_check_the_segments_split_key_finds(
+            key in "([a-zA-Z0-9]{0,3}|[.@ =]|[A-Z0-9]{16,20}){0,6}",
+            long in any::<bool>(),
+        ) {
+            let key = if long { key.repeat(40) } else { key };
+            let mut segments = Vec::new();
+            let _ = split_key(&key, usize::MAX, &mut segments);
+            let safe = key.len() <= 256
+                && segments.iter().all(|seg| match seg {
+                    Seg::Key(name) => super::super::sink::is_location_safe(name),
+                    Seg::Index(_) => false,
+                });
+            let mut location = String::from("body:");
+            super::super::sink::push_form_location(&mut location, &key, 7);
+            let want = if safe { format!("body:{key}") } else { "body:[#7]".to_owned() };
+            prop_assert_eq!(location, want);
         }
     }
 }

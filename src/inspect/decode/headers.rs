@@ -16,7 +16,7 @@ use url::form_urlencoded;
 
 use super::sink::{is_location_safe, Sink};
 use super::DecodeError;
-use crate::inspect::FieldKind;
+use crate::inspect::{FieldKind, Location};
 
 /// Headers that are never fields (lower case, as `http` stores names). Those that SDK requests
 /// carry come first, the most common first: every header of every request is looked up here,
@@ -81,7 +81,7 @@ pub(crate) fn extract(headers: &HeaderMap, sink: &mut Sink<'_, '_>) -> Result<()
         if name == TAGGING {
             tagging(&value, sink)?;
         } else {
-            sink.plain(&format!("header:{name}"), FieldKind::Header, &value)?;
+            sink.plain(Location::joined("header:", name), FieldKind::Header, &value)?;
         }
     }
     Ok(())
@@ -95,7 +95,7 @@ fn tagging(value: &str, sink: &mut Sink<'_, '_>) -> Result<(), DecodeError> {
         } else {
             format!("header:{TAGGING}[#{position}]")
         };
-        sink.tag(&location, &key, &tag_value)?;
+        sink.tag(location.as_str().into(), &key, &tag_value)?;
     }
     Ok(())
 }

@@ -44,6 +44,7 @@ use http::header::{CONTENT_ENCODING, CONTENT_TYPE};
 use crate::aws::{MemberHints, Protocol};
 use crate::inspect::{Field, FieldRef};
 use sink::Sink;
+pub(crate) use sink::{push_form_location, push_path_location, Step};
 use tree::{Budget, Node};
 
 /// Everything about a request that can carry fields. `Debug` shows sizes and header names only:

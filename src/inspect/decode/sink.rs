@@ -8,7 +8,7 @@
 
 use super::DecodeError;
 use crate::aws::MemberHints;
-use crate::inspect::{FieldKind, FieldRef};
+use crate::inspect::{FieldKind, FieldRef, Location};
 
 /// Hands fields to a callback, up to a limit.
 pub(crate) struct Sink<'h, 'o> {
@@ -50,7 +50,7 @@ impl<'h, 'o> Sink<'h, 'o> {
     /// Passes on a field of `kind` at `location`.
     pub(crate) fn plain(
         &mut self,
-        location: &str,
+        location: Location<'_>,
         kind: FieldKind,
         value: &str,
     ) -> Result<(), DecodeError> {
@@ -66,7 +66,7 @@ impl<'h, 'o> Sink<'h, 'o> {
     /// `location`.
     pub(crate) fn tag(
         &mut self,
-        location: &str,
+        location: Location<'_>,
         key: &str,
         value: &str,
     ) -> Result<(), DecodeError> {
@@ -77,7 +77,7 @@ impl<'h, 'o> Sink<'h, 'o> {
     /// Passes on a tag value whose key is known (or not).
     pub(crate) fn tag_value(
         &mut self,
-        location: &str,
+        location: Location<'_>,
         key: Option<&str>,
         value: &str,
     ) -> Result<(), DecodeError> {
@@ -135,6 +135,50 @@ fn has_secret_shaped_run(key: &str) -> bool {
     key.as_bytes()
         .split(|b| !b.is_ascii_alphanumeric())
         .any(|run| run.len() >= 24 || (run.len() >= 16 && run.iter().any(u8::is_ascii_digit)))
+}
+
+/// One step of a [`Location`] inside a decoded document.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Step<'a> {
+    /// A map member: its key, its position in the map, and its occurrence number when the map
+    /// repeats the key (XML lists).
+    Key {
+        key: &'a str,
+        position: usize,
+        occurrence: Option<usize>,
+    },
+    /// A list position.
+    Index(usize),
+}
+
+/// Appends the steps to a document value: `body:` + `Tags`, `[0]`, `Value` →
+/// `body:Tags[0].Value`.
+pub(crate) fn push_path_location(location: &mut String, steps: &[Step<'_>]) {
+    for step in steps {
+        match *step {
+            Step::Key {
+                key,
+                position,
+                occurrence,
+            } => {
+                push_key(location, key, position);
+                if let Some(n) = occurrence {
+                    push_index(location, n);
+                }
+            }
+            Step::Index(index) => push_index(location, index),
+        }
+    }
+}
+
+/// Appends a form parameter's key as sent (`Tags.member.1.Value`) when it may be shown (256
+/// bytes at most, every `.`-separated segment location-safe), else its position `[#n]`.
+pub(crate) fn push_form_location(location: &mut String, key: &str, position: usize) {
+    if key.len() <= 256 && key.split('.').all(is_location_safe) {
+        location.push_str(key);
+    } else {
+        push_position(location, position);
+    }
 }
 
 /// Appends a member/map key segment to a location: `body:` + `Tags` → `body:Tags`,
@@ -219,9 +263,11 @@ mod tests {
         let mut fields = Vec::new();
         let mut out = |field: FieldRef<'_>| fields.push(field.to_field());
         let mut sink = Sink::new(&hints, 2, &mut out);
-        sink.plain("body:A", FieldKind::Other, "").unwrap();
-        sink.tag("body:tags.k", "k", "v").unwrap();
-        let err = sink.plain("body:B", FieldKind::Other, "x").unwrap_err();
+        sink.plain("body:A".into(), FieldKind::Other, "").unwrap();
+        sink.tag("body:tags.k".into(), "k", "v").unwrap();
+        let err = sink
+            .plain("body:B".into(), FieldKind::Other, "x")
+            .unwrap_err();
         assert_eq!(err, DecodeError::TooManyFields);
         assert_eq!(fields.len(), 2);
         assert_eq!(fields[1].tag_key.as_deref(), Some("k"));

@@ -11,9 +11,9 @@ use std::collections::HashMap;
 use std::fmt;
 
 use super::classify::{self, Role, Seg};
-use super::sink::{push_index, push_key, Sink};
+use super::sink::{Sink, Step};
 use super::DecodeError;
-use crate::inspect::FieldKind;
+use crate::inspect::{FieldKind, Location};
 
 /// A decoded value. `Debug` shows string sizes, not contents.
 #[derive(Clone, PartialEq, Eq)]
@@ -86,21 +86,27 @@ pub(crate) fn emit(
     prefix: &str,
     sink: &mut Sink<'_, '_>,
 ) -> Result<(), DecodeError> {
-    let mut location = String::with_capacity(64);
-    location.push_str(prefix);
     let mut walk = Walk {
         sink,
         path: Vec::new(),
-        location,
+        container: None,
+        prefix,
+        steps: Vec::new(),
     };
     walk.node(root, None)
 }
 
-/// State of one walk: the path of segments and the rendered location to the current node.
+/// State of one walk: the path of segments to the current node, and the steps its location is
+/// rendered from if a field there is asked where it is.
 struct Walk<'s, 'h, 'o, 'n> {
     sink: &'s mut Sink<'h, 'o>,
     path: Vec<Seg<'n>>,
-    location: String,
+    /// The position in `path` of the innermost tag container on it, kept as segments are
+    /// pushed so that no string searches its ancestors again ([`classify::role_in`]).
+    container: Option<usize>,
+    prefix: &'n str,
+    /// One per segment of `path`.
+    steps: Vec<Step<'n>>,
 }
 
 impl<'n> Walk<'_, '_, '_, 'n> {
@@ -114,7 +120,7 @@ impl<'n> Walk<'_, '_, '_, 'n> {
             Node::Str(value) => self.leaf(value, parent),
             Node::List(items) => {
                 for (index, item) in items.iter().enumerate() {
-                    self.child(Seg::Index(index), |loc| push_index(loc, index), item, None)?;
+                    self.child(Seg::Index(index), Step::Index(index), item, None)?;
                 }
                 Ok(())
             }
@@ -128,14 +134,12 @@ impl<'n> Walk<'_, '_, '_, 'n> {
     fn map(&mut self, entries: &'n [Entry<'_>]) -> Result<(), DecodeError> {
         let mut occurrences = Occurrences::new(entries);
         for (position, (key, value)) in entries.iter().enumerate() {
-            let occurrence = occurrences.next(position, key);
-            let render = |loc: &mut String| {
-                push_key(loc, key, position);
-                if let Some(n) = occurrence {
-                    push_index(loc, n);
-                }
+            let step = Step::Key {
+                key,
+                position,
+                occurrence: occurrences.next(position, key),
             };
-            self.child(Seg::Key(key), render, value, Some(entries))?;
+            self.child(Seg::Key(key), step, value, Some(entries))?;
         }
         Ok(())
     }
@@ -144,23 +148,32 @@ impl<'n> Walk<'_, '_, '_, 'n> {
     fn child(
         &mut self,
         seg: Seg<'n>,
-        render: impl FnOnce(&mut String),
+        step: Step<'n>,
         node: &'n Node<'_>,
         parent: Option<&'n [Entry<'_>]>,
     ) -> Result<(), DecodeError> {
-        let mark = self.location.len();
-        render(&mut self.location);
+        // Only a container can be an ancestor: a string's own segment is never asked about.
+        let outer = self.container;
+        let nested = matches!(node, Node::List(_) | Node::Map(_));
+        if nested && classify::is_container_seg(self.sink.hints, seg) {
+            self.container = Some(self.path.len());
+        }
         self.path.push(seg);
+        self.steps.push(step);
         let result = self.node(node, parent);
+        self.steps.pop();
         self.path.pop();
-        self.location.truncate(mark);
+        self.container = outer;
         result
     }
 
     /// Emits one string according to its role.
     fn leaf(&mut self, value: &str, parent: Option<&'n [Entry<'_>]>) -> Result<(), DecodeError> {
-        let location = self.location.as_str();
-        match classify::role(self.sink.hints, &self.path) {
+        let location = Location::path(self.prefix, &self.steps);
+        let role = classify::role_in(self.sink.hints, &self.path, self.container);
+        // The kept container is what searching the ancestors finds (tests run with this on).
+        debug_assert_eq!(role, classify::role(self.sink.hints, &self.path));
+        match role {
             Role::TagKey => self.sink.plain(location, FieldKind::TagKey, value),
             Role::TagValue => self
                 .sink
@@ -355,6 +368,34 @@ mod tests {
                 Field::new("body:Name", FieldKind::Name, "q"),
             ]
         );
+    }
+
+    /// Trees of tag containers, tag members, names and lists, nested in any order.
+    fn tag_tree() -> impl proptest::strategy::Strategy<Value = Node<'static>> {
+        use proptest::prelude::*;
+        let names = prop::sample::select(vec![
+            "Tags", "tags", "Tag", "TagSet", "TagKeys", "Key", "Value", "Name", "Other", "Labels",
+        ]);
+        let leaf = prop_oneof![Just(Node::Skip), "[a-z]{1,3}".prop_map(|v| s(&v))];
+        leaf.prop_recursive(5, 40, 4, move |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(Node::List),
+                prop::collection::vec((names.clone(), inner), 0..4).prop_map(map),
+            ]
+        })
+    }
+
+    proptest::proptest! {
+        /// Every string gets the role searching its whole path gives: `leaf` asserts it.
+        #[test]
+        fn kept_containers_classify_like_path_search(root in tag_tree()) {
+            let hints = MemberHints {
+                tags: vec!["Labels".into()],
+                ..MemberHints::default()
+            };
+            let fields = collect(&hints, 1000, |sink| emit(&root, "body:", sink));
+            proptest::prop_assert!(fields.is_ok());
+        }
     }
 
     #[test]

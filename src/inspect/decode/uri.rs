@@ -48,7 +48,7 @@ pub(crate) fn path_field(path: &str, sink: &mut Sink<'_, '_>) -> Result<(), Deco
     } else {
         Cow::Borrowed(path)
     };
-    sink.plain("path:", FieldKind::Path, &decoded)
+    sink.plain("path:".into(), FieldKind::Path, &decoded)
 }
 
 /// Emits each REST query parameter as a `query:<name>` field.
@@ -62,7 +62,7 @@ pub(crate) fn query_fields(query: &str, sink: &mut Sink<'_, '_>) -> Result<(), D
         } else {
             format!("query:[#{position}]")
         };
-        sink.plain(&location, FieldKind::Query, &value)?;
+        sink.plain(location.as_str().into(), FieldKind::Query, &value)?;
     }
     Ok(())
 }

@@ -5,7 +5,9 @@
 //! triggers use a non-overlapping DFA pass (no trigger string hides another of a different kind in
 //! realistic text); custom keywords get their own overlapping pass so no keyword is shadowed.
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
+use aho_corasick::automaton::Automaton;
+use aho_corasick::dfa::DFA;
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, Anchored, MatchKind};
 
 /// What a trigger string tells the scanner.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,7 +85,9 @@ impl Signals {
 /// The compiled trigger automata.
 #[derive(Debug)]
 pub(crate) struct Prefilter {
-    builtin: AhoCorasick,
+    /// Stepped byte by byte in [`Prefilter::signals`]: most values are short, and the
+    /// automaton's own search set-up costs more than stepping through them.
+    builtin: DFA,
     custom: Option<AhoCorasick>,
     /// Identifier index of each custom pattern.
     owners: Vec<usize>,
@@ -92,9 +96,8 @@ pub(crate) struct Prefilter {
 impl Prefilter {
     /// Compile the built-in triggers and `keywords[i]` of every custom identifier `i`.
     pub(crate) fn new(keywords: &[&[String]]) -> Result<Prefilter, aho_corasick::BuildError> {
-        let builtin = AhoCorasickBuilder::new()
+        let builtin = aho_corasick::dfa::Builder::new()
             .ascii_case_insensitive(true)
-            .kind(Some(AhoCorasickKind::DFA))
             .build(TRIGGERS.iter().map(|(w, _)| w))?;
         let mut words = Vec::new();
         let mut owners = Vec::new();
@@ -138,14 +141,37 @@ impl Prefilter {
                 .any(|w| w.eq_ignore_ascii_case(b"%3a%2f%2f"))
     }
 
-    /// The triggers present in `text`.
-    pub(crate) fn signals(&self, text: &str) -> Signals {
-        let mut s = Signals::default();
-        for m in self.builtin.find_iter(text) {
-            if let Some((_, t)) = TRIGGERS.get(m.pattern().as_usize()) {
-                s.builtin |= *t as u32;
+    /// The built-in triggers `text` holds, as `find_iter` reports them: standard semantics
+    /// report a match at the first match state reached, and the next search starts afresh
+    /// after it. The automaton is unanchored and has no empty pattern, so it has no dead state
+    /// and its start state is no match.
+    fn builtin_triggers(&self, text: &str) -> u32 {
+        let dfa = &self.builtin;
+        let Ok(start) = dfa.start_state(Anchored::No) else {
+            // Unreachable: an unanchored automaton has an unanchored start state.
+            return 0;
+        };
+        let mut found = 0;
+        let mut sid = start;
+        for &byte in text.as_bytes() {
+            sid = dfa.next_state(Anchored::No, sid, byte);
+            if dfa.is_match(sid) {
+                let pattern = dfa.match_pattern(sid, 0).as_usize();
+                if let Some((_, t)) = TRIGGERS.get(pattern) {
+                    found |= *t as u32;
+                }
+                sid = start;
             }
         }
+        found
+    }
+
+    /// The triggers present in `text`.
+    pub(crate) fn signals(&self, text: &str) -> Signals {
+        let mut s = Signals {
+            builtin: self.builtin_triggers(text),
+            custom: 0,
+        };
         if let Some(ac) = &self.custom {
             for m in ac.find_overlapping_iter(text) {
                 if let Some(i) = self.owners.get(m.pattern().as_usize()) {
@@ -206,7 +232,44 @@ mod tests {
         }
     }
 
+    /// What `find_iter` of the same automaton reports: the stepped search must agree.
+    fn find_iter_triggers(text: &str) -> u32 {
+        let ac = AhoCorasickBuilder::new()
+            .ascii_case_insensitive(true)
+            .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+            .build(TRIGGERS.iter().map(|(w, _)| w))
+            .unwrap();
+        ac.find_iter(text)
+            .map(|m| TRIGGERS[m.pattern().as_usize()].1 as u32)
+            .fold(0, |all, t| all | t)
+    }
+
+    #[test]
+    fn stepped_search_hides_overlaps_like_find_iter() {
+        let p = Prefilter::new(&[]).unwrap();
+        for text in [
+            "smssn",
+            "telefonssn",
+            "sms",
+            "ssms+",
+            "",
+            "xx@",
+            "SECRET",
+            "é@ü",
+        ] {
+            assert_eq!(p.builtin_triggers(text), find_iter_triggers(text), "{text}");
+        }
+    }
+
     proptest::proptest! {
+        #[test]
+        fn stepped_search_agrees_with_find_iter(
+            text in "([a-zA-Z:/%23@+ -]|tel|akia|acca|ssn|sms|eyj|cell|fax|phone|social|secret|msisdn|mobile|whatsapp|telefon|-----begin |putty-user-key-file-|://|%3[aA]%2[fF]%2[fF]|é){0,32}"
+        ) {
+            let p = Prefilter::new(&[]).unwrap();
+            proptest::prop_assert_eq!(p.builtin_triggers(&text), find_iter_triggers(&text));
+        }
+
         #[test]
         fn url_trigger_agrees_on_shaped_strings(
             text in "([:/%23aAfFcCkKiIsS@+-]|tel|akia|acca|ssn|sms|eyj|://|%3[aA]%2[fF]%2[fF]){0,24}"
