@@ -22,7 +22,7 @@ mod upstream;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::num::NonZeroUsize;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use rustls::ServerConfig;
@@ -79,6 +79,16 @@ async fn stopped(mut shutdown: watch::Receiver<bool>) {
     let _ = shutdown.wait_for(|stop| *stop).await.is_ok();
 }
 
+/// Run on the warm-up thread once the detectors have loaded their data (see [`after_warm_up`]).
+static AFTER_WARM_UP: OnceLock<fn()> = OnceLock::new();
+
+/// Sets what runs once the detectors have loaded their data at start-up (once per process; a
+/// second call is ignored). The binary uses it to hand the pages freed while loading back to the
+/// operating system: it chose the allocator, so the library leaves that to it.
+pub fn after_warm_up(hook: fn()) {
+    let _ = AFTER_WARM_UP.set(hook);
+}
+
 /// A bound proxy, ready to run.
 pub struct Proxy {
     listener: TcpListener,
@@ -118,6 +128,9 @@ impl Proxy {
                 .name("awsguard-warm-up".into())
                 .spawn(move || {
                     scanner.warm_up();
+                    if let Some(hook) = AFTER_WARM_UP.get() {
+                        hook();
+                    }
                     tracing::debug!("detectors warmed up");
                 });
         }
