@@ -16,8 +16,13 @@ const MAX_DIGITS: usize = 19;
 pub(crate) fn find(value: &str, out: &mut Vec<Hit>) {
     let b = value.as_bytes();
     let mut i = 0;
-    while i < b.len() {
-        if !b[i].is_ascii_digit() || (i > 0 && attached(b[i - 1])) {
+    // Jump from one digit to the next: in prose most bytes cannot start a card number.
+    while let Some(off) = b
+        .get(i..)
+        .and_then(|r| r.iter().position(u8::is_ascii_digit))
+    {
+        i += off;
+        if i > 0 && attached(b[i - 1]) {
             i += 1;
             continue;
         }
@@ -172,5 +177,42 @@ mod tests {
     fn luhn_matches_known_values() {
         assert!(luhn("79927398713"));
         assert!(!luhn("79927398710"));
+    }
+
+    /// `find` before it jumped from digit to digit: one step per byte.
+    fn find_stepwise(value: &str, out: &mut Vec<Hit>) {
+        let b = value.as_bytes();
+        let mut i = 0;
+        while i < b.len() {
+            if !b[i].is_ascii_digit() || (i > 0 && attached(b[i - 1])) {
+                i += 1;
+                continue;
+            }
+            let (end, buf, n) = candidate(b, i);
+            let digits = std::str::from_utf8(buf.get(..n).unwrap_or(&[])).unwrap_or("");
+            let next_ok = match b.get(end) {
+                None => true,
+                Some(b'.') => !b.get(end + 1).is_some_and(u8::is_ascii_digit),
+                Some(c) if attached(*c) => false,
+                Some(_) => true,
+            };
+            let len_ok = (MIN_DIGITS..=MAX_DIGITS).contains(&n);
+            if next_ok && len_ok && luhn(digits) && issuer(digits).is_some() {
+                out.push(Hit::new(RULE, i, end, redact::card(digits)));
+            }
+            i = end.max(i + 1);
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn jumping_finds_what_stepping_found(
+            v in "([a-z_. -]{0,3}(4111 1111 1111 1111|4111-1111-1111-1111|5500005555555559|[0-9 .-]{0,20}))*",
+        ) {
+            let (mut new, mut old) = (Vec::new(), Vec::new());
+            find(&v, &mut new);
+            find_stepwise(&v, &mut old);
+            proptest::prop_assert_eq!(new, old);
+        }
     }
 }

@@ -30,7 +30,15 @@ const LENGTHS: &[(&str, usize)] = &[
 pub(crate) fn find(value: &str, out: &mut Vec<Hit>) {
     let b = value.as_bytes();
     let mut i = 0;
-    while i + 4 <= b.len() {
+    // Jump from one upper-case letter to the next: in prose most bytes cannot start an IBAN.
+    while let Some(off) = b
+        .get(i..)
+        .and_then(|r| r.iter().position(u8::is_ascii_uppercase))
+    {
+        i += off;
+        if i + 4 > b.len() {
+            break;
+        }
         let start_ok = i == 0 || !b[i - 1].is_ascii_alphanumeric();
         let shape = b[i].is_ascii_uppercase()
             && b[i + 1].is_ascii_uppercase()
@@ -127,6 +135,41 @@ mod tests {
             "GB82 WEST 1234 5698 7654 32X",
         ] {
             assert_eq!(excerpts(v), Vec::<String>::new(), "{v}");
+        }
+    }
+
+    /// `find` before it jumped from letter to letter: one step per byte.
+    fn find_stepwise(value: &str, out: &mut Vec<Hit>) {
+        let b = value.as_bytes();
+        let mut i = 0;
+        while i + 4 <= b.len() {
+            let start_ok = i == 0 || !b[i - 1].is_ascii_alphanumeric();
+            let shape = b[i].is_ascii_uppercase()
+                && b[i + 1].is_ascii_uppercase()
+                && b[i + 2].is_ascii_digit()
+                && b[i + 3].is_ascii_digit();
+            if start_ok && shape {
+                if let Some((end, compact)) = candidate(value, i) {
+                    if mod97(&compact) == Some(1) {
+                        out.push(Hit::new(RULE, i, end, excerpt(&compact)));
+                        i = end;
+                        continue;
+                    }
+                }
+            }
+            i += 1;
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn jumping_finds_what_stepping_found(
+            v in "([a-zA-Z .é-]{0,3}(DE89370400440532013000|GB82 WEST 1234 5698 7654 32|NO9386011117947|[A-Z0-9 ]{0,8}))*",
+        ) {
+            let (mut new, mut old) = (Vec::new(), Vec::new());
+            find(&v, &mut new);
+            find_stepwise(&v, &mut old);
+            proptest::prop_assert_eq!(new, old);
         }
     }
 }

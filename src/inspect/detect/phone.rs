@@ -38,15 +38,18 @@ pub(crate) fn find(value: &str, ctx: KeyContext<'_>, out: &mut Vec<Hit>) {
     let b = value.as_bytes();
     let keyed = has_keyword(ctx.keys);
     let mut ahead = None;
+    // One buffer for every candidate: prose holds a number every few words.
+    let mut cand = Candidate::default();
     let mut i = 0;
-    while i < b.len() {
-        let c = b[i];
-        let starts = c == b'+' || c == b'(' || c.is_ascii_digit();
-        if !starts || (i > 0 && (b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'+')) {
+    // Jump from one byte that can start a number to the next.
+    let starts = |c: &u8| *c == b'+' || *c == b'(' || c.is_ascii_digit();
+    while let Some(off) = b.get(i..).and_then(|r| r.iter().position(starts)) {
+        i += off;
+        if i > 0 && (b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'+') {
             i += 1;
             continue;
         }
-        let cand = candidate(b, i);
+        cand.fill(b, i);
         let near = || {
             keyed
                 || keyword_before(
@@ -139,6 +142,7 @@ fn judge(
 }
 
 /// A run of digits with separators, and where each digit group ends.
+#[derive(Default)]
 struct Candidate {
     /// All digits of the run.
     digits: String,
@@ -148,33 +152,36 @@ struct Candidate {
     end: usize,
 }
 
-/// From `start`: a leading `+`, then digits with single separators (space, dash, dot, parens).
-fn candidate(b: &[u8], start: usize) -> Candidate {
-    let mut digits = String::new();
-    let mut cuts = Vec::new();
-    let mut i = start + usize::from(b[start] == b'+');
-    let mut end = i;
-    let mut last_sep = false;
-    while i < b.len() && digits.len() <= MAX_DIGITS && i - start <= MAX_RUN {
-        let c = b[i];
-        if c.is_ascii_digit() {
-            digits.push(char::from(c));
-            last_sep = false;
-            end = i + 1;
-        } else if matches!(c, b' ' | b'-' | b'.' | b'(' | b')') && !(last_sep && c != b'(') {
-            if !last_sep && end == i {
-                cuts.push((end, digits.len()));
+impl Candidate {
+    /// From `start`: a leading `+`, then digits with single separators (space, dash, dot,
+    /// parens). Replaces what the candidate held, keeping its buffers.
+    fn fill(&mut self, b: &[u8], start: usize) {
+        let Candidate { digits, cuts, end } = self;
+        digits.clear();
+        cuts.clear();
+        let mut i = start + usize::from(b[start] == b'+');
+        *end = i;
+        let mut last_sep = false;
+        while i < b.len() && digits.len() <= MAX_DIGITS && i - start <= MAX_RUN {
+            let c = b[i];
+            if c.is_ascii_digit() {
+                digits.push(char::from(c));
+                last_sep = false;
+                *end = i + 1;
+            } else if matches!(c, b' ' | b'-' | b'.' | b'(' | b')') && !(last_sep && c != b'(') {
+                if !last_sep && *end == i {
+                    cuts.push((*end, digits.len()));
+                }
+                last_sep = c != b')';
+            } else {
+                break;
             }
-            last_sep = c != b')';
-        } else {
-            break;
+            i += 1;
         }
-        i += 1;
+        if cuts.last().is_none_or(|&(_, n)| n != digits.len()) {
+            cuts.push((*end, digits.len()));
+        }
     }
-    if cuts.last().is_none_or(|&(_, n)| n != digits.len()) {
-        cuts.push((end, digits.len()));
-    }
-    Candidate { digits, cuts, end }
 }
 
 /// Loads the phone-number metadata, which the parser otherwise loads on first use (~0.15 s).
@@ -277,6 +284,50 @@ mod tests {
         fn parser_never_panics_on_digit_strings(digits in "[0-9]{1,16}") {
             let _ = valid_intl(&digits);
             let _ = valid_national(&digits);
+        }
+    }
+
+    /// `find` before it jumped between number starts and reused one candidate buffer.
+    fn find_stepwise(value: &str, ctx: KeyContext<'_>, out: &mut Vec<Hit>) {
+        let b = value.as_bytes();
+        let keyed = has_keyword(ctx.keys);
+        let mut ahead = None;
+        let mut i = 0;
+        while i < b.len() {
+            let c = b[i];
+            let starts = c == b'+' || c == b'(' || c.is_ascii_digit();
+            if !starts || (i > 0 && (b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'+')) {
+                i += 1;
+                continue;
+            }
+            let mut cand = Candidate::default();
+            cand.fill(b, i);
+            let near = || {
+                keyed
+                    || keyword_before(
+                        value,
+                        i,
+                        ahead.get_or_insert_with(|| KeywordsAhead::new(value)),
+                    )
+            };
+            if let Some((end, excerpt)) = judge(value, i, &cand, near) {
+                out.push(Hit::new(RULE, i, end, excerpt));
+            }
+            i = cand.end.max(i + 1);
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config::with_cases(500))]
+        #[test]
+        fn jumping_finds_what_stepping_found(
+            v in "([a-z+(). -]{0,4}(tel |phone )?(\\+44 20 7946 0958|\\(415\\) 555-2671|020 7946 0958|\\+?[0-9 ().-]{0,18}))*",
+            keys in "(phone|x)",
+        ) {
+            let (mut new, mut old) = (Vec::new(), Vec::new());
+            find(&v, KeyContext { keys: &keys }, &mut new);
+            find_stepwise(&v, KeyContext { keys: &keys }, &mut old);
+            proptest::prop_assert_eq!(new, old);
         }
     }
 }
