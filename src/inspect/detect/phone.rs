@@ -5,6 +5,7 @@
 //! Called by the scanner on content fields with digits and either a `+` or a phone keyword.
 //! Candidates are reduced to plain digits before they reach the parser.
 
+use memchr::memmem;
 use phonenumber::country::Id;
 
 use super::{contains_word, floor_boundary, Hit, KeyContext};
@@ -91,9 +92,9 @@ impl KeywordsAhead {
 
     fn new(value: &str) -> KeywordsAhead {
         let lower = value.to_ascii_lowercase();
-        // `contains` has a SIMD path that `find` lacks, and most keywords are absent.
+        // `memmem` searches with vector instructions, where `str::find` goes byte by byte.
         let next = Self::words()
-            .map(|k| lower.contains(k).then(|| lower.find(k)).flatten())
+            .map(|k| memmem::find(lower.as_bytes(), k.as_bytes()))
             .collect();
         KeywordsAhead { lower, next }
     }
@@ -105,8 +106,9 @@ impl KeywordsAhead {
             while let Some(at) = next.filter(|at| *at < from) {
                 // Keywords are ASCII: one past a match start is a char boundary.
                 *next = lower
+                    .as_bytes()
                     .get(at + 1..)
-                    .and_then(|s| s.find(k))
+                    .and_then(|s| memmem::find(s, k.as_bytes()))
                     .map(|p| p + at + 1);
             }
             next.is_some_and(|at| at + k.len() <= to)

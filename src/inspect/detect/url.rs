@@ -82,7 +82,7 @@ struct Url<'a> {
 /// Every URL credential and secret parameter in `value`, percent-encoded URLs included.
 pub(crate) fn find(value: &str, out: &mut Vec<Hit>) {
     scan(value, out);
-    if contains_ignore_case(value, "%3a%2f%2f") {
+    if has_encoded_separator(value) {
         let decoded: Cow<'_, str> = percent_decode_str(value).decode_utf8_lossy();
         let mut inner = Vec::new();
         scan(&decoded, &mut inner);
@@ -94,15 +94,22 @@ pub(crate) fn find(value: &str, out: &mut Vec<Hit>) {
     }
 }
 
-fn contains_ignore_case(hay: &str, needle: &str) -> bool {
-    hay.as_bytes()
-        .windows(needle.len())
-        .any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
+/// Whether `value` holds `://` percent-encoded (`%3a%2f%2f`, any case). Only at a `%`, found
+/// with `memchr`'s vector search, is the rest compared.
+fn has_encoded_separator(value: &str) -> bool {
+    const ENCODED: &[u8] = b"%3a%2f%2f";
+    let b = value.as_bytes();
+    memchr::memchr_iter(b'%', b).any(|at| {
+        b.get(at..at + ENCODED.len())
+            .is_some_and(|w| w.eq_ignore_ascii_case(ENCODED))
+    })
 }
 
 fn scan(value: &str, out: &mut Vec<Hit>) {
     let mut token_end = 0;
-    for (sep, _) in value.match_indices("://").take(MAX_URLS) {
+    // The same positions as `match_indices("://")` (the separator cannot overlap itself),
+    // found with `memchr`'s vector search.
+    for sep in memchr::memmem::find_iter(value.as_bytes(), b"://").take(MAX_URLS) {
         if sep >= token_end {
             token_end = end_of_token(value.as_bytes(), sep);
         }
@@ -356,5 +363,25 @@ mod tests {
         let mut out = Vec::new();
         find(&v, &mut out);
         assert_eq!(out.len(), 2 * MAX_URLS);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn encoded_separator_agrees_with_a_window_search(
+            v in "([a-zé /:]{0,3}(%3a%2f%2f|%3A%2F%2F|%3a%2F%2f|%3a%2f%2|%%3a%2f%2f|%[0-9a-fA-F]{0,2}))*",
+        ) {
+            let windows = v
+                .as_bytes()
+                .windows(9)
+                .any(|w| w.eq_ignore_ascii_case(b"%3a%2f%2f"));
+            proptest::prop_assert_eq!(has_encoded_separator(&v), windows);
+        }
+
+        #[test]
+        fn separators_found_as_match_indices_finds_them(v in "([a-z]{0,3}(:|/|://|:///|::/)){0,20}") {
+            let memmem: Vec<usize> = memchr::memmem::find_iter(v.as_bytes(), b"://").collect();
+            let std: Vec<usize> = v.match_indices("://").map(|(i, _)| i).collect();
+            proptest::prop_assert_eq!(memmem, std);
+        }
     }
 }
