@@ -34,6 +34,20 @@ pub(crate) fn has_keyword(text: &str) -> bool {
     SHORT_KEYWORDS.iter().any(|k| contains_word(text, k, true))
 }
 
+/// Bytes that can start a number (`+`, `(`, a digit), as a table: one load per byte of prose
+/// instead of three comparisons.
+const STARTS: [bool; 256] = {
+    let mut t = [false; 256];
+    t[b'+' as usize] = true;
+    t[b'(' as usize] = true;
+    let mut d = b'0';
+    while d <= b'9' {
+        t[d as usize] = true;
+        d += 1;
+    }
+    t
+};
+
 /// Every phone number in `value`.
 pub(crate) fn find(value: &str, ctx: KeyContext<'_>, out: &mut Vec<Hit>) {
     let b = value.as_bytes();
@@ -43,7 +57,7 @@ pub(crate) fn find(value: &str, ctx: KeyContext<'_>, out: &mut Vec<Hit>) {
     let mut cand = Candidate::default();
     let mut i = 0;
     // Jump from one byte that can start a number to the next.
-    let starts = |c: &u8| *c == b'+' || *c == b'(' || c.is_ascii_digit();
+    let starts = |c: &u8| STARTS[usize::from(*c)];
     while let Some(off) = b.get(i..).and_then(|r| r.iter().position(starts)) {
         i += off;
         if i > 0 && (b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'+') {
@@ -245,6 +259,14 @@ mod tests {
             ("phone rota 2024-01-15", ""),
         ] {
             assert_eq!(excerpts(v, keys), Vec::<String>::new(), "{v}");
+        }
+    }
+
+    #[test]
+    fn start_table_holds_plus_paren_and_digits() {
+        for c in 0..=u8::MAX {
+            let want = c == b'+' || c == b'(' || c.is_ascii_digit();
+            assert_eq!(STARTS[usize::from(c)], want, "{c}");
         }
     }
 
