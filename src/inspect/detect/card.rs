@@ -27,18 +27,24 @@ pub(crate) fn find(value: &str, out: &mut Vec<Hit>) {
             continue;
         }
         let (end, buf, n) = candidate(b, i);
-        let digits = std::str::from_utf8(buf.get(..n).unwrap_or(&[])).unwrap_or("");
-        let next_ok = match b.get(end) {
-            None => true,
-            Some(b'.') => !b.get(end + 1).is_some_and(u8::is_ascii_digit),
-            Some(c) if attached(*c) => false,
-            Some(_) => true,
-        };
-        let len_ok = (MIN_DIGITS..=MAX_DIGITS).contains(&n);
-        if next_ok && len_ok && luhn(digits) && issuer(digits).is_some() {
-            out.push(Hit::new(RULE, i, end, redact::card(digits)));
+        // Most runs in prose are too short: the length is checked before anything else.
+        if (MIN_DIGITS..=MAX_DIGITS).contains(&n) && next_ok(b, end) {
+            let digits = std::str::from_utf8(buf.get(..n).unwrap_or(&[])).unwrap_or("");
+            if luhn(digits) && issuer(digits).is_some() {
+                out.push(Hit::new(RULE, i, end, redact::card(digits)));
+            }
         }
         i = end.max(i + 1);
+    }
+}
+
+/// Whether the run of digits ending at `end` stands alone on its right.
+fn next_ok(b: &[u8], end: usize) -> bool {
+    match b.get(end) {
+        None => true,
+        Some(b'.') => !b.get(end + 1).is_some_and(u8::is_ascii_digit),
+        Some(c) if attached(*c) => false,
+        Some(_) => true,
     }
 }
 
