@@ -200,7 +200,7 @@ impl Engine {
             operation: identity.operation.as_deref(),
         };
         let (mut findings, inspection_error) = if self.inspect {
-            self.fields(view, &identity, body, &ctx)
+            self.findings(view, &identity, body, &ctx)
         } else {
             (Vec::new(), None)
         };
@@ -279,7 +279,7 @@ impl Engine {
 
     /// The findings in every field of the request, scanned as they are decoded (no field is
     /// copied); a body that does not decode still leaves the head's fields.
-    fn fields(
+    fn findings(
         &self,
         view: &RequestView<'_>,
         identity: &Identity,

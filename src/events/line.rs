@@ -45,11 +45,7 @@ pub(super) fn write(event: &Event, out: &mut Vec<u8>) -> serde_json::Result<()> 
     out.extend_from_slice(b",\"upstreamCipherSuite\":");
     optional(out, tls.upstream_cipher_suite.as_deref())?;
     out.extend_from_slice(b"},\"fips\":{\"endpointIsFips\":");
-    out.extend_from_slice(match event.fips.endpoint_is_fips {
-        Some(true) => b"true",
-        Some(false) => b"false",
-        None => b"null",
-    });
+    optional_bool(out, event.fips.endpoint_is_fips);
     out.extend_from_slice(b",\"fipsEndpoint\":");
     optional(out, event.fips.fips_endpoint.as_deref())?;
     out.extend_from_slice(b"},\"findings\":[");
@@ -73,11 +69,7 @@ pub(super) fn write(event: &Event, out: &mut Vec<u8>) -> serde_json::Result<()> 
     out.extend_from_slice(b",\"requestMethod\":");
     optional(out, event.request_method.as_deref())?;
     out.extend_from_slice(b",\"bodyInspected\":");
-    out.extend_from_slice(match event.body_inspected {
-        Some(true) => b"true",
-        Some(false) => b"false",
-        None => b"null",
-    });
+    optional_bool(out, event.body_inspected);
     if let Some(error) = &event.inspection_error {
         out.extend_from_slice(b",\"inspectionError\":");
         string(out, error)?;
@@ -112,6 +104,15 @@ fn finding(out: &mut Vec<u8>, finding: &Finding) -> serde_json::Result<()> {
     string(out, &finding.excerpt)?;
     out.push(b'}');
     Ok(())
+}
+
+/// `true`, `false` or `null`.
+fn optional_bool(out: &mut Vec<u8>, value: Option<bool>) {
+    out.extend_from_slice(match value {
+        Some(true) => b"true",
+        Some(false) => b"false",
+        None => b"null",
+    });
 }
 
 /// A JSON string, or `null`.

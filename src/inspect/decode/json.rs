@@ -2,8 +2,8 @@
 //!
 //! Called by [`super::extract`]. Parses with `serde_json` through a depth- and size-counting
 //! seed, so the tree keeps document order (no sorted maps), numbers and booleans are dropped as
-//! they are read, strings without escapes are borrowed from the body, and a nesting bomb stops at [`super::DecodeLimits::max_depth`] (serde_json's own
-//! limit of 128 is a backstop).
+//! they are read, strings without escapes are borrowed from the body, and a nesting bomb stops
+//! at [`super::DecodeLimits::max_depth`] (serde_json's own limit of 128 is a backstop).
 
 use std::borrow::Cow;
 use std::fmt;
