@@ -301,6 +301,11 @@ async fn load(target: Target, calls: &[Call], fresh: bool, secs: f64) -> (f64, V
 /// starts late because the previous one was slow is measured from its scheduled time (no
 /// coordinated omission); one that starts late only because the timer woke late is measured
 /// from its start.
+///
+/// The wait is a thread sleep, not tokio's timer: that timer ticks in whole milliseconds, so at
+/// 1,000 req/s it wakes up to a full interval late and the next request then looks behind
+/// schedule. This future runs on `block_on`'s thread, while the connection task runs on the
+/// runtime's worker, so blocking here stalls nothing.
 async fn fixed_rate(target: Target, host: &'static str, rate: f64, secs: f64) -> Vec<u64> {
     let mut sender = open(&target, host).await;
     let interval = Duration::from_secs_f64(1.0 / rate);
@@ -308,8 +313,11 @@ async fn fixed_rate(target: Target, host: &'static str, rate: f64, secs: f64) ->
     let mut latencies = Vec::new();
     for i in 0..(rate * secs) as u32 {
         let scheduled = start + interval * i;
-        let behind = Instant::now() > scheduled;
-        tokio::time::sleep_until(scheduled.into()).await;
+        let now = Instant::now();
+        let behind = now > scheduled;
+        if !behind {
+            std::thread::sleep(scheduled - now);
+        }
         let from = if behind { scheduled } else { Instant::now() };
         call(&mut sender, Call::Get(host)).await;
         latencies.push(from.elapsed().as_micros() as u64);
