@@ -5,7 +5,8 @@
 //! attributes dropped), an element without children becomes its text. Only the five predefined
 //! entities and character references are resolved; any other `&name;` is kept literally, so a
 //! DOCTYPE cannot make the decoder expand anything. Depth is checked on every start tag.
-//! Element names, and text without references, are borrowed from the body.
+//! Element names, and text without references or line ends to normalise, are borrowed from the
+//! body.
 
 use std::borrow::Cow;
 
@@ -73,9 +74,19 @@ pub(crate) fn parse<'a>(body: &'a [u8], budget: &mut Budget) -> Result<Node<'a>,
                 };
                 attach(&mut stack, done.close());
             }
-            Event::Text(t) => push_text(&mut stack, t.xml_content().map_err(|_| invalid(&reader))?),
+            Event::Text(t) => {
+                let content = match char_data(text, &t) {
+                    Some(content) => Cow::Borrowed(content),
+                    None => t.xml_content().map_err(|_| invalid(&reader))?,
+                };
+                push_text(&mut stack, content);
+            }
             Event::CData(t) => {
-                push_text(&mut stack, t.xml_content().map_err(|_| invalid(&reader))?)
+                let content = match char_data(text, &t) {
+                    Some(content) => Cow::Borrowed(content),
+                    None => t.xml_content().map_err(|_| invalid(&reader))?,
+                };
+                push_text(&mut stack, content);
             }
             Event::GeneralRef(r) => push_text(
                 &mut stack,
@@ -90,17 +101,43 @@ pub(crate) fn parse<'a>(body: &'a [u8], budget: &mut Budget) -> Result<Node<'a>,
     })
 }
 
-/// An element's local name as a string, borrowed from the document `text`. `quick-xml` lends
-/// the name only for as long as the event, but reading from a `&str` it points into `text`: the
-/// name is found there by address (checked, so the fallback keeps this total). Names of a UTF-8
-/// document end at ASCII delimiters, so they are UTF-8 themselves.
+/// `part` as a string borrowed from the document `text`, when it is a slice of it. `quick-xml`
+/// lends event contents only for as long as the event, but reading from a `&str` they point into
+/// `text`: the part is found there by address (checked, char boundaries included, so `None` just
+/// means "not found" and callers fall back), which also spares validating its UTF-8 again.
+fn in_document<'a>(text: &'a str, part: &[u8]) -> Option<&'a str> {
+    let offset = (part.as_ptr() as usize).wrapping_sub(text.as_ptr() as usize);
+    let found = text.get(offset..offset.checked_add(part.len())?)?;
+    std::ptr::eq(found.as_ptr(), part.as_ptr()).then_some(found)
+}
+
+/// Text or CDATA content exactly as `xml_content()` gives it, borrowed from the document, when
+/// that needs no work; `None` sends the caller to `xml_content()`. That method (quick-xml 0.38,
+/// no `encoding` feature) validates the bytes as UTF-8, then normalises XML 1.1 line ends, which
+/// changes nothing unless the bytes hold `\r` or a lead byte of U+0085 (`C2`) or U+2028 (`E2`):
+/// without those its result is the content as it stands. Checking for those bytes ourselves and
+/// borrowing the content saves its decode and normalisation passes on every piece of text.
+fn char_data<'a>(text: &'a str, content: &[u8]) -> Option<&'a str> {
+    // Most text (tag keys and values) is a few bytes long, where a plain loop beats `memchr3`'s
+    // set-up; past that the vectorised search wins.
+    let needs_normalising = if content.len() <= 32 {
+        content.iter().any(|&b| matches!(b, b'\r' | 0xC2 | 0xE2))
+    } else {
+        memchr::memchr3(b'\r', 0xC2, 0xE2, content).is_some()
+    };
+    if needs_normalising {
+        return None;
+    }
+    in_document(text, content)
+}
+
+/// An element's local name as a string, borrowed from the document `text` (see
+/// [`in_document`]). Names of a UTF-8 document end at ASCII delimiters, so they are UTF-8
+/// themselves.
 fn element_name<'a>(text: &'a str, start: &BytesStart<'_>) -> Cow<'a, str> {
     let local = start.local_name().into_inner();
-    let offset = (local.as_ptr() as usize).wrapping_sub(text.as_ptr() as usize);
-    if let Some(name) = text.get(offset..offset.saturating_add(local.len())) {
-        if std::ptr::eq(name.as_ptr(), local.as_ptr()) {
-            return Cow::Borrowed(name);
-        }
+    if let Some(name) = in_document(text, local) {
+        return Cow::Borrowed(name);
     }
     match std::str::from_utf8(local) {
         Ok(name) => Cow::Owned(name.to_owned()),
@@ -193,6 +230,64 @@ mod tests {
         assert_eq!(
             parse_all(body).unwrap(),
             map(vec![("A", map(vec![("B", s("&e;"))]))])
+        );
+    }
+
+    /// The text of the root element of `body`.
+    fn text_of(body: &str) -> Cow<'_, str> {
+        match parse_all(body).unwrap() {
+            Node::Map(mut root) => match root.pop() {
+                Some((_, Node::Str(text))) => text,
+                other => panic!("{other:?}"),
+            },
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn line_ends_are_normalised_as_xml_1_1_says() {
+        let long = "x".repeat(40);
+        for (inner, want) in [
+            ("a\r\nb", "a\nb"),
+            ("a\rb\r", "a\nb\n"),
+            ("a\u{85}b", "a\nb"),
+            ("a\u{2028}b", "a\nb"),
+            ("a\r\u{85}b", "a\nb"),
+            ("<![CDATA[a\r\nb\u{2028}]]>", "a\nb\n"),
+            ("a\r<![CDATA[\rb]]>&amp;\r\n", "a\n\nb&\n"),
+            // Other characters starting with the same bytes as U+0085 and U+2028 stay.
+            ("£ € \u{80} \u{2029}", "£ € \u{80} \u{2029}"),
+        ] {
+            assert_eq!(text_of(&format!("<a>{inner}</a>")), want, "{inner:?}");
+            let (inner, want) = (format!("{long}{inner}"), format!("{long}{want}"));
+            assert_eq!(text_of(&format!("<a>{inner}</a>")), want, "{inner:?}");
+        }
+    }
+
+    #[test]
+    fn text_needing_no_normalisation_is_borrowed_as_it_stands() {
+        let long = "é ü 日本 🙂\n".repeat(8);
+        for inner in ["payments", "é ü 日本 🙂\n", "", long.as_str()] {
+            for body in [
+                format!("<a>{inner}</a>"),
+                format!("<a><![CDATA[{inner}]]></a>"),
+            ] {
+                let text = text_of(&body);
+                assert!(matches!(text, Cow::Borrowed(_)), "{body:?}");
+                assert_eq!(text, inner);
+            }
+        }
+    }
+
+    #[test]
+    fn mixed_content_keeps_its_text_in_order() {
+        assert_eq!(
+            text_of("<a>x &lt; <![CDATA[<y>]]>&#x2028;z</a>"),
+            "x < <y>\u{2028}z"
+        );
+        assert_eq!(
+            parse_all("<a>x<b>y</b>z</a>").unwrap(),
+            map(vec![("a", map(vec![("b", s("y"))]))])
         );
     }
 
