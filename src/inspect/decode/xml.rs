@@ -16,30 +16,85 @@ use quick_xml::Reader;
 use super::tree::{Budget, Entry, Node};
 use super::DecodeError;
 
-/// An element being read: its name, child elements so far, and its text.
+/// An element being read: its name, where its children start in [`Tree::entries`], and its text.
 struct Open<'a> {
     name: Cow<'a, str>,
-    children: Vec<Entry<'a>>,
+    first: usize,
     text: Cow<'a, str>,
 }
 
-impl<'a> Open<'a> {
-    fn new(name: Cow<'a, str>) -> Self {
-        Open {
+/// The elements being read, innermost last (the first is a pseudo element collecting the root),
+/// and the children of all of them in document order. Children share one list and are moved out
+/// of it (`split_off`: one allocation, sized for them) when their parent closes: a `Vec` per
+/// element would be allocated small and then grown again while it fills.
+struct Tree<'a> {
+    open: Vec<Open<'a>>,
+    entries: Vec<Entry<'a>>,
+}
+
+impl<'a> Tree<'a> {
+    fn new() -> Self {
+        let mut tree = Tree {
+            open: Vec::with_capacity(8),
+            entries: Vec::with_capacity(16),
+        };
+        tree.start(Cow::Borrowed(""));
+        tree
+    }
+
+    /// How many elements are open, the pseudo element included.
+    fn depth(&self) -> usize {
+        self.open.len()
+    }
+
+    fn start(&mut self, name: Cow<'a, str>) {
+        self.open.push(Open {
             name,
-            children: Vec::new(),
+            first: self.entries.len(),
             text: Cow::Borrowed(""),
+        });
+    }
+
+    /// Adds an element without content (`<a/>`) to the innermost one.
+    fn empty(&mut self, name: Cow<'a, str>) {
+        self.entries.push((name, Node::Str(Cow::Borrowed(""))));
+    }
+
+    /// Closes the innermost element, which becomes a map when it has children and its text
+    /// otherwise; `false` when no element is open.
+    fn end(&mut self) -> bool {
+        if self.open.len() < 2 {
+            return false;
+        }
+        let Some(done) = self.open.pop() else {
+            return false;
+        };
+        let node = if done.first < self.entries.len() {
+            Node::Map(self.entries.split_off(done.first))
+        } else {
+            Node::Str(done.text)
+        };
+        self.entries.push((done.name, node));
+        true
+    }
+
+    /// Appends character data to the innermost open element (outside the root it is ignored).
+    /// The first piece is kept as it came (borrowed, usually); a second one makes the text owned.
+    fn text(&mut self, text: Cow<'a, str>) {
+        if self.open.len() > 1 {
+            if let Some(open) = self.open.last_mut() {
+                if open.text.is_empty() {
+                    open.text = text;
+                } else {
+                    open.text.to_mut().push_str(&text);
+                }
+            }
         }
     }
 
-    /// The finished element: a map when it has children, its text otherwise.
-    fn close(self) -> Entry<'a> {
-        let node = if self.children.is_empty() {
-            Node::Str(self.text)
-        } else {
-            Node::Map(self.children)
-        };
-        (self.name, node)
+    /// The document once every element is closed: exactly one root element.
+    fn finish(self) -> Option<Node<'a>> {
+        (self.open.len() == 1 && self.entries.len() == 1).then_some(Node::Map(self.entries))
     }
 }
 
@@ -49,9 +104,7 @@ pub(crate) fn parse<'a>(body: &'a [u8], budget: &mut Budget) -> Result<Node<'a>,
         position: e.valid_up_to() as u64,
     })?;
     let mut reader = Reader::from_str(text);
-    // The top-level pseudo element collects the root element.
-    let mut stack = Vec::with_capacity(8);
-    stack.push(Open::new(Cow::Borrowed("")));
+    let mut tree = Tree::new();
     loop {
         let invalid = |reader: &Reader<&[u8]>| DecodeError::InvalidXml {
             position: reader.buffer_position(),
@@ -59,44 +112,40 @@ pub(crate) fn parse<'a>(body: &'a [u8], budget: &mut Budget) -> Result<Node<'a>,
         let event = reader.read_event().map_err(|_| invalid(&reader))?;
         match event {
             Event::Start(start) => {
-                budget.enter(stack.len())?;
-                stack.push(Open::new(element_name(text, &start)));
+                budget.enter(tree.depth())?;
+                tree.start(element_name(text, &start));
             }
             Event::Empty(start) => {
-                budget.enter(stack.len())?;
-                let name = element_name(text, &start);
-                attach(&mut stack, Open::new(name).close());
+                budget.enter(tree.depth())?;
+                tree.empty(element_name(text, &start));
             }
             Event::End(_) => {
-                let done = stack.pop().filter(|_| !stack.is_empty());
-                let Some(done) = done else {
+                if !tree.end() {
                     return Err(invalid(&reader));
-                };
-                attach(&mut stack, done.close());
+                }
             }
             Event::Text(t) => {
                 let content = match char_data(text, &t) {
                     Some(content) => Cow::Borrowed(content),
                     None => t.xml_content().map_err(|_| invalid(&reader))?,
                 };
-                push_text(&mut stack, content);
+                tree.text(content);
             }
             Event::CData(t) => {
                 let content = match char_data(text, &t) {
                     Some(content) => Cow::Borrowed(content),
                     None => t.xml_content().map_err(|_| invalid(&reader))?,
                 };
-                push_text(&mut stack, content);
+                tree.text(content);
             }
-            Event::GeneralRef(r) => push_text(
-                &mut stack,
-                Cow::Owned(resolve(&r).ok_or_else(|| invalid(&reader))?),
-            ),
+            Event::GeneralRef(r) => {
+                tree.text(Cow::Owned(resolve(&r).ok_or_else(|| invalid(&reader))?));
+            }
             Event::Eof => break,
             Event::Comment(_) | Event::Decl(_) | Event::PI(_) | Event::DocType(_) => {}
         }
     }
-    finish(stack).ok_or(DecodeError::InvalidXml {
+    tree.finish().ok_or(DecodeError::InvalidXml {
         position: reader.buffer_position(),
     })
 }
@@ -151,27 +200,6 @@ fn element_name<'a>(text: &'a str, start: &BytesStart<'_>) -> Cow<'a, str> {
     }
 }
 
-/// Adds a closed element to its parent.
-fn attach<'a>(stack: &mut [Open<'a>], entry: Entry<'a>) {
-    if let Some(parent) = stack.last_mut() {
-        parent.children.push(entry);
-    }
-}
-
-/// Appends character data to the innermost open element (outside the root it is ignored). The
-/// first piece is kept as it came (borrowed, usually); a second one makes the text owned.
-fn push_text<'a>(stack: &mut [Open<'a>], text: Cow<'a, str>) {
-    if stack.len() > 1 {
-        if let Some(open) = stack.last_mut() {
-            if open.text.is_empty() {
-                open.text = text;
-            } else {
-                open.text.to_mut().push_str(&text);
-            }
-        }
-    }
-}
-
 /// The text an entity or character reference stands for; unknown entities stay literal.
 fn resolve(reference: &BytesRef<'_>) -> Option<String> {
     if reference.is_char_ref() {
@@ -191,15 +219,6 @@ fn resolve(reference: &BytesRef<'_>) -> Option<String> {
         other => return Some(format!("&{other};")),
     };
     Some(text.to_owned())
-}
-
-/// The document once every element is closed: exactly one root element.
-fn finish(mut stack: Vec<Open<'_>>) -> Option<Node<'_>> {
-    let top = stack.pop()?;
-    if !stack.is_empty() || top.children.len() != 1 {
-        return None;
-    }
-    Some(Node::Map(top.children))
 }
 
 #[cfg(test)]
@@ -237,6 +256,24 @@ mod tests {
             parse_all(body).unwrap(),
             map(vec![("A", map(vec![("B", s("&e;"))]))])
         );
+    }
+
+    #[test]
+    fn children_stay_with_their_own_parent() {
+        let body = "<r><a><b>1</b><c/></a>x<a>2</a><d><e><f>3</f></e><g/></d><h></h></r>";
+        let want = map(vec![(
+            "r",
+            map(vec![
+                ("a", map(vec![("b", s("1")), ("c", s(""))])),
+                ("a", s("2")),
+                (
+                    "d",
+                    map(vec![("e", map(vec![("f", s("3"))])), ("g", s(""))]),
+                ),
+                ("h", s("")),
+            ]),
+        )]);
+        assert_eq!(parse_all(body).unwrap(), want);
     }
 
     #[test]
