@@ -15,8 +15,20 @@ use super::DecodeError;
 
 /// Parses a JSON document into a tree.
 pub(crate) fn parse<'a>(body: &'a [u8], budget: &mut Budget) -> Result<Node<'a>, DecodeError> {
+    // A body that is UTF-8 as a whole is read as a `str`, which spares serde_json validating each
+    // string again; one that is not goes through the byte reader, which reports where.
+    match std::str::from_utf8(body) {
+        Ok(text) => read(serde_json::Deserializer::from_str(text), budget),
+        Err(_) => read(serde_json::Deserializer::from_slice(body), budget),
+    }
+}
+
+/// Builds the tree with `de`, turning its errors into [`DecodeError`]s.
+fn read<'a, R: serde_json::de::Read<'a>>(
+    mut de: serde_json::Deserializer<R>,
+    budget: &mut Budget,
+) -> Result<Node<'a>, DecodeError> {
     let mut tripped = None;
-    let mut de = serde_json::Deserializer::from_slice(body);
     let seed = NodeSeed {
         budget,
         tripped: &mut tripped,
@@ -207,6 +219,35 @@ mod tests {
     fn node_budget_is_enforced() {
         let body = format!("[{}\"x\"]", "\"x\",".repeat(1000));
         assert_eq!(parse_all(&body), Err(DecodeError::TooManyFields));
+    }
+
+    #[test]
+    fn invalid_utf8_is_reported_where_it_is() {
+        let body = b"{\"a\": \"x\xff\"}";
+        let want = serde_json::from_slice::<serde_json::Value>(body).unwrap_err();
+        assert_eq!(
+            parse(body, &mut Budget::new(64, 1000)),
+            Err(DecodeError::InvalidJson {
+                line: want.line(),
+                column: want.column()
+            })
+        );
+    }
+
+    proptest::proptest! {
+        /// Reading a UTF-8 body as a `str` gives what the byte reader gives: the same tree, or
+        /// the same error at the same place.
+        #[test]
+        fn str_reader_agrees_with_byte_reader(
+            body in r#"[{}\[\],:" a-z0-9\\\u{0}-\u{1f}éΩ😀]{0,40}|\{"[a-z\\"]{0,6}":\["[a-zé\\u0-9]{0,8}"\]\}"#
+        ) {
+            let by_str = parse(body.as_bytes(), &mut Budget::new(4, 20));
+            let by_bytes = read(
+                serde_json::Deserializer::from_slice(body.as_bytes()),
+                &mut Budget::new(4, 20),
+            );
+            proptest::prop_assert_eq!(by_str, by_bytes);
+        }
     }
 
     #[test]
