@@ -55,11 +55,20 @@ pub(crate) fn find(value: &str, ctx: KeyContext<'_>, out: &mut Vec<Hit>) {
     let mut ahead = None;
     // One buffer for every candidate: prose holds a number every few words.
     let mut cand = Candidate::default();
+    let mut plus = NextPlus::default();
     let mut i = 0;
     // Jump from one byte that can start a number to the next.
     let starts = |c: &u8| STARTS[usize::from(*c)];
     while let Some(off) = b.get(i..).and_then(|r| r.iter().position(starts)) {
         i += off;
+        if !keyed && b[i] != b'+' {
+            let ahead = ahead.get_or_insert_with(|| KeywordsAhead::new(value));
+            let live = live_from(value, i, ahead, &mut plus);
+            if live > i {
+                i = live;
+                continue;
+            }
+        }
         if i > 0 && (b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'+') {
             i += 1;
             continue;
@@ -77,6 +86,49 @@ pub(crate) fn find(value: &str, ctx: KeyContext<'_>, out: &mut Vec<Hit>) {
             out.push(Hit::new(RULE, i, end, excerpt));
         }
         i = cand.end.max(i + 1);
+    }
+}
+
+/// The first position at or after `start` where a number could still be reported when the tag
+/// key holds no phone keyword: the next `+`, or the start of the next keyword that a look-back
+/// window from `start` on can reach. Every start before it is a national number with no
+/// keyword in its window, which [`judge`] turns down, so [`find`] jumps there without filling
+/// candidates.
+///
+/// Jumping keeps the starts `find` meets after it: a keyword (letters) or a `+` never lies
+/// inside a candidate's run (digits and separators after an optional leading `+`), so no run
+/// that a skipped start would have taken reaches past the returned position. And a start
+/// skipped inside such a run would have had no keyword in its window either: the window's
+/// bytes past the run start are run bytes, and its start is no further left. Searching is left
+/// to `memmem` and `memchr`; which starts their matches rule out is this detector's own window
+/// rule, which no crate knows.
+fn live_from(value: &str, start: usize, ahead: &mut KeywordsAhead, plus: &mut NextPlus) -> usize {
+    let from = floor_boundary(value, start.saturating_sub(KEYWORD_DISTANCE));
+    let keyword = ahead
+        .first_from(from)
+        .map_or(value.len(), |at| at.max(start));
+    plus.from(value.as_bytes(), start).min(keyword)
+}
+
+/// The next `+` of one value, searched forward only (`memchr`: vector instructions).
+#[derive(Default)]
+struct NextPlus {
+    /// What the last search found (`None` before the first search).
+    next: Option<Option<usize>>,
+}
+
+impl NextPlus {
+    /// Position of the first `+` at or after `start` (the length of `b` if none). Calls must
+    /// not move `start` left.
+    fn from(&mut self, b: &[u8], start: usize) -> usize {
+        if self
+            .next
+            .is_none_or(|next| next.is_some_and(|at| at < start))
+        {
+            let at = b.get(start..).and_then(|r| memchr::memchr(b'+', r));
+            self.next = Some(at.map(|p| p + start));
+        }
+        self.next.flatten().unwrap_or(b.len())
     }
 }
 
@@ -113,10 +165,10 @@ impl KeywordsAhead {
         KeywordsAhead { lower, next }
     }
 
-    /// Whether some keyword occurs wholly inside `from..to`. Calls must not move `from` left.
-    fn any_within(&mut self, from: usize, to: usize) -> bool {
+    /// Moves every keyword's next occurrence to at or after `from`.
+    fn advance(&mut self, from: usize) {
         let lower = &self.lower;
-        Self::words().zip(self.next.iter_mut()).any(|(k, next)| {
+        for (k, next) in Self::words().zip(self.next.iter_mut()) {
             while let Some(at) = next.filter(|at| *at < from) {
                 // Keywords are ASCII: one past a match start is a char boundary.
                 *next = lower
@@ -125,8 +177,22 @@ impl KeywordsAhead {
                     .and_then(|s| memmem::find(s, k.as_bytes()))
                     .map(|p| p + at + 1);
             }
-            next.is_some_and(|at| at + k.len() <= to)
-        })
+        }
+    }
+
+    /// Whether some keyword occurs wholly inside `from..to`. Calls must not move `from` left.
+    fn any_within(&mut self, from: usize, to: usize) -> bool {
+        self.advance(from);
+        Self::words()
+            .zip(&self.next)
+            .any(|(k, next)| next.is_some_and(|at| at + k.len() <= to))
+    }
+
+    /// Where the first keyword occurrence at or after `from` starts. Calls must not move `from`
+    /// left (shared with [`KeywordsAhead::any_within`]).
+    fn first_from(&mut self, from: usize) -> Option<usize> {
+        self.advance(from);
+        self.next.iter().flatten().min().copied()
     }
 }
 
@@ -353,5 +419,35 @@ mod tests {
             find_stepwise(&v, KeyContext { keys: &keys }, &mut old);
             proptest::prop_assert_eq!(new, old);
         }
+
+        /// Prose where keywords, `+` and numbers sit at every distance from each other, with
+        /// multi-byte characters moving the look-back window's edge.
+        #[test]
+        fn skipping_unkeyed_stretches_finds_what_stepping_found(
+            v in r"([a-zé:,]{0,12}( |hotel|Telemetry|tel|fax |Mobile|sms|[.é]{1,30})?(\+44 20 7946 0958|\(415\) 555-2671|020 7946 0958|415 555 2671|\+?[0-9 ().+-]{0,45}))*",
+        ) {
+            let (mut new, mut old) = (Vec::new(), Vec::new());
+            find(&v, KeyContext { keys: "x" }, &mut new);
+            find_stepwise(&v, KeyContext { keys: "x" }, &mut old);
+            proptest::prop_assert_eq!(new, old);
+        }
+    }
+
+    #[test]
+    fn skipping_keeps_numbers_a_keyword_or_plus_can_reach() {
+        let filler = "Step 12: drain 3 targets and wait 300 seconds. ".repeat(20);
+        let far = format!("phone {filler}415 555 2671");
+        assert_eq!(excerpts(&far, ""), Vec::<String>::new());
+        let near = format!("{filler}phone 415 555 2671 {filler}");
+        assert_eq!(excerpts(&near, ""), ["41…71"]);
+        let intl = format!("{filler}+44 20 7946 0958 {filler}");
+        assert_eq!(excerpts(&intl, ""), ["+44…58"]);
+        // The window of the number starts at `t` of "hotel": the slice edge counts as a word
+        // boundary, as it does for the stepwise search.
+        let edge = format!("hotel{}415 555 2671", " ".repeat(27));
+        let mut old = Vec::new();
+        find_stepwise(&edge, KeyContext { keys: "" }, &mut old);
+        let old: Vec<String> = old.into_iter().map(|h| h.excerpt).collect();
+        assert_eq!(excerpts(&edge, ""), old);
     }
 }
