@@ -269,16 +269,9 @@ mod tests {
         // looks ready when the request is sent (the current-thread runtime runs that task only
         // once the request waits).
         let (client, server) = tokio::io::duplex(4096);
-        let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(client))
-            .await
-            .unwrap();
-        tokio::spawn(connection);
-        sender.ready().await.unwrap();
-        let tls = Arc::new(UpstreamTls {
-            version: "stale".into(),
-            cipher_suite: "stale".into(),
-        });
-        route.clone().check_in(Conn { sender, tls });
+        route
+            .clone()
+            .check_in(pool::tests::ready_conn(client, "stale").await);
         drop(server);
         let (response, tls) = t.upstream.send(&route, get()).await.unwrap();
         assert_eq!(response.status(), 200);

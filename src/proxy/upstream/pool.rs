@@ -202,7 +202,7 @@ impl std::fmt::Debug for Route {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use std::convert::Infallible;
 
     use bytes::Bytes;
@@ -212,6 +212,23 @@ mod tests {
 
     use super::*;
     use crate::proxy::upstream::UpstreamTls;
+
+    /// A ready connection over `client`, one end of an in-memory pipe, said to use TLS `version`.
+    pub(in crate::proxy::upstream) async fn ready_conn(
+        client: tokio::io::DuplexStream,
+        version: &str,
+    ) -> Conn {
+        let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(client))
+            .await
+            .unwrap();
+        tokio::spawn(connection);
+        sender.ready().await.unwrap();
+        let tls = Arc::new(UpstreamTls {
+            version: version.into(),
+            cipher_suite: "TLS_AES_128_GCM_SHA256".into(),
+        });
+        Conn { sender, tls }
+    }
 
     /// A ready connection to an in-memory HTTP/1.1 server, and the server's task (abort it to
     /// close the connection from the server side).
@@ -225,16 +242,7 @@ mod tests {
                 .serve_connection(TokioIo::new(server), service)
                 .await;
         });
-        let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(client))
-            .await
-            .unwrap();
-        tokio::spawn(connection);
-        sender.ready().await.unwrap();
-        let tls = Arc::new(UpstreamTls {
-            version: "TLSv1.3".into(),
-            cipher_suite: "TLS_AES_128_GCM_SHA256".into(),
-        });
-        (Conn { sender, tls }, server)
+        (ready_conn(client, "TLSv1.3").await, server)
     }
 
     fn limits(idle_timeout: Duration, max_idle: usize) -> PoolLimits {
