@@ -14,7 +14,8 @@ use std::sync::Arc;
 use serde::Deserialize;
 
 use crate::inspect::{
-    CustomIdentifier, RuleOverride, RulesConfig, RulesError, Scanner, Severity, Suppression,
+    CustomIdentifier, RuleMode, RuleOverride, RulesConfig, RulesError, Scanner, Severity,
+    Suppression,
 };
 use crate::tls::MinTls;
 
@@ -310,6 +311,16 @@ impl Config {
             ca_dir: settings.ca_dir.unwrap_or(default_ca_dir),
             limits,
         })
+    }
+
+    /// The minimum TLS version handshakes require: `--min-tls`, unless `[rules.tls-version]` is
+    /// `audit` or `off`, when every version awsguard speaks is accepted and calls below
+    /// `--min-tls` are only recorded (see [`crate::policy::decide`]).
+    pub fn handshake_min_tls(&self) -> MinTls {
+        match self.scanner.rule_mode(crate::inspect::TLS_VERSION.id) {
+            RuleMode::Audit | RuleMode::Off => MinTls::Tls12,
+            RuleMode::Default | RuleMode::Enforce => self.min_tls,
+        }
     }
 
     /// Where upstream connections for `host:port` go.

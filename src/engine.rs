@@ -12,11 +12,11 @@ use crate::aws::identify::{
 };
 use crate::aws::Protocol;
 use crate::capture::CapturedRequest;
-use crate::config::{Config, FipsMissing, FipsMode, Mode};
+use crate::config::{Config, FipsMissing, FipsMode};
 use crate::events::{Decision, Event, EventType, FipsDetails, UserIdentity};
 use crate::inspect::decode::{self, DecodeInput, DecodeLimits};
-use crate::inspect::{FieldRef, Finding, ScanContext, Scanner, Severity};
-use crate::policy::{self, ErrorResponse};
+use crate::inspect::{FieldRef, Finding, ScanContext, Scanner, UNINSPECTABLE_BODY};
+use crate::policy::{self, ErrorResponse, Policy, Raised};
 use std::sync::Arc;
 
 /// The request head as the engine sees it.
@@ -59,6 +59,38 @@ impl<'a> RequestView<'a> {
     }
 }
 
+/// What became of a request body before the call is evaluated.
+#[derive(Clone, Copy)]
+pub enum Body<'a> {
+    /// Read whole, to be inspected.
+    Read(&'a [u8]),
+    /// Not read, by design: data-plane bodies, or inspection off.
+    Skipped,
+    /// Should have been read for inspection but was not (why, for the finding): enforce mode
+    /// fails closed on it through `uninspectable-body`.
+    Unread(&'static str),
+}
+
+/// The bytes are the request's own: `Debug` shows only their length.
+impl std::fmt::Debug for Body<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Body::Read(bytes) => write!(f, "Read(<{} bytes>)", bytes.len()),
+            Body::Skipped => f.write_str("Skipped"),
+            Body::Unread(why) => write!(f, "Unread({why})"),
+        }
+    }
+}
+
+impl<'a> Body<'a> {
+    fn bytes(self) -> Option<&'a [u8]> {
+        match self {
+            Body::Read(bytes) => Some(bytes),
+            Body::Skipped | Body::Unread(_) => None,
+        }
+    }
+}
+
 /// What the host alone decides for every call sent to it: identification facts and the FIPS
 /// outcome. Worked out once per intercepted connection ([`Engine::profile`]), since every request
 /// on it goes to the same host.
@@ -66,6 +98,16 @@ impl<'a> RequestView<'a> {
 pub struct HostProfile {
     facts: HostFacts,
     fips: policy::FipsOutcome,
+    transport: Vec<Raised>,
+}
+
+impl HostProfile {
+    /// Adds a transport finding (a TLS leg below the minimum, accepted because the rule is in
+    /// audit) raised on every call of the connection.
+    pub fn with_transport(mut self, finding: Finding) -> Self {
+        self.transport.push(finding.into());
+        self
+    }
 }
 
 /// The outcome for one call.
@@ -131,8 +173,7 @@ impl Evaluation {
 /// The configured pipeline, shared by all connections.
 #[derive(Debug)]
 pub struct Engine {
-    mode: Mode,
-    block_severity: Severity,
+    policy: Policy,
     fips: FipsMode,
     fips_missing: FipsMissing,
     decode_limits: DecodeLimits,
@@ -144,14 +185,22 @@ impl Engine {
     /// Builds the pipeline from a validated configuration.
     pub fn new(config: &Config) -> Self {
         Engine {
-            mode: config.mode,
-            block_severity: config.block_severity,
+            policy: Policy {
+                mode: config.mode,
+                block_severity: config.block_severity,
+                rules: config.scanner.settings().clone(),
+            },
             fips: config.fips,
             fips_missing: config.fips_missing,
             decode_limits: DecodeLimits::default(),
             scanner: config.scanner.clone(),
             inspect: config.inspect,
         }
+    }
+
+    /// The decision settings, for findings raised outside [`Engine::evaluate`] (transport).
+    pub fn policy(&self) -> &Policy {
+        &self.policy
     }
 
     /// What `host` alone decides, for every call sent to it.
@@ -164,6 +213,7 @@ impl Engine {
                 self.fips,
                 self.fips_missing,
             ),
+            transport: Vec::new(),
         }
     }
 
@@ -180,14 +230,15 @@ impl Engine {
             && (self.inspect || (head.operation.is_none() && body_may_name_operation(headers)))
     }
 
-    /// Evaluates a call; `body` is `None` when it was not inspected.
+    /// Evaluates a call.
     pub fn evaluate(
         &self,
         view: &RequestView<'_>,
         profile: &HostProfile,
         head: Identity,
-        body: Option<&[u8]>,
+        read: Body<'_>,
     ) -> Evaluation {
+        let body = read.bytes();
         let identity = match body {
             // Query and EC2 calls name their operation in a form body.
             Some(body) if head.operation.is_none() && body_may_name_operation(view.headers) => {
@@ -199,27 +250,29 @@ impl Engine {
             service: identity.service.as_deref(),
             operation: identity.operation.as_deref(),
         };
-        let (mut findings, inspection_error) = if self.inspect {
+        let (findings, inspection_error) = if self.inspect {
             self.findings(view, &identity, body, &ctx)
         } else {
             (Vec::new(), None)
         };
         let body_inspected = self.inspect && body.is_some() && inspection_error.is_none();
         let fips = profile.fips.clone();
-        let mut block_reason = findings
-            .iter()
-            .find(|f| {
-                let rule = self.scanner.rule_mode(&f.rule);
-                policy::blocks(f, self.mode, self.block_severity, rule)
-            })
-            .map(|f| policy::block_message(f, Some(policy::fix_for(f))));
-        if let Some(finding) = fips.finding {
-            if fips.blocks && block_reason.is_none() {
-                block_reason = Some(policy::block_message(&finding, fips.fix.as_deref()));
-            }
-            findings.push(finding);
-        }
-        let block = block_reason.map(|message| {
+        let unread = match read {
+            Body::Unread(why) => Some(why),
+            Body::Read(_) | Body::Skipped => None,
+        };
+        let uninspectable = (self.inspect && !identity.data_plane)
+            .then(|| unread.or(inspection_error.as_ref().map(|_| "the body did not decode")))
+            .flatten()
+            .map(|why| Raised::from(UNINSPECTABLE_BODY.finding("body", "body", why)));
+        let raised = findings
+            .into_iter()
+            .map(Raised::from)
+            .chain(uninspectable)
+            .chain(profile.transport.iter().cloned())
+            .chain(fips.raised());
+        let verdict = policy::decide(&self.policy, raised);
+        let block = verdict.block.map(|message| {
             policy::error_response(
                 identity.protocol,
                 StatusCode::FORBIDDEN,
@@ -234,7 +287,7 @@ impl Engine {
             protocol: identity.protocol,
             access_key_id: identity.access_key_id.as_ref().map(|k| k.masked()),
             fips: fips.details,
-            findings,
+            findings: verdict.findings,
             block,
             inspection_error,
             body_inspected,
@@ -253,9 +306,11 @@ impl Engine {
         };
         let profile = self.profile(&request.host);
         let head = self.head(&view, &profile);
-        let body = self
-            .reads_body(&head, &request.headers)
-            .then_some(request.body.as_slice());
+        let body = if self.reads_body(&head, &request.headers) {
+            Body::Read(request.body.as_slice())
+        } else {
+            Body::Skipped
+        };
         let evaluation = self.evaluate(&view, &profile, head, body);
         evaluation.into_event(
             &request.host,

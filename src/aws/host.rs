@@ -122,6 +122,21 @@ pub fn is_aws_host(host: &str) -> bool {
         .is_some_and(|h| catalogue().suffix_of(&h).is_some() || shape::service_domain(&h).is_some())
 }
 
+/// Whether `host` is an S3 static-website endpoint (`bucket.s3-website-us-east-1.amazonaws.com`,
+/// `bucket.s3-website.eu-central-1.amazonaws.com`): HTTP-only by design, serving public content.
+pub fn is_s3_website(host: &str) -> bool {
+    let Some(host) = normalize_host(host) else {
+        return false;
+    };
+    // Bucket names may hold dots: the website label is any label after the first.
+    host.split('.').skip(1).any(|label| {
+        label == "s3-website"
+            || label
+                .strip_prefix("s3-website-")
+                .is_some_and(|r| !r.is_empty())
+    }) && catalogue().suffix_of(&host).is_some()
+}
+
 /// Parse an AWS host into endpoint prefix, region, partition, FIPS and dual-stack flags, and any
 /// bucket, access point or account labels. `None` when the host is not under an AWS suffix.
 pub fn parse_host(host: &str) -> Option<HostInfo> {
@@ -266,6 +281,18 @@ pub(crate) fn is_account_id(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn s3_website_endpoints_in_both_spellings() {
+        assert!(is_s3_website("site.s3-website-us-east-1.amazonaws.com"));
+        assert!(is_s3_website(
+            "www.example.com.s3-website.eu-central-1.amazonaws.com"
+        ));
+        assert!(is_s3_website("site.s3-website.eu-central-1.amazonaws.com"));
+        assert!(!is_s3_website("s3-website-us-east-1.amazonaws.com"));
+        assert!(!is_s3_website("site.s3.us-east-1.amazonaws.com"));
+        assert!(!is_s3_website("site.s3-website-us-east-1.example.com"));
+    }
 
     fn info(host: &str) -> HostInfo {
         match parse_host(host) {

@@ -8,7 +8,7 @@
 //! the derived `Serialize`; a test holds the two together.
 
 use super::{Decision, Event, EventType};
-use crate::inspect::{Category, Finding};
+use crate::inspect::Finding;
 
 /// Appends `event` as one line of JSON (without the newline) to `out`.
 pub(super) fn write(event: &Event, out: &mut Vec<u8>) -> serde_json::Result<()> {
@@ -87,13 +87,7 @@ fn finding(out: &mut Vec<u8>, finding: &Finding) -> serde_json::Result<()> {
     out.extend_from_slice(b"{\"rule\":");
     string(out, &finding.rule)?;
     out.extend_from_slice(b",\"category\":\"");
-    out.extend_from_slice(match finding.category {
-        Category::Pii => b"pii",
-        Category::Financial => b"financial",
-        Category::Credential => b"credential",
-        Category::Transport => b"transport",
-        Category::Endpoint => b"endpoint",
-    });
+    out.extend_from_slice(finding.category.as_str().as_bytes());
     out.extend_from_slice(b"\",\"severity\":\"");
     out.extend_from_slice(finding.severity.as_str().as_bytes());
     out.extend_from_slice(b"\",\"field\":");
@@ -215,6 +209,7 @@ mod tests {
             Category::Credential,
             Category::Transport,
             Category::Endpoint,
+            Category::Inspection,
         ];
         let severities = [Severity::Low, Severity::Medium, Severity::High];
         event.findings = categories

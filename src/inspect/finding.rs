@@ -39,6 +39,22 @@ pub enum Category {
     Transport,
     /// FIPS endpoint selection.
     Endpoint,
+    /// What could not be inspected (`uninspectable-body`).
+    Inspection,
+}
+
+impl Category {
+    /// The lower-case name used in events.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Category::Pii => "pii",
+            Category::Financial => "financial",
+            Category::Credential => "credential",
+            Category::Transport => "transport",
+            Category::Endpoint => "endpoint",
+            Category::Inspection => "inspection",
+        }
+    }
 }
 
 /// One finding, as recorded in events. `excerpt` is always redacted by the detector that made it.

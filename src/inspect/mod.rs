@@ -15,7 +15,8 @@ mod rules;
 mod scan;
 
 pub use rules::{
-    rule_info, CustomIdentifier, RuleInfo, RuleMode, RuleOverride, RulesConfig, RulesError,
-    Suppression, RULES,
+    rule_info, CustomIdentifier, Enforcement, RuleInfo, RuleMode, RuleOverride, RuleSettings,
+    RulesConfig, RulesError, Suppression, CLEARTEXT, NON_FIPS_ENDPOINT, RULES, TLS_VERSION,
+    UNINSPECTABLE_BODY,
 };
 pub use scan::{ScanContext, Scanner};

@@ -8,9 +8,23 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use crate::inspect::{Category, Severity};
+use crate::inspect::{Category, Finding, Severity};
 
-/// What the built-in table says about one rule.
+/// What decides whether a rule's finding blocks the call when its `[rules.<id>]` mode is
+/// `default`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Enforcement {
+    /// `--mode enforce` and a severity at or above `--block-severity` (content rules).
+    Mode,
+    /// Always: the transport policy itself refuses the connection or request (`tls-version`,
+    /// `cleartext`), in audit mode too.
+    Always,
+    /// The setting that raised it (`--fips enforce`, `--fips-missing block`).
+    Setting,
+}
+
+/// What the built-in table says about one rule: the single source of rule metadata for the
+/// scanner, the policy, `awsguard rules`, SARIF and the README.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RuleInfo {
     /// Rule id, as in findings and config (`email-address`).
@@ -19,38 +33,198 @@ pub struct RuleInfo {
     pub category: Category,
     /// Severity unless the config overrides it.
     pub severity: Severity,
+    /// The field purposes (or places) the rule judges, as finding `field` names.
+    pub fields: &'static [&'static str],
+    /// Who decides blocking when the rule's mode is `default`.
+    pub enforcement: Enforcement,
+    /// What it finds, one line (SARIF `shortDescription`, `awsguard rules`).
+    pub help: &'static str,
+    /// How to fix a finding, for the blocked-call message and SARIF help.
+    pub fix: &'static str,
 }
 
-const fn rule(id: &'static str, category: Category, severity: Severity) -> RuleInfo {
+impl RuleInfo {
+    /// A finding of this rule at its default severity: every finding outside the detectors is
+    /// made here, so category and severity always come from the table.
+    pub fn finding(
+        &self,
+        field: &str,
+        location: impl Into<String>,
+        excerpt: impl Into<String>,
+    ) -> Finding {
+        Finding {
+            rule: self.id.to_owned(),
+            category: self.category,
+            severity: self.severity,
+            field: field.to_owned(),
+            location: location.into(),
+            excerpt: excerpt.into(),
+        }
+    }
+}
+
+/// Where content rules look: tags, names and free text.
+const CONTENT: &[&str] = &["tag-key", "tag-value", "name", "free-text"];
+/// Where URL rules look: every string of the request except secret and payload fields.
+const URLS: &[&str] = &[
+    "tag-key",
+    "tag-value",
+    "name",
+    "free-text",
+    "url",
+    "header",
+    "query",
+];
+
+const TAGS_FIX: &str =
+    "tags and names flow into billing, logs and consoles: keep personal data and secrets out of them";
+const SECRET_FIX: &str =
+    "move the secret to Secrets Manager or an SSM SecureString parameter and reference it";
+
+const fn content(
+    id: &'static str,
+    category: Category,
+    severity: Severity,
+    help: &'static str,
+) -> RuleInfo {
+    let fix = match category {
+        Category::Credential => SECRET_FIX,
+        _ => TAGS_FIX,
+    };
     RuleInfo {
         id,
         category,
         severity,
+        fields: CONTENT,
+        enforcement: Enforcement::Mode,
+        help,
+        fix,
     }
 }
 
+/// A body that should be inspected was not read whole: enforce fails closed.
+pub const UNINSPECTABLE_BODY: RuleInfo = RuleInfo {
+    id: "uninspectable-body",
+    category: Category::Inspection,
+    severity: Severity::High,
+    fields: &["body"],
+    enforcement: Enforcement::Mode,
+    help: "A body that should be inspected could not be read whole (size, encoding, depth, syntax)",
+    fix: "send the body uncompressed and well-formed within the inspection limit, or set [rules.uninspectable-body] mode = \"audit\" to let such calls through",
+};
+
+/// A leg negotiated (or offered only) TLS below `--min-tls`.
+pub const TLS_VERSION: RuleInfo = RuleInfo {
+    id: "tls-version",
+    category: Category::Transport,
+    severity: Severity::High,
+    fields: &["transport"],
+    enforcement: Enforcement::Always,
+    help: "TLS version below the minimum on the client or upstream leg",
+    fix: "use a client (and upstream) that speaks the minimum TLS version",
+};
+
+/// Plain HTTP to an AWS host.
+pub const CLEARTEXT: RuleInfo = RuleInfo {
+    id: "cleartext",
+    category: Category::Transport,
+    severity: Severity::High,
+    fields: &["transport"],
+    enforcement: Enforcement::Always,
+    help: "Plain http:// request to an AWS host",
+    fix: "use https:// (the AWS SDKs and CLI do by default)",
+};
+
+/// A standard endpoint where FIPS policy applies.
+pub const NON_FIPS_ENDPOINT: RuleInfo = RuleInfo {
+    id: "non-fips-endpoint",
+    category: Category::Endpoint,
+    severity: Severity::Low,
+    fields: &["endpoint"],
+    enforcement: Enforcement::Setting,
+    help: "Standard endpoint used where a FIPS endpoint exists (or none exists)",
+    fix: "set AWS_USE_FIPS_ENDPOINT=true (or use_fips_endpoint = true in the AWS config file)",
+};
+
 /// Every built-in rule (DESIGN.md "Rule ids"): credentials are high, personal and financial data
-/// medium. Transport and endpoint rules are raised by the policy, not the scanner, but live here so
-/// one table names them all and `[rules.<id>]` can tune them.
+/// medium, transport high, endpoint selection low.
 pub static RULES: &[RuleInfo] = &[
-    rule("email-address", Category::Pii, Severity::Medium),
-    rule("aws-access-key-id", Category::Credential, Severity::High),
-    rule(
+    content(
+        "email-address",
+        Category::Pii,
+        Severity::Medium,
+        "Email address in a tag, name or description",
+    ),
+    content(
+        "aws-access-key-id",
+        Category::Credential,
+        Severity::High,
+        "AWS access key id (AKIA/ASIA) in a tag, name or description",
+    ),
+    content(
         "aws-secret-access-key",
         Category::Credential,
         Severity::High,
+        "AWS secret access key next to a secret-key keyword",
     ),
-    rule("private-key", Category::Credential, Severity::High),
-    rule("json-web-token", Category::Credential, Severity::High),
-    rule("credit-card-number", Category::Financial, Severity::Medium),
-    rule("iban", Category::Financial, Severity::Medium),
-    rule("phone-number", Category::Pii, Severity::Medium),
-    rule("us-ssn", Category::Pii, Severity::Medium),
-    rule("url-credentials", Category::Credential, Severity::High),
-    rule("url-secret-parameter", Category::Credential, Severity::High),
-    rule("tls-version", Category::Transport, Severity::High),
-    rule("cleartext", Category::Transport, Severity::High),
-    rule("non-fips-endpoint", Category::Endpoint, Severity::Low),
+    content(
+        "private-key",
+        Category::Credential,
+        Severity::High,
+        "PEM, OpenSSH, PGP or PuTTY private key block",
+    ),
+    content(
+        "json-web-token",
+        Category::Credential,
+        Severity::High,
+        "JSON Web Token (three base64url parts, JSON header with alg)",
+    ),
+    content(
+        "credit-card-number",
+        Category::Financial,
+        Severity::Medium,
+        "Payment card number (known issuer prefix, Luhn)",
+    ),
+    content(
+        "iban",
+        Category::Financial,
+        Severity::Medium,
+        "IBAN (country length and mod-97 check)",
+    ),
+    content(
+        "phone-number",
+        Category::Pii,
+        Severity::Medium,
+        "Phone number (international form, or national next to a phone keyword)",
+    ),
+    content(
+        "us-ssn",
+        Category::Pii,
+        Severity::Medium,
+        "US social security number next to an SSN keyword",
+    ),
+    RuleInfo {
+        id: "url-credentials",
+        category: Category::Credential,
+        severity: Severity::High,
+        fields: URLS,
+        enforcement: Enforcement::Mode,
+        help: "URL with a password in its userinfo, anywhere in the request",
+        fix: "remove the password from the URL and pass it through a secrets store",
+    },
+    RuleInfo {
+        id: "url-secret-parameter",
+        category: Category::Credential,
+        severity: Severity::High,
+        fields: URLS,
+        enforcement: Enforcement::Mode,
+        help: "URL with a secret-looking query parameter (access_token, api_key, X-Amz-Signature…)",
+        fix: "remove the secret query parameter from the URL and pass it through a secrets store",
+    },
+    UNINSPECTABLE_BODY,
+    TLS_VERSION,
+    CLEARTEXT,
+    NON_FIPS_ENDPOINT,
 ];
 
 /// The built-in rule named `id`.
@@ -71,6 +245,45 @@ pub enum RuleMode {
     /// Follows the global `--mode`.
     #[default]
     Default,
+}
+
+/// The compiled `[rules.<id>]` overrides (and custom identifiers' severities): what
+/// [`crate::policy::decide`] applies to every finding, transport and FIPS ones included.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RuleSettings {
+    modes: BTreeMap<String, RuleMode>,
+    severities: BTreeMap<String, Severity>,
+}
+
+impl RuleSettings {
+    /// The overrides of `config`, plus each custom identifier's own severity.
+    pub fn new(config: &RulesConfig) -> Self {
+        let mut settings = RuleSettings::default();
+        for id in &config.identifiers {
+            settings
+                .severities
+                .insert(format!("custom:{}", id.name), id.severity);
+        }
+        for (id, o) in &config.rules {
+            if let Some(mode) = o.mode {
+                settings.modes.insert(id.clone(), mode);
+            }
+            if let Some(severity) = o.severity {
+                settings.severities.insert(id.clone(), severity);
+            }
+        }
+        settings
+    }
+
+    /// The configured mode of `rule` ([`RuleMode::Default`] when not configured).
+    pub fn mode(&self, rule: &str) -> RuleMode {
+        self.modes.get(rule).copied().unwrap_or_default()
+    }
+
+    /// The configured severity of `rule`, if the config sets one.
+    pub fn severity(&self, rule: &str) -> Option<Severity> {
+        self.severities.get(rule).copied()
+    }
 }
 
 /// `[rules.<id>]`: per-rule mode and severity.
@@ -211,6 +424,18 @@ mod tests {
     use super::*;
 
     #[test]
+    fn named_rules_are_in_the_table() {
+        for named in [
+            UNINSPECTABLE_BODY,
+            TLS_VERSION,
+            CLEARTEXT,
+            NON_FIPS_ENDPOINT,
+        ] {
+            assert_eq!(rule_info(named.id), Some(&named));
+        }
+    }
+
+    #[test]
     fn parses_the_documented_toml() {
         let text = r#"
             [rules.email-address]
@@ -251,7 +476,8 @@ mod tests {
         let mut ids: Vec<_> = RULES.iter().map(|r| r.id).collect();
         ids.sort_unstable();
         ids.dedup();
-        assert_eq!(ids.len(), 14);
+        assert_eq!(ids.len(), RULES.len());
+        assert_eq!(ids.len(), 15);
         assert_eq!(
             rule_info("iban").map(|r| r.severity),
             Some(Severity::Medium)

@@ -7,13 +7,13 @@
 //! keywords, so each detector runs only on fields that could hold its kind of match.
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
 
 use regex::{Regex, RegexBuilder};
 
 use super::detect::prefilter::{Prefilter, Signals, Trigger};
 use super::detect::{self, custom::Identifier, Hit, KeyContext};
 use super::rules::rule_info;
+use super::rules::RuleSettings;
 use super::{Category, Field, FieldRef, Finding, RuleMode, RulesConfig, RulesError, Severity};
 
 /// Only this much of one field is scanned.
@@ -41,8 +41,7 @@ struct Allow {
 /// Compiled detectors, severities, modes and allowlists. `Send + Sync`: build once, share.
 #[derive(Debug)]
 pub struct Scanner {
-    modes: BTreeMap<String, RuleMode>,
-    severities: BTreeMap<String, Severity>,
+    settings: RuleSettings,
     identifiers: Vec<Identifier>,
     allow: Vec<Allow>,
     prefilter: Prefilter,
@@ -60,40 +59,30 @@ impl Scanner {
             .map(|(i, def)| Identifier::new(i, def))
             .collect::<Result<Vec<_>, _>>()?;
         let allow = compile_allow(config)?;
-        let mut modes = BTreeMap::new();
-        let mut severities = BTreeMap::new();
-        for id in &identifiers {
-            severities.insert(id.rule.clone(), id.severity);
-        }
-        for (id, o) in &config.rules {
-            if let Some(mode) = o.mode {
-                modes.insert(id.clone(), mode);
-            }
-            if let Some(severity) = o.severity {
-                severities.insert(id.clone(), severity);
-            }
-        }
         let keywords: Vec<&[String]> = identifiers.iter().map(|i| i.keywords.as_slice()).collect();
         let prefilter = Prefilter::new(&keywords).map_err(RulesError::Keywords)?;
         Ok(Scanner {
-            modes,
-            severities,
+            settings: RuleSettings::new(config),
             identifiers,
             allow,
             prefilter,
         })
     }
 
+    /// The rule overrides this scanner was built with (the policy applies them to every finding).
+    pub fn settings(&self) -> &RuleSettings {
+        &self.settings
+    }
+
     /// The configured mode of `rule` ([`RuleMode::Default`] when not configured).
     pub fn rule_mode(&self, rule: &str) -> RuleMode {
-        self.modes.get(rule).copied().unwrap_or_default()
+        self.settings.mode(rule)
     }
 
     /// The severity findings of `rule` get: configured, else the built-in default, else medium.
     pub fn severity(&self, rule: &str) -> Severity {
-        self.severities
-            .get(rule)
-            .copied()
+        self.settings
+            .severity(rule)
             .or_else(|| rule_info(rule).map(|r| r.severity))
             .unwrap_or(Severity::Medium)
     }

@@ -16,8 +16,9 @@ use time::OffsetDateTime;
 use super::body::{buffer, full, Buffered, RequestBody, ResponseBody};
 use super::upstream::{describe, Route};
 use super::Shared;
-use crate::engine::{Evaluation, HostProfile, RequestView};
+use crate::engine::{Body, Evaluation, HostProfile, RequestView};
 use crate::events::{Decision, Event, TlsDetails};
+use crate::inspect::TLS_VERSION;
 use crate::policy::{self, ErrorResponse};
 
 /// What is known about the intercepted connection a request arrived on.
@@ -58,15 +59,19 @@ pub(crate) async fn handle(
     } else {
         None
     };
+    // `Err(why)`: a body that should have been inspected was not read whole.
     let (inspected, upstream_body) = if !read {
-        (None, RequestBody::streaming(body))
+        (Ok(None), RequestBody::streaming(body))
     } else {
         match buffer(body, limit).await {
             Ok(Buffered::Complete { bytes, trailers }) => (
-                Some(bytes.clone()),
+                Ok(Some(bytes.clone())),
                 Buffered::Complete { bytes, trailers }.into_body(),
             ),
-            Ok(partial) => (None, partial.into_body()),
+            Ok(partial) => (
+                Err("the body is larger than the inspection limit"),
+                partial.into_body(),
+            ),
             Err(error) => {
                 tracing::debug!(%error, "client body read failed");
                 return Ok(plain(
@@ -76,9 +81,14 @@ pub(crate) async fn handle(
             }
         }
     };
+    let body_read = match &inspected {
+        Ok(Some(bytes)) => Body::Read(bytes),
+        Ok(None) => Body::Skipped,
+        Err(why) => Body::Unread(why),
+    };
     let mut evaluation = shared
         .engine
-        .evaluate(&view, &conn.profile, head, inspected.as_deref());
+        .evaluate(&view, &conn.profile, head, body_read);
     let block = evaluation.block.take();
     let protocol = evaluation.protocol;
     let mut event = api_event(&conn, &parts.headers, parts.method.as_str(), evaluation);
@@ -93,6 +103,12 @@ pub(crate) async fn handle(
     match shared.upstream.send(&conn.route, upstream_req).await {
         Ok((response, tls)) => {
             let (mut parts, body) = response.into_parts();
+            if !shared.config.min_tls.admits_name(&tls.version) {
+                // Accepted only because `[rules.tls-version]` is audit.
+                let raised = TLS_VERSION.finding("transport", "upstream-leg", tls.version.clone());
+                let verdict = policy::decide(shared.engine.policy(), [raised.into()]);
+                event.findings.extend(verdict.findings);
+            }
             event.tls_details.upstream_tls_version = Some(tls.version.clone());
             event.tls_details.upstream_cipher_suite = Some(tls.cipher_suite.clone());
             event.response_status = Some(parts.status.as_u16());
@@ -112,14 +128,13 @@ pub(crate) async fn handle(
             event.response_status = Some(response.status.as_u16());
             if error.is_tls_version() {
                 event.decision = Decision::Blocked;
-                event.findings.push(crate::inspect::Finding {
-                    rule: "tls-version".into(),
-                    category: crate::inspect::Category::Transport,
-                    severity: crate::inspect::Severity::High,
-                    field: "transport".into(),
-                    location: "upstream-leg".into(),
-                    excerpt: format!("below {}", shared.config.min_tls.name()),
-                });
+                let raised = TLS_VERSION.finding(
+                    "transport",
+                    "upstream-leg",
+                    format!("below {}", shared.config.min_tls.name()),
+                );
+                let verdict = policy::decide(shared.engine.policy(), [raised.into()]);
+                event.findings.extend(verdict.findings);
             }
             event.connection = Some(crate::events::ConnectionDetails {
                 outcome: "upstream-failed".into(),

@@ -21,7 +21,7 @@ use http_body_util::Either;
 use super::body::{full, RequestBody, ResponseBody};
 use super::{intercept, tunnel, Shared};
 use crate::events::{ConnectionDetails, Decision, Event, EventType};
-use crate::inspect::{Category, Finding, Severity};
+use crate::policy;
 
 /// Serves one client connection to the proxy port.
 pub(crate) async fn serve(shared: Arc<Shared>, stream: TcpStream, peer: SocketAddr) {
@@ -128,23 +128,30 @@ async fn plain_http(
 ) -> Response<ResponseBody> {
     let host = req.uri().host().unwrap_or_default().to_ascii_lowercase();
     if shared.ca.permits(&host) {
-        let mut event = connection_event(&host, peer, "cleartext-refused");
-        event.decision = Decision::Blocked;
-        event.response_status = Some(StatusCode::FORBIDDEN.as_u16());
+        let signed = crate::aws::sigv4::from_request(req.headers(), req.uri().query()).is_some();
+        let raised = policy::cleartext(&host, signed);
+        let verdict = policy::decide(shared.engine.policy(), raised);
+        let outcome = if verdict.blocks() {
+            "cleartext-refused"
+        } else {
+            "forwarded"
+        };
+        let mut event = connection_event(&host, peer, outcome);
         event.request_method = Some(req.method().to_string());
-        event.findings.push(Finding {
-            rule: "cleartext".into(),
-            category: Category::Transport,
-            severity: Severity::High,
-            field: "transport".into(),
-            location: "request:scheme".into(),
-            excerpt: "http://".into(),
-        });
+        event.findings = verdict.findings;
+        if let Some(message) = verdict.block {
+            event.decision = Decision::Blocked;
+            event.response_status = Some(StatusCode::FORBIDDEN.as_u16());
+            if let Some(details) = event.connection.as_mut() {
+                details.message = Some(message);
+            }
+            shared.recorder.record(event);
+            return text(
+                StatusCode::FORBIDDEN,
+                "awsguard refused a cleartext http:// request to AWS: use https\n",
+            );
+        }
         shared.recorder.record(event);
-        return text(
-            StatusCode::FORBIDDEN,
-            "awsguard refused a cleartext http:// request to AWS: use https\n",
-        );
     }
     let (mut parts, body) = req.into_parts();
     super::exchange::strip_hop_by_hop(&mut parts.headers);

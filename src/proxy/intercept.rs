@@ -17,7 +17,8 @@ use super::rewind::Rewind;
 use super::Shared;
 use crate::ca::FixedCert;
 use crate::events::Decision;
-use crate::inspect::{Category, Finding, Severity};
+use crate::inspect::{CLEARTEXT, TLS_VERSION};
+use crate::policy;
 use crate::tls::{suite_name, version_name, ClientHello};
 
 /// A fatal `protocol_version` alert (RFC 8446 §6), sent to clients that offer only old versions.
@@ -54,7 +55,7 @@ pub(crate) async fn run<S>(
             Err(message) => tracing::warn!(%host, %message, "tunnel failed"),
         };
     }
-    if !shared.config.min_tls.accepts(&hello) {
+    if !shared.config.handshake_min_tls().accepts(&hello) {
         let _ = client.write_all(&PROTOCOL_VERSION_ALERT).await;
         return refuse_tls_version(&shared, &host, peer, &hello);
     }
@@ -91,8 +92,20 @@ pub(crate) async fn run<S>(
     let (_, session) = tls.get_ref();
     let h2 = session.alpn_protocol() == Some(b"h2");
     let host = hello.server_name.clone().unwrap_or(host);
+    let mut profile = shared.engine.profile(&host);
+    if let Some(version) = session
+        .protocol_version()
+        .filter(|v| !shared.config.min_tls.admits(*v))
+    {
+        // Accepted only because `[rules.tls-version]` is audit: every call records it.
+        profile = profile.with_transport(TLS_VERSION.finding(
+            "transport",
+            "client-leg",
+            version_name(version),
+        ));
+    }
     let info = Arc::new(ConnInfo {
-        profile: shared.engine.profile(&host),
+        profile,
         route: shared.upstream.route(&host, port),
         host,
         port,
@@ -168,14 +181,8 @@ fn refuse_non_tls(
     let mut event = connection_event(host, peer, outcome);
     event.decision = Decision::Blocked;
     if looks_like_http {
-        event.findings.push(Finding {
-            rule: "cleartext".into(),
-            category: Category::Transport,
-            severity: Severity::High,
-            field: "transport".into(),
-            location: "connection".into(),
-            excerpt: "plain HTTP inside CONNECT".into(),
-        });
+        let raised = CLEARTEXT.finding("transport", "connection", "plain HTTP inside CONNECT");
+        event.findings = policy::decide(shared.engine.policy(), [raised.into()]).findings;
     }
     if let Some(details) = event.connection.as_mut() {
         details.message = Some(format!(
@@ -191,14 +198,8 @@ fn refuse_tls_version(shared: &Shared, host: &str, peer: SocketAddr, hello: &Cli
     let min = shared.config.min_tls.name();
     let mut event = connection_event(host, peer, "tls-refused");
     event.decision = Decision::Blocked;
-    event.findings.push(Finding {
-        rule: "tls-version".into(),
-        category: Category::Transport,
-        severity: Severity::High,
-        field: "transport".into(),
-        location: "client-leg".into(),
-        excerpt: offered.join(","),
-    });
+    let raised = TLS_VERSION.finding("transport", "client-leg", offered.join(","));
+    event.findings = policy::decide(shared.engine.policy(), [raised.into()]).findings;
     if let Some(details) = event.connection.as_mut() {
         details.server_name = hello.server_name.clone();
         details.offered_tls_versions = offered.clone();

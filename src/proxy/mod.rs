@@ -102,16 +102,17 @@ impl Proxy {
         let ca = Arc::new(ca);
         let cache = NonZeroUsize::new(config.limits.leaf_cache).unwrap_or(NonZeroUsize::MIN);
         let leaf = Arc::new(LeafIssuer::new(ca.clone(), cache)?);
-        let server_tls = Arc::new(tls::server_config(config.min_tls, leaf.clone())?);
+        let min_tls = config.handshake_min_tls();
+        let server_tls = Arc::new(tls::server_config(min_tls, leaf.clone())?);
         let mut anchors = Vec::new();
         for path in &config.upstream_ca {
             anchors.extend(tls::load_anchors(path)?);
         }
-        let client_tls = Arc::new(tls::client_config(config.min_tls, &anchors)?);
+        let client_tls = Arc::new(tls::client_config(min_tls, &anchors)?);
         let connector = upstream::Connector::new(
             client_tls,
             config.connect_to.clone(),
-            config.min_tls,
+            min_tls,
             config.limits.connect_timeout,
         );
         let listener =

@@ -53,6 +53,22 @@ impl MinTls {
         hello.versions.iter().any(|v| *v >= self.wire())
     }
 
+    /// Whether a negotiated version meets this minimum.
+    pub fn admits(self, version: rustls::ProtocolVersion) -> bool {
+        match self {
+            MinTls::Tls12 => true,
+            MinTls::Tls13 => version == rustls::ProtocolVersion::TLSv1_3,
+        }
+    }
+
+    /// Whether a negotiated version, by its event name (`TLSv1.3`), meets this minimum.
+    pub fn admits_name(self, version: &str) -> bool {
+        match self {
+            MinTls::Tls12 => true,
+            MinTls::Tls13 => version == "TLSv1.3",
+        }
+    }
+
     /// `TLSv1.2` / `TLSv1.3`, for messages.
     pub fn name(self) -> String {
         self.wire().name()

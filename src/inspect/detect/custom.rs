@@ -8,7 +8,7 @@
 use regex::{Regex, RegexBuilder};
 
 use super::{floor_boundary, Hit};
-use crate::inspect::{redact, CustomIdentifier, RulesError, Severity};
+use crate::inspect::{redact, CustomIdentifier, RulesError};
 
 /// Upper bound on a compiled pattern, so a config cannot make the scanner huge.
 pub(crate) const REGEX_SIZE_LIMIT: usize = 1 << 20;
@@ -21,8 +21,6 @@ const MAX_DISTANCE: usize = 1000;
 pub(crate) struct Identifier {
     /// `custom:<name>`.
     pub(crate) rule: String,
-    /// Configured severity.
-    pub(crate) severity: Severity,
     /// Keywords, lower-cased.
     pub(crate) keywords: Vec<String>,
     regex: Regex,
@@ -64,7 +62,6 @@ impl Identifier {
             })?;
         Ok(Identifier {
             rule: format!("custom:{}", def.name),
-            severity: def.severity,
             keywords: def
                 .keywords
                 .iter()
@@ -118,6 +115,7 @@ impl Identifier {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::inspect::Severity;
 
     fn ident(keywords: &[&str], ignore: &[&str], distance: usize) -> Identifier {
         let def = CustomIdentifier {
