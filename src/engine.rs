@@ -6,7 +6,7 @@
 
 use http::{HeaderMap, StatusCode};
 
-use crate::aws::endpoints::fips_verdict;
+use crate::aws::endpoints::{fips_verdict, fips_verdict_in};
 use crate::aws::identify::{
     body_may_name_operation, identify_at, member_hints, HostFacts, Identity, RequestHead,
 };
@@ -98,6 +98,8 @@ impl<'a> Body<'a> {
 pub struct HostProfile {
     facts: HostFacts,
     fips: policy::FipsOutcome,
+    /// The host does not name its region (`ec2.amazonaws.com`): each call's SigV4 scope does.
+    regionless: bool,
     transport: Vec<Raised>,
 }
 
@@ -205,14 +207,11 @@ impl Engine {
 
     /// What `host` alone decides, for every call sent to it.
     pub fn profile(&self, host: &str) -> HostProfile {
+        let verdict = fips_verdict(host);
         HostProfile {
             facts: HostFacts::of(host),
-            fips: policy::fips_outcome(
-                host,
-                fips_verdict(host).as_ref(),
-                self.fips,
-                self.fips_missing,
-            ),
+            fips: policy::fips_outcome(host, verdict.as_ref(), self.fips, self.fips_missing),
+            regionless: verdict.is_some_and(|v| v.region.is_none()),
             transport: Vec::new(),
         }
     }
@@ -256,7 +255,15 @@ impl Engine {
             (Vec::new(), None)
         };
         let body_inspected = self.inspect && body.is_some() && inspection_error.is_none();
-        let fips = profile.fips.clone();
+        let fips = match identity.region.as_deref().filter(|_| profile.regionless) {
+            Some(region) => policy::fips_outcome(
+                view.host,
+                fips_verdict_in(view.host, Some(region)).as_ref(),
+                self.fips,
+                self.fips_missing,
+            ),
+            None => profile.fips.clone(),
+        };
         let unread = match read {
             Body::Unread(why) => Some(why),
             Body::Read(_) | Body::Skipped => None,

@@ -12,7 +12,7 @@
 pub(crate) mod catalogue;
 pub(crate) mod shape;
 
-use crate::aws::host::{resolve, Resolved};
+use crate::aws::host::{normalize_region, resolve, Resolved};
 use catalogue::catalogue;
 pub use catalogue::CatalogueError;
 
@@ -47,7 +47,16 @@ pub fn catalogue_check() -> Result<usize, CatalogueError> {
 /// The FIPS verdict for a request host (no port needed; any case; optional trailing dot).
 /// `None` when the host is not under an AWS suffix or has no endpoint label.
 pub fn fips_verdict(host: &str) -> Option<FipsVerdict> {
-    let resolved = resolve(host)?;
+    fips_verdict_in(host, None)
+}
+
+/// [`fips_verdict`] for a host that does not name its region (`ec2.amazonaws.com`,
+/// `monitoring.amazonaws.com`): `scope_region`, the region the request is signed for, fills in.
+pub fn fips_verdict_in(host: &str, scope_region: Option<&str>) -> Option<FipsVerdict> {
+    let mut resolved = resolve(host)?;
+    if resolved.info.region.is_none() {
+        resolved.info.region = scope_region.map(|r| normalize_region(r).0);
+    }
     let fips_endpoint = if resolved.info.fips {
         Some(resolved.info.host.clone())
     } else {
@@ -101,6 +110,27 @@ fn access_point_fips(r: &Resolved) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn legacy_and_regionless_hosts_get_the_right_fips_endpoint() {
+        let sqs = verdict("queue.amazonaws.com");
+        assert_eq!(
+            (sqs.service.as_str(), sqs.fips_endpoint.as_deref()),
+            ("sqs", Some("sqs-fips.us-east-1.amazonaws.com"))
+        );
+        assert_eq!(
+            verdict("us-west-2.queue.amazonaws.com").fips_endpoint.as_deref(),
+            Some("sqs-fips.us-west-2.amazonaws.com")
+        );
+        assert_eq!(verdict("ec2.amazonaws.com").fips_endpoint, None);
+        let scoped = fips_verdict_in("ec2.amazonaws.com", Some("us-west-2")).unwrap();
+        assert_eq!(
+            scoped.fips_endpoint.as_deref(),
+            Some("ec2-fips.us-west-2.amazonaws.com")
+        );
+        let named = fips_verdict_in("sqs.us-east-2.amazonaws.com", Some("us-west-2")).unwrap();
+        assert_eq!(named.region.as_deref(), Some("us-east-2"));
+    }
 
     fn verdict(host: &str) -> FipsVerdict {
         match fips_verdict(host) {

@@ -158,7 +158,32 @@ pub(crate) struct Resolved {
 pub(crate) fn resolve(host: &str) -> Option<Resolved> {
     let mut resolved = lookup(host)?;
     resolved.info.spelled_prefix = spelled_prefix(&resolved);
+    legacy(&mut resolved.info);
     Some(resolved)
+}
+
+/// Legacy host forms the endpoint data no longer lists but SDKs still send to: the endpoint
+/// prefix they stand for, and the region their global form serves.
+const LEGACY_PREFIXES: &[(&str, &str, &str)] = &[
+    // The AWS CLI v1 and older SDKs send SQS to `queue.amazonaws.com` (us-east-1) and
+    // `<region>.queue.amazonaws.com`.
+    ("queue", "sqs", "us-east-1"),
+];
+
+/// Rewrites a legacy host's endpoint prefix (and the region of its global form) to the service
+/// it stands for, so identification and the FIPS verdict see SQS rather than `queue`.
+fn legacy(info: &mut HostInfo) {
+    let Some((_, prefix, region)) = LEGACY_PREFIXES
+        .iter()
+        .find(|(legacy, _, _)| *legacy == info.endpoint_prefix)
+    else {
+        return;
+    };
+    info.endpoint_prefix = (*prefix).to_owned();
+    info.spelled_prefix = (*prefix).to_owned();
+    if info.region.is_none() && info.partition == "aws" {
+        info.region = Some((*region).to_owned());
+    }
 }
 
 /// Data first, then shape; `spelled_prefix` is left empty.
@@ -281,6 +306,16 @@ pub(crate) fn is_account_id(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn legacy_sqs_hosts_name_sqs_and_their_region() {
+        let global = parse_host("queue.amazonaws.com").unwrap();
+        assert_eq!(global.endpoint_prefix, "sqs");
+        assert_eq!(global.region.as_deref(), Some("us-east-1"));
+        let regional = parse_host("eu-west-1.queue.amazonaws.com").unwrap();
+        assert_eq!(regional.endpoint_prefix, "sqs");
+        assert_eq!(regional.region.as_deref(), Some("eu-west-1"));
+    }
 
     #[test]
     fn s3_website_endpoints_in_both_spellings() {
