@@ -162,6 +162,9 @@ pub struct Settings {
     /// Scan requests for sensitive data (`false`: transport and FIPS policy and the call record
     /// only; bodies stream through unread, except a form body that names the operation).
     pub inspect: Option<bool>,
+    /// Scan payload fields (message bodies, DynamoDB items, customer endpoint bodies) like free
+    /// text; off by default, since they are application data, not resource metadata.
+    pub scan_payloads: Option<bool>,
     /// Largest body inspected, bytes.
     pub inspect_limit: Option<usize>,
     /// Bytes all requests together may hold in inspection buffers.
@@ -203,6 +206,7 @@ impl Settings {
             upstream_ca: [base.upstream_ca, self.upstream_ca].concat(),
             ca_dir: self.ca_dir.or(base.ca_dir),
             inspect: self.inspect.or(base.inspect),
+            scan_payloads: self.scan_payloads.or(base.scan_payloads),
             inspect_limit: self.inspect_limit.or(base.inspect_limit),
             inspect_budget: self.inspect_budget.or(base.inspect_budget),
             max_connections: self.max_connections.or(base.max_connections),
@@ -246,6 +250,8 @@ pub struct Config {
     pub scanner: Arc<Scanner>,
     /// Requests are scanned for sensitive data (on unless `--no-inspect`).
     pub inspect: bool,
+    /// Payload fields are scanned like free text (`scan-payloads = true`).
+    pub scan_payloads: bool,
 }
 
 /// Default listen address.
@@ -299,6 +305,7 @@ impl Config {
         Ok(Config {
             scanner,
             inspect: settings.inspect.unwrap_or(true),
+            scan_payloads: settings.scan_payloads.unwrap_or(false),
             listen,
             mode: settings.mode.unwrap_or_default(),
             block_severity: settings.block_severity.unwrap_or(Severity::Medium),

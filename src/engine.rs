@@ -13,9 +13,11 @@ use crate::aws::identify::{
 use crate::aws::Protocol;
 use crate::capture::CapturedRequest;
 use crate::config::{Config, FipsMissing, FipsMode};
-use crate::events::{Decision, Event, EventType, FipsDetails, UserIdentity};
+use crate::events::{
+    Decision, Event, EventType, FipsDetails, SkippedField, UserIdentity, MAX_SKIPPED,
+};
 use crate::inspect::decode::{self, DecodeInput, DecodeLimits};
-use crate::inspect::{FieldRef, Finding, ScanContext, Scanner, UNINSPECTABLE_BODY};
+use crate::inspect::{FieldKind, FieldRef, Finding, ScanContext, Scanner, UNINSPECTABLE_BODY};
 use crate::policy::{self, ErrorResponse, Policy, Raised};
 use std::sync::Arc;
 
@@ -135,6 +137,10 @@ pub struct Evaluation {
     pub inspection_error: Option<String>,
     /// The whole body was decoded and scanned.
     pub body_inspected: bool,
+    /// Fields no rule judged because of their purpose.
+    pub skipped: Vec<SkippedField>,
+    /// The id a customer endpoint's host names, for calls to one.
+    pub customer_endpoint: Option<String>,
 }
 
 impl Evaluation {
@@ -164,12 +170,46 @@ impl Evaluation {
         event.request_method = Some(method.to_owned());
         event.inspection_error = self.inspection_error;
         event.body_inspected = Some(self.body_inspected);
+        event.customer_endpoint = self.customer_endpoint.is_some();
+        event.customer_endpoint_id = self.customer_endpoint;
+        event.skipped_fields = self.skipped;
         if let Some(block) = &self.block {
             event.decision = Decision::Blocked;
             event.response_status = Some(block.status.as_u16());
         }
         event
     }
+}
+
+/// The fields of one call no rule judged by purpose, bounded and without repeats.
+#[derive(Debug, Default)]
+struct Skipped {
+    list: Vec<SkippedField>,
+}
+
+impl Skipped {
+    fn note(&mut self, location: &str, kind: FieldKind) {
+        let purpose = kind.as_str();
+        let seen = self
+            .list
+            .iter()
+            .any(|s| s.location == location && s.purpose == purpose);
+        if !seen && self.list.len() < MAX_SKIPPED {
+            self.list.push(SkippedField {
+                location: location.to_owned(),
+                purpose: purpose.to_owned(),
+            });
+        }
+    }
+}
+
+/// Whether a request carries a body (a length above zero, or chunked).
+fn has_body(headers: &HeaderMap) -> bool {
+    headers.contains_key(http::header::TRANSFER_ENCODING)
+        || headers
+            .get(http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.trim() != "0")
 }
 
 /// The configured pipeline, shared by all connections.
@@ -181,6 +221,7 @@ pub struct Engine {
     decode_limits: DecodeLimits,
     scanner: Arc<Scanner>,
     inspect: bool,
+    scan_payloads: bool,
 }
 
 impl Engine {
@@ -197,6 +238,7 @@ impl Engine {
             decode_limits: DecodeLimits::default(),
             scanner: config.scanner.clone(),
             inspect: config.inspect,
+            scan_payloads: config.scan_payloads,
         }
     }
 
@@ -225,7 +267,8 @@ impl Engine {
     /// Whether the body of the call `head` identifies is read before forwarding: to inspect it,
     /// or, with inspection off, only when a form body must name the operation.
     pub fn reads_body(&self, head: &Identity, headers: &HeaderMap) -> bool {
-        !head.data_plane
+        let payload_opted_in = self.scan_payloads && head.customer_endpoint.is_some();
+        (!head.data_plane || payload_opted_in)
             && (self.inspect || (head.operation.is_none() && body_may_name_operation(headers)))
     }
 
@@ -249,11 +292,15 @@ impl Engine {
             service: identity.service.as_deref(),
             operation: identity.operation.as_deref(),
         };
+        let mut skipped = Skipped::default();
         let (findings, inspection_error) = if self.inspect {
-            self.findings(view, &identity, body, &ctx)
+            self.findings(view, &identity, body, &ctx, &mut skipped)
         } else {
             (Vec::new(), None)
         };
+        if identity.customer_endpoint.is_some() && body.is_none() && has_body(view.headers) {
+            skipped.note("body", FieldKind::Payload);
+        }
         let body_inspected = self.inspect && body.is_some() && inspection_error.is_none();
         let fips = match identity.region.as_deref().filter(|_| profile.regionless) {
             Some(region) => policy::fips_outcome(
@@ -264,12 +311,15 @@ impl Engine {
             ),
             None => profile.fips.clone(),
         };
+        // A body that should have been inspected and was not: enforce fails closed on it.
         let unread = match read {
-            Body::Unread(why) => Some(why),
+            Body::Unread(why) => Some(why.to_owned()),
             Body::Read(_) | Body::Skipped => None,
         };
-        let uninspectable = (self.inspect && !identity.data_plane)
-            .then(|| unread.or(inspection_error.as_ref().map(|_| "the body did not decode")))
+        let undecoded = inspection_error.clone().filter(|_| body.is_some());
+        let uninspectable = self
+            .inspect
+            .then(|| unread.or(undecoded))
             .flatten()
             .map(|why| Raised::from(UNINSPECTABLE_BODY.finding("body", "body", why)));
         let raised = findings
@@ -298,6 +348,8 @@ impl Engine {
             block,
             inspection_error,
             body_inspected,
+            skipped: skipped.list,
+            customer_endpoint: identity.customer_endpoint.map(|c| c.id),
         }
     }
 
@@ -347,7 +399,9 @@ impl Engine {
         identity: &Identity,
         body: Option<&[u8]>,
         ctx: &ScanContext<'_>,
+        skipped: &mut Skipped,
     ) -> (Vec<Finding>, Option<String>) {
+        let customer = identity.customer_endpoint.is_some();
         let hints = member_hints(identity);
         let mut input = DecodeInput {
             protocol: identity.protocol,
@@ -358,13 +412,16 @@ impl Engine {
             body: body.filter(|_| !identity.data_plane),
             hints,
         };
-        match self.scan_fields(&input, ctx) {
+        match self.scan_fields(&input, ctx, customer, skipped) {
             Ok(findings) => (findings, None),
             Err(error) => {
                 // What the body's fields raised before the error goes with the body: the head is
                 // scanned again on its own.
                 input.body = None;
-                let findings = self.scan_fields(&input, ctx).unwrap_or_default();
+                *skipped = Skipped::default();
+                let findings = self
+                    .scan_fields(&input, ctx, customer, skipped)
+                    .unwrap_or_default();
                 (
                     findings,
                     Some(format!("request body not inspected: {error}")),
@@ -374,13 +431,33 @@ impl Engine {
     }
 
     /// Decodes `input` and scans each field as it comes: the findings, or why decoding failed.
+    /// Fields are judged by purpose: a customer endpoint's body is payload; payload is scanned
+    /// like free text only with `scan-payloads`; secret and payload fields are noted as skipped.
     fn scan_fields(
         &self,
         input: &DecodeInput<'_>,
         ctx: &ScanContext<'_>,
+        customer: bool,
+        skipped: &mut Skipped,
     ) -> Result<Vec<Finding>, decode::DecodeError> {
         let mut findings = Vec::new();
-        let mut scan = |field: FieldRef<'_>| self.scanner.scan_field(ctx, field, &mut findings);
+        let mut scan = |mut field: FieldRef<'_>| {
+            let in_body = !matches!(
+                field.kind,
+                FieldKind::Header | FieldKind::Path | FieldKind::Query
+            );
+            if customer && in_body {
+                field.kind = FieldKind::Payload;
+            }
+            if field.kind == FieldKind::Payload && self.scan_payloads {
+                field.kind = FieldKind::FreeText;
+            }
+            if field.kind.is_exempt() {
+                skipped.note(&field.location.render(), field.kind);
+                return;
+            }
+            self.scanner.scan_field(ctx, field, &mut findings);
+        };
         decode::visit(input, &self.decode_limits, &mut scan)?;
         Ok(findings)
     }

@@ -26,6 +26,94 @@ FREE_TEXT_RE = re.compile(
 )
 SAFE_RE = re.compile(r"^[A-Za-z0-9_.:-]+$")
 
+# Field purposes beyond tags, names and free text (DESIGN.md "field purposes"). Each member gets
+# the first that applies: presigned URL or secret, payload, required contact, configuration URL.
+
+# Members that carry a presigned URL the SDK makes itself (EC2 CopySnapshot, RDS cross-region
+# copies): the API's own signing mechanism, not a credential someone pasted.
+PRESIGNED_RE = re.compile(r"^Pre[sS]ignedUrl$")
+# A member whose shape is `sensitive` holds a secret on purpose when its name says so.
+SECRET_NAME_RE = re.compile(
+    r"(Secret|SecretString|SecretBinary|Password|Passphrase|PrivateKey|Passcode|Token|Credentials?)$"
+)
+# A secret only under a condition on a sibling member: SSM parameters are secrets when they are
+# SecureString; the same value in a String parameter is plain configuration.
+CONDITIONAL_SECRETS = {("ssm", "Value"): "Value?Type=SecureString"}
+# Members whose value is the application's data, not metadata about a resource. Blob members
+# (base64 in JSON) and DynamoDB attribute values are found from their shapes.
+PAYLOAD_MEMBERS = {
+    "apigatewaymanagementapi": {"Data"},
+    "bedrock-agent-runtime": {"inputText", "sessionState"},
+    "bedrock-runtime": {"messages", "system", "body"},
+    "events": {"Detail", "Input"},
+    "firehose": {"Record", "Records"},
+    "iot-data": {"payload"},
+    "kinesis": {"Data", "Records"},
+    "lambda": {"Payload", "ClientContext"},
+    "logs": {"message", "logEvents"},
+    "pinpoint": {"MessageRequest", "SendUsersMessageRequest"},
+    "scheduler": {"Input"},
+    "sagemaker-runtime": {"Body"},
+    "ses": {"Message", "RawMessage", "TemplateData", "Body"},
+    "sesv2": {"Content", "TemplateData"},
+    "sns": {"Message", "MessageAttributes", "Subject", "MessageStructure"},
+    "sqs": {"MessageBody", "MessageAttributes", "MessageSystemAttributes"},
+    "stepfunctions": {"input", "output"},
+}
+# Members that must hold an email address or phone number: their purpose, not a leak.
+CONTACT_RE = re.compile(r"(Email|EmailAddress|EmailAddresses|PhoneNumber|PhoneNumbers)$")
+CONTACT_MEMBERS = {
+    "budgets": {"Subscriber", "Subscribers", "NotificationsWithSubscribers"},
+    "cognito-idp": {"UserAttributes", "ValidationData"},
+    "organizations": {"Target"},
+    "route53domains": {"AdminContact", "RegistrantContact", "TechContact", "BillingContact"},
+    "ses": {"Destination", "Source", "ReturnPath", "ReplyToAddresses", "ToAddresses"},
+    "sesv2": {"Destination", "FromEmailAddress", "ReplyToAddresses"},
+    "sns": {"Endpoint", "PhoneNumber"},
+}
+# Configuration URLs: webhooks, endpoints, connection strings (URL rules judge them).
+URL_RE = re.compile(r"(Url|URL|Uri|URI|Urls|URLs|Uris|Endpoint|Webhook|ConnectionString)$")
+
+
+def is_attribute_value(shapes, shape_name, depth=0):
+    """A DynamoDB attribute value, or a map/list of them (`Item`, `Key`, `ExpressionAttributeValues`)."""
+    if depth > 3:
+        return False
+    if shape_name == "AttributeValue":
+        return True
+    shape = shapes.get(shape_name, {})
+    kind = shape.get("type")
+    if kind == "map":
+        return is_attribute_value(shapes, shape["value"]["shape"], depth + 1)
+    if kind == "list":
+        return is_attribute_value(shapes, shape["member"]["shape"], depth + 1)
+    return False
+
+
+def purpose(service, shapes, member, ref):
+    """The purpose class of one input member beyond tags/names/free text, or None, and the
+    hint text to record (a conditional secret carries its condition)."""
+    target = shapes.get(ref["shape"], {})
+    kind = target.get("type")
+    sensitive = bool(target.get("sensitive") or ref.get("sensitive"))
+    if PRESIGNED_RE.match(member):
+        return "secret", member
+    if (service, member) in CONDITIONAL_SECRETS and sensitive:
+        return "secret", CONDITIONAL_SECRETS[(service, member)]
+    if sensitive and kind in ("string", "blob") and SECRET_NAME_RE.search(member):
+        return "secret", member
+    if member in PAYLOAD_MEMBERS.get(service, ()):
+        return "payload", member
+    if kind == "blob" or is_attribute_value(shapes, ref["shape"]):
+        return "payload", member
+    if member in CONTACT_MEMBERS.get(service, ()) or (
+        kind in ("string", "list") and CONTACT_RE.search(member)
+    ):
+        return "contact", member
+    if kind == "string" and URL_RE.search(member):
+        return "url", member
+    return None, None
+
 
 def is_tag_pair(shapes, shape):
     """A structure with Key/Value (or TagKey/TagValue) members, any casing."""
@@ -65,18 +153,19 @@ def is_tag_member(shapes, name, shape):
     return False
 
 
-def collect_hints(shapes, shape_name, depth, stack, out):
-    """Walk an input shape and sort its members into tags / names / free text."""
+def collect_hints(service, shapes, shape_name, depth, stack, out):
+    """Walk an input shape and sort its members into tags / names / free text and the purpose
+    classes (secret, payload, contact, url)."""
     shape = shapes.get(shape_name, {})
     if depth > MAX_DEPTH or shape_name in stack:
         return
     stack = stack | {shape_name}
     kind = shape.get("type")
     if kind == "list":
-        collect_hints(shapes, shape["member"]["shape"], depth + 1, stack, out)
+        collect_hints(service, shapes, shape["member"]["shape"], depth + 1, stack, out)
         return
     if kind == "map":
-        collect_hints(shapes, shape["value"]["shape"], depth + 1, stack, out)
+        collect_hints(service, shapes, shape["value"]["shape"], depth + 1, stack, out)
         return
     if kind != "structure":
         return
@@ -86,13 +175,20 @@ def collect_hints(shapes, shape_name, depth, stack, out):
             ref[k] for k in ("locationName", "queryName") if ref.get(k) and ref[k] != member
         ]
         aliases = [a for a in aliases if SAFE_RE.match(a)]
+        klass, hint = purpose(service, shapes, member, ref)
         if is_tag_member(shapes, member, target):
             out["tags"].update(aliases)
+        elif klass is not None:
+            # A conditional hint keeps its condition; aliases (wire names) are plain.
+            out[klass].add(hint)
+            out[klass].update(a for a in aliases if a != member)
+            if klass in ("payload", "secret"):
+                continue
         elif target.get("type") == "string" and NAME_RE.search(member):
             out["names"].update(aliases)
         elif target.get("type") == "string" and FREE_TEXT_RE.search(member):
             out["free"].update(aliases)
-        collect_hints(shapes, ref["shape"], depth + 1, stack, out)
+        collect_hints(service, shapes, ref["shape"], depth + 1, stack, out)
 
 
 def streaming_input(shapes, op):
@@ -130,12 +226,15 @@ def required_locations(shapes, op):
     return sorted(query), sorted(headers)
 
 
-def operation_line(shapes, name, op):
+PURPOSES = ("secret", "url", "contact", "payload")
+
+
+def operation_line(service, shapes, name, op):
     http = op.get("http", {})
-    hints = {"tags": set(), "names": set(), "free": set()}
+    hints = {k: set() for k in ("tags", "names", "free") + PURPOSES}
     input_name = op.get("input", {}).get("shape")
     if input_name:
-        collect_hints(shapes, input_name, 0, frozenset(), hints)
+        collect_hints(service, shapes, input_name, 0, frozenset(), hints)
     flags = ("s" if streaming_input(shapes, op) else "") + ("d" if op.get("deprecated") else "")
     query, headers = required_locations(shapes, op)
     return "\t".join(
@@ -151,6 +250,7 @@ def operation_line(shapes, name, op):
             ",".join(query) or "-",
             ",".join(headers) or "-",
         ]
+        + [",".join(sorted(hints[k])) or "-" for k in PURPOSES]
     )
 
 
@@ -179,11 +279,11 @@ def service_lines(name, model):
         )
     ]
     for op_name in sorted(model["operations"]):
-        lines.append(operation_line(shapes, op_name, model["operations"][op_name]))
+        lines.append(operation_line(name, shapes, op_name, model["operations"][op_name]))
     return lines
 
 
-MAGIC = b"AWSGUARD-MODELS\x01"
+MAGIC = b"AWSGUARD-MODELS\x02"
 
 
 def deflate(data):
@@ -201,11 +301,18 @@ def main():
         "# (Apache-2.0, https://github.com/boto/botocore). Regenerate: python3 tools/gen_models.py",
         "# S name protocols signing-name endpoint-prefix target-prefix service-id chunk-offset chunk-length",
         "# O operation method request-uri flags(s=streaming input, d=deprecated) tag-members name-members"
-        " free-text required-query required-headers",
+        " free-text required-query required-headers secret url contact payload",
     ]
     chunks, offset, raw = [], 0, 0
+    counts = {k: 0 for k in ("tags", "names", "free") + PURPOSES}
     for name in sorted(loader.list_available_services("service-2")):
         service, *operations = service_lines(name, loader.load_service_model(name, "service-2"))
+        for line in operations:
+            cols = line.split("\t")
+            for k, col in zip(("tags", "names", "free"), cols[5:8]):
+                counts[k] += 0 if col == "-" else len(col.split(","))
+            for k, col in zip(PURPOSES, cols[10:14]):
+                counts[k] += 0 if col == "-" else len(col.split(","))
         body = ("\n".join(operations) + "\n").encode()
         chunk = deflate(body)
         header.append(f"{service}\t{offset}\t{len(chunk)}")
@@ -216,6 +323,7 @@ def main():
     with open(out, "wb") as f:
         f.write(MAGIC + struct.pack("<I", len(head)) + head + b"".join(chunks))
     print(f"{out}: {len(chunks)} services, {raw} bytes of operations raw, {os.path.getsize(out)} bytes written")
+    print("member hints (operation, member) pairs by class: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
 
 
 if __name__ == "__main__":

@@ -119,7 +119,9 @@ mod tests {
             ("sqs", Some("sqs-fips.us-east-1.amazonaws.com"))
         );
         assert_eq!(
-            verdict("us-west-2.queue.amazonaws.com").fips_endpoint.as_deref(),
+            verdict("us-west-2.queue.amazonaws.com")
+                .fips_endpoint
+                .as_deref(),
             Some("sqs-fips.us-west-2.amazonaws.com")
         );
         assert_eq!(verdict("ec2.amazonaws.com").fips_endpoint, None);

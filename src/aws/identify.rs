@@ -11,6 +11,7 @@ use std::sync::OnceLock;
 
 use http::HeaderMap;
 
+use super::customer::{customer_endpoint, CustomerEndpoint};
 use super::host::{parse_host, HostInfo};
 use super::models::{models, Operation, ServiceModel};
 use super::routes::{Rank, RouteRequest};
@@ -66,11 +67,18 @@ pub struct Identity {
     pub model: Option<String>,
     /// Signed with a presigned URL rather than an `Authorization` header.
     pub presigned: bool,
+    /// The host serves the customer's own application (API Gateway, a function URL…): the call
+    /// is not an AWS API call and its body is application payload.
+    pub customer_endpoint: Option<CustomerEndpoint>,
 }
 
 impl Identity {
-    /// `eventSource` as in CloudTrail: `<signing name>.amazonaws.com`.
+    /// `eventSource` as in CloudTrail: `<signing name>.amazonaws.com`, or the service hosting a
+    /// customer endpoint.
     pub fn event_source(&self) -> Option<String> {
+        if let Some(customer) = &self.customer_endpoint {
+            return Some(customer.event_source.to_owned());
+        }
         self.service.as_ref().map(|s| format!("{s}.amazonaws.com"))
     }
 }
@@ -124,6 +132,9 @@ pub fn identify(head: &RequestHead<'_>, body: Option<&[u8]>) -> Identity {
 
 /// [`identify`] with the facts about `head.host` already worked out.
 pub fn identify_at(head: &RequestHead<'_>, facts: &HostFacts, body: Option<&[u8]>) -> Identity {
+    if let Some(customer) = facts.info.as_ref().and_then(customer_endpoint) {
+        return customer_call(head, facts, customer);
+    }
     let signature = sigv4::from_request(head.headers, head.query);
     let host = facts.info.as_ref();
     let named = facts.services.as_slice();
@@ -176,6 +187,33 @@ pub fn identify_at(head: &RequestHead<'_>, facts: &HostFacts, body: Option<&[u8]
                 .flatten()
         }),
         presigned,
+        customer_endpoint: None,
+    }
+}
+
+/// A call to a customer endpoint: no operation, no AWS protocol, and a body that is the
+/// application's payload (streamed, never buffered for inspection).
+fn customer_call(
+    head: &RequestHead<'_>,
+    facts: &HostFacts,
+    customer: CustomerEndpoint,
+) -> Identity {
+    let signature = sigv4::from_request(head.headers, head.query);
+    let presigned = signature.as_ref().is_some_and(|s| s.presigned);
+    let (region, access_key_id) = match signature {
+        Some(s) => (s.region, Some(s.access_key_id)),
+        None => (None, None),
+    };
+    Identity {
+        service: None,
+        operation: None,
+        region: region.or_else(|| facts.info.as_ref().and_then(|h| h.region.clone())),
+        protocol: Protocol::Unknown,
+        access_key_id,
+        data_plane: true,
+        model: None,
+        presigned,
+        customer_endpoint: Some(customer),
     }
 }
 
@@ -192,6 +230,10 @@ pub fn member_hints(identity: &Identity) -> &'static MemberHints {
         tags: Vec::new(),
         names: Vec::new(),
         free_text: Vec::new(),
+        secrets: Vec::new(),
+        urls: Vec::new(),
+        contacts: Vec::new(),
+        payloads: Vec::new(),
     };
     identity
         .model
@@ -281,8 +323,15 @@ fn candidates(
     if signed.is_empty() {
         return by_host.to_vec();
     }
-    // Services matching the host first, then the rest with the same signing name.
-    signed.sort_by_key(|s| !by_host.iter().any(|h| h.name == s.name));
+    // Services matching the host first, then the rest with the same signing name; among them
+    // the model named like the signing name (`rds` before `docdb` and `neptune`, which share
+    // its signing name and operation names but not its members).
+    signed.sort_by_key(|s| {
+        (
+            !by_host.iter().any(|h| h.name == s.name),
+            s.name != signing_name,
+        )
+    });
     signed
 }
 

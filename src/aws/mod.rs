@@ -3,6 +3,7 @@
 //! Called by the proxy for every intercepted request (and by `awsguard inspect`). Everything here
 //! is pure: it looks only at the request head and embedded AWS metadata.
 
+pub mod customer;
 pub mod endpoints;
 pub mod host;
 
@@ -70,4 +71,16 @@ pub struct MemberHints {
     pub names: Vec<String>,
     /// Free-text members (`Description` and similar).
     pub free_text: Vec<String>,
+    /// Members that hold a secret on purpose (Secrets Manager `SecretString`, passwords, SDK-made
+    /// presigned URLs). A hint `Member?Sibling=Value` applies only when the sibling member holds
+    /// that value (SSM `Value?Type=SecureString`).
+    pub secrets: Vec<String>,
+    /// Configuration URLs (webhooks, endpoints, connection strings).
+    pub urls: Vec<String>,
+    /// Members that must hold an email address or phone number (SES destinations, SNS
+    /// subscription endpoints), or containers of them (Cognito `UserAttributes`).
+    pub contacts: Vec<String>,
+    /// Members whose value is application data (message bodies, DynamoDB items, blobs), or
+    /// containers of it.
+    pub payloads: Vec<String>,
 }

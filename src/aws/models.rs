@@ -18,7 +18,7 @@ use super::{MemberHints, Protocol};
 static MODELS_BIN: &[u8] = include_bytes!("../../data/models.bin");
 
 /// First bytes of the table, with the format version.
-const MAGIC: &[u8; 16] = b"AWSGUARD-MODELS\x01";
+const MAGIC: &[u8; 16] = b"AWSGUARD-MODELS\x02";
 
 /// Upper bound on any inflated part, so a corrupt blob cannot exhaust memory.
 const MAX_TEXT: u64 = 4 * 1024 * 1024;
@@ -59,7 +59,7 @@ pub struct Operation {
     pub streaming: bool,
     /// Deprecated in favour of another operation on the same route (S3 `GetBucketLifecycle`).
     pub deprecated: bool,
-    /// Members of the input that hold tags, names and free text.
+    /// Members of the input by purpose: tags, names, free text, secrets, URLs, contacts, payloads.
     pub hints: MemberHints,
 }
 
@@ -297,7 +297,9 @@ fn parse_service(cols: &[&str]) -> Option<ServiceModel> {
 }
 
 fn parse_operation(cols: &[&str]) -> Option<Operation> {
-    let [name, method, uri, flags, tags, names, free, query, headers] = cols else {
+    let [name, method, uri, flags, tags, names, free, query, headers, secrets, urls, contacts, payloads] =
+        cols
+    else {
         return None;
     };
     Some(Operation {
@@ -312,6 +314,10 @@ fn parse_operation(cols: &[&str]) -> Option<Operation> {
             tags: list(tags),
             names: list(names),
             free_text: list(free),
+            secrets: list(secrets),
+            urls: list(urls),
+            contacts: list(contacts),
+            payloads: list(payloads),
         },
     })
 }
@@ -509,7 +515,7 @@ mod tests {
 
     #[test]
     fn bad_operation_lines_are_reported_by_check_and_skipped_by_lookups() {
-        let ok = "O\tA\tPOST\t/\t-\t-\t-\t-\t-\t-\n";
+        let ok = "O\tA\tPOST\t/\t-\t-\t-\t-\t-\t-\t-\t-\t-\t-\n";
         let blob = table(&[
             ("S\tx\tjson\tx\tx\t-\tX", &format!("{ok}O\tbad\n")),
             ("S\ty\tjson\ty\ty\tY\tY", ok),

@@ -78,6 +78,17 @@ pub(super) fn write(event: &Event, out: &mut Vec<u8>) -> serde_json::Result<()> 
         out.extend_from_slice(b",\"connection\":");
         serde_json::to_writer(&mut *out, connection)?;
     }
+    if event.customer_endpoint {
+        out.extend_from_slice(b",\"customerEndpoint\":true");
+    }
+    if let Some(id) = &event.customer_endpoint_id {
+        out.extend_from_slice(b",\"customerEndpointId\":");
+        string(out, id)?;
+    }
+    if !event.skipped_fields.is_empty() {
+        out.extend_from_slice(b",\"skippedFields\":");
+        serde_json::to_writer(&mut *out, &event.skipped_fields)?;
+    }
     out.push(b'}');
     Ok(())
 }
@@ -229,6 +240,12 @@ mod tests {
         event.request_method = Some("POST".into());
         event.body_inspected = Some(true);
         event.inspection_error = Some(text.to_owned());
+        event.customer_endpoint = true;
+        event.customer_endpoint_id = Some(text.to_owned());
+        event.skipped_fields = vec![crate::events::SkippedField {
+            location: text.to_owned(),
+            purpose: text.to_owned(),
+        }];
         event.connection = Some(ConnectionDetails {
             outcome: "upstream-failed".into(),
             server_name: Some(text.to_owned()),

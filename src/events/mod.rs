@@ -95,6 +95,17 @@ pub struct ConnectionDetails {
     pub message: Option<String>,
 }
 
+/// A field no rule judged because of its purpose (`secret`, `payload`): where it sat, never its
+/// value, so a reviewer sees what was not judged and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SkippedField {
+    /// Where it sat (`body:SecretString`, `body:Item`, `body` for a whole payload body).
+    pub location: String,
+    /// Its purpose (`secret`, `payload`).
+    pub purpose: String,
+}
+
 /// One event (DESIGN.md schema).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -140,7 +151,19 @@ pub struct Event {
     /// Connection events only.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub connection: Option<ConnectionDetails>,
+    /// The host serves the customer's own application (API Gateway, a function URL…).
+    #[serde(skip_serializing_if = "std::ops::Not::not", default)]
+    pub customer_endpoint: bool,
+    /// The API id, function URL id, load balancer or domain the customer endpoint names.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub customer_endpoint_id: Option<String>,
+    /// Fields no rule judged because of their purpose (at most [`MAX_SKIPPED`]).
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub skipped_fields: Vec<SkippedField>,
 }
+
+/// Most skipped fields listed in one event (a DynamoDB batch has thousands of attribute values).
+pub const MAX_SKIPPED: usize = 16;
 
 impl Event {
     /// An event with every identification field empty, stamped `now`.
@@ -165,6 +188,9 @@ impl Event {
             body_inspected: None,
             inspection_error: None,
             connection: None,
+            customer_endpoint: false,
+            customer_endpoint_id: None,
+            skipped_fields: Vec::new(),
         }
     }
 }

@@ -30,6 +30,16 @@ pub enum FieldKind {
     Query,
     /// A URI path label.
     Path,
+    /// A configuration URL member (webhook, endpoint, connection string): URL rules only.
+    Url,
+    /// A member that holds a secret on purpose (`SecretString`, a SecureString parameter value,
+    /// a password, an SDK-made presigned URL): no rule judges it.
+    Secret,
+    /// A member that must hold an email address or phone number: URL rules only.
+    Contact,
+    /// Application data (message bodies, DynamoDB items, blobs, customer endpoint bodies): no
+    /// rule judges it unless `scan-payloads` is on.
+    Payload,
 }
 
 impl FieldKind {
@@ -41,10 +51,18 @@ impl FieldKind {
             FieldKind::TagValue => "tag-value",
             FieldKind::Name => "name",
             FieldKind::FreeText => "free-text",
-            FieldKind::Other | FieldKind::Path => "url",
+            FieldKind::Other | FieldKind::Path | FieldKind::Url => "url",
             FieldKind::Header => "header",
             FieldKind::Query => "query",
+            FieldKind::Secret => "secret",
+            FieldKind::Contact => "required-contact",
+            FieldKind::Payload => "payload",
         }
+    }
+
+    /// Whether no rule judges a value of this kind, by its purpose (the event lists such fields).
+    pub fn is_exempt(self) -> bool {
+        matches!(self, FieldKind::Secret | FieldKind::Payload)
     }
 
     /// Whether content detectors (PII, secrets) apply, as opposed to URL detectors only.

@@ -116,6 +116,9 @@ impl Scanner {
         field: FieldRef<'_>,
         findings: &mut Vec<Finding>,
     ) {
+        if field.kind.is_exempt() {
+            return;
+        }
         let value = truncate(field.value);
         let mut hits = Vec::new();
         // Rendered only for a field that needs it: keyword-gated detectors and findings.

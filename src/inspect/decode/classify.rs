@@ -21,7 +21,12 @@
 //!    member ending in `Description`/`Comment` (`AlarmDescription`, Route 53 `Comment`).
 //!    Payload members (SNS `Message`, SQS `MessageBody`, `Subject`) are *not* free text: they carry
 //!    the application's data, not metadata about the resource, so they stay `Other`.
-//! 4. Every other string is `Other` (URL detectors still run on it).
+//! 4. **Purposes** from the service model ([`MemberHints`] `secrets`, `payloads`, `contacts`,
+//!    `urls`), checked before names and free text: the value's own member first, then (secrets,
+//!    payloads and contacts) any ancestor, so a DynamoDB `Item` or Cognito `UserAttributes`
+//!    covers everything under it. A conditional secret (`Value?Type=SecureString`) is
+//!    [`Role::SecretIf`]: the decoder checks the sibling.
+//! 5. Every other string is `Other` (URL detectors still run on it).
 
 use crate::aws::MemberHints;
 use crate::inspect::FieldKind;
@@ -37,7 +42,7 @@ pub(crate) enum Seg<'a> {
 
 /// What a string value is, as decided from its path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Role {
+pub(crate) enum Role<'h> {
     /// A tag key.
     TagKey,
     /// A tag value whose key is a sibling `Key` member.
@@ -46,10 +51,12 @@ pub(crate) enum Role {
     MapTag,
     /// Not a tag: a name, free text or other.
     Plain(FieldKind),
+    /// A secret if the sibling member `.0` holds `.1` (the hint's condition); otherwise `Other`.
+    SecretIf(&'h str, &'h str),
 }
 
 /// Decides the role of the string at `path` (the last segment is the value's own).
-pub(crate) fn role(hints: &MemberHints, path: &[Seg<'_>]) -> Role {
+pub(crate) fn role<'h>(hints: &'h MemberHints, path: &[Seg<'_>]) -> Role<'h> {
     let Some((_, ancestors)) = path.split_last() else {
         return Role::Plain(FieldKind::Other);
     };
@@ -62,13 +69,17 @@ pub(crate) fn role(hints: &MemberHints, path: &[Seg<'_>]) -> Role {
 /// [`role`], for a caller that already knows `container`: the position in `path` of the
 /// innermost tag container among the value's ancestors (every segment but the last). A tree
 /// walk keeps it per level, so the ancestors are not searched again for every string.
-pub(crate) fn role_in(hints: &MemberHints, path: &[Seg<'_>], container: Option<usize>) -> Role {
+pub(crate) fn role_in<'h>(
+    hints: &'h MemberHints,
+    path: &[Seg<'_>],
+    container: Option<usize>,
+) -> Role<'h> {
     let Some((own, ancestors)) = path.split_last() else {
         return Role::Plain(FieldKind::Other);
     };
     match container {
         Some(at) => tag_role(ancestors, at, *own),
-        None => plain_role(hints, *own),
+        None => plain_role(hints, ancestors, *own),
     }
 }
 
@@ -81,7 +92,7 @@ pub(crate) fn is_container_seg(hints: &MemberHints, seg: Seg<'_>) -> bool {
 }
 
 /// Role of a value inside the tag container at `ancestors[at]`.
-fn tag_role(ancestors: &[Seg<'_>], at: usize, own: Seg<'_>) -> Role {
+fn tag_role(ancestors: &[Seg<'_>], at: usize, own: Seg<'_>) -> Role<'static> {
     let keys_only = match ancestors.get(at) {
         Some(Seg::Key(name)) => is_tag_keys_container(name),
         _ => false,
@@ -97,10 +108,16 @@ fn tag_role(ancestors: &[Seg<'_>], at: usize, own: Seg<'_>) -> Role {
 }
 
 /// Role of a value outside any tag container.
-fn plain_role(hints: &MemberHints, own: Seg<'_>) -> Role {
+fn plain_role<'h>(hints: &'h MemberHints, ancestors: &[Seg<'_>], own: Seg<'_>) -> Role<'h> {
     let Seg::Key(name) = own else {
-        return Role::Plain(FieldKind::Other);
+        return Role::Plain(ancestor_purpose(hints, ancestors).unwrap_or(FieldKind::Other));
     };
+    if let Some(role) = own_purpose(hints, name) {
+        return role;
+    }
+    if let Some(kind) = ancestor_purpose(hints, ancestors) {
+        return Role::Plain(kind);
+    }
     let kind = if matches_hint(&hints.names, name) {
         FieldKind::Name
     } else if matches_hint(&hints.free_text, name) {
@@ -113,6 +130,56 @@ fn plain_role(hints: &MemberHints, own: Seg<'_>) -> Role {
         FieldKind::Other
     };
     Role::Plain(kind)
+}
+
+/// The purpose the model gives the value's own member, if any.
+fn own_purpose<'h>(hints: &'h MemberHints, name: &str) -> Option<Role<'h>> {
+    for hint in &hints.secrets {
+        match hint.split_once('?') {
+            None if matches_hint(std::slice::from_ref(hint), name) => {
+                return Some(Role::Plain(FieldKind::Secret))
+            }
+            Some((member, condition)) if member.eq_ignore_ascii_case(name) => {
+                if let Some((sibling, value)) = condition.split_once('=') {
+                    return Some(Role::SecretIf(sibling, value));
+                }
+            }
+            _ => {}
+        }
+    }
+    [
+        (&hints.payloads, FieldKind::Payload),
+        (&hints.contacts, FieldKind::Contact),
+        (&hints.urls, FieldKind::Url),
+    ]
+    .into_iter()
+    .find(|(list, _)| matches_hint(list, name))
+    .map(|(_, kind)| Role::Plain(kind))
+}
+
+/// The purpose of the nearest ancestor member that is a secret, payload or contact container.
+fn ancestor_purpose(hints: &MemberHints, ancestors: &[Seg<'_>]) -> Option<FieldKind> {
+    if hints.secrets.is_empty() && hints.payloads.is_empty() && hints.contacts.is_empty() {
+        return None;
+    }
+    ancestors.iter().rev().find_map(|seg| {
+        let Seg::Key(name) = seg else {
+            return None;
+        };
+        let plain_secret = hints
+            .secrets
+            .iter()
+            .any(|h| !h.contains('?') && matches_hint(std::slice::from_ref(h), name));
+        if plain_secret {
+            Some(FieldKind::Secret)
+        } else if matches_hint(&hints.payloads, name) {
+            Some(FieldKind::Payload)
+        } else if matches_hint(&hints.contacts, name) {
+            Some(FieldKind::Contact)
+        } else {
+            None
+        }
+    })
 }
 
 /// Whether a member holds tags (list of Key/Value structures, string map, tag specifications).
@@ -216,7 +283,7 @@ mod tests {
         names.iter().map(|n| Seg::Key(n)).collect()
     }
 
-    fn plain(kind: FieldKind) -> Role {
+    fn plain(kind: FieldKind) -> Role<'static> {
         Role::Plain(kind)
     }
 
@@ -299,6 +366,7 @@ mod tests {
             tags: vec!["Labels".into()],
             names: vec!["Alias".into()],
             free_text: vec!["Notes".into()],
+            ..MemberHints::default()
         };
         assert_eq!(role(&h, &keys(&["Labels", "env"])), Role::MapTag);
         assert_eq!(role(&h, &keys(&["Alias"])), plain(FieldKind::Name));

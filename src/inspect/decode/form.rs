@@ -57,6 +57,8 @@ pub(crate) fn extract(
                 sink.tag(location, tag_key, value)?;
             }
             Role::Plain(kind) => sink.plain(location, kind, value)?,
+            // Form (query/EC2) calls carry no conditional secrets: judged like any other value.
+            Role::SecretIf(..) => sink.plain(location, FieldKind::Other, value)?,
         }
     }
     Ok(())

@@ -415,6 +415,7 @@ fn hints_classify_unusual_members() {
         tags: vec!["Labels".into()],
         names: vec!["Alias".into()],
         free_text: vec!["Notes".into()],
+        ..MemberHints::default()
     };
     assert_eq!(
         req.run_with(&hints, &DecodeLimits::default()).unwrap(),

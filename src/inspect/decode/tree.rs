@@ -183,8 +183,24 @@ impl<'n> Walk<'_, '_, '_, 'n> {
                 _ => self.sink.plain(location, FieldKind::Other, value),
             },
             Role::Plain(kind) => self.sink.plain(location, kind, value),
+            Role::SecretIf(sibling, expected) => {
+                let kind = if parent.and_then(|p| sibling_str(p, sibling)) == Some(expected) {
+                    FieldKind::Secret
+                } else {
+                    FieldKind::Other
+                };
+                self.sink.plain(location, kind, value)
+            }
         }
     }
+}
+
+/// The string value of the member `name` among `entries`.
+fn sibling_str<'n>(entries: &'n [Entry<'_>], name: &str) -> Option<&'n str> {
+    entries.iter().find_map(|(key, node)| match node {
+        Node::Str(value) if key.as_ref() == name => Some(value.as_ref()),
+        _ => None,
+    })
 }
 
 /// The string of the `Key`-like member among a tag value's siblings.
