@@ -17,7 +17,9 @@ use crate::events::{
     Decision, Event, EventType, FipsDetails, SkippedField, UserIdentity, MAX_SKIPPED,
 };
 use crate::inspect::decode::{self, DecodeInput, DecodeLimits};
-use crate::inspect::{FieldKind, FieldRef, Finding, ScanContext, Scanner, UNINSPECTABLE_BODY};
+use crate::inspect::{
+    FieldKind, FieldRef, Finding, Location, ScanContext, Scanner, UNINSPECTABLE_BODY,
+};
 use crate::policy::{self, ErrorResponse, Policy, Raised};
 use std::sync::Arc;
 
@@ -203,6 +205,21 @@ impl Skipped {
     }
 }
 
+/// A query string without its SigV4 presign parameters (`X-Amz-Signature`, `X-Amz-Credential`,
+/// `X-Amz-Security-Token`…).
+fn without_presign(query: &str) -> String {
+    query
+        .split('&')
+        .filter(|pair| {
+            let name = pair.split('=').next().unwrap_or_default();
+            !name
+                .get(..6)
+                .is_some_and(|p| p.eq_ignore_ascii_case("x-amz-"))
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
 /// Whether a request carries a body (a length above zero, or chunked).
 fn has_body(headers: &HeaderMap) -> bool {
     headers.contains_key(http::header::TRANSFER_ENCODING)
@@ -293,11 +310,29 @@ impl Engine {
             operation: identity.operation.as_deref(),
         };
         let mut skipped = Skipped::default();
-        let (findings, inspection_error) = if self.inspect {
+        let (mut findings, inspection_error) = if self.inspect {
             self.findings(view, &identity, body, &ctx, &mut skipped)
         } else {
             (Vec::new(), None)
         };
+        let own_url_judged = identity.customer_endpoint.is_some() || identity.operation.is_none();
+        if let Some(url) = view.query.filter(|_| self.inspect && own_url_judged) {
+            // The request's own URL is a credential in a URL given to a server when its query
+            // names a secret; its SigV4 presign parameters are its signing material, not that.
+            let url = format!(
+                "https://{}{}?{}",
+                view.host,
+                view.path,
+                without_presign(url)
+            );
+            let field = FieldRef {
+                location: Location::from("request:url"),
+                kind: FieldKind::Query,
+                value: &url,
+                tag_key: None,
+            };
+            self.scanner.scan_field(&ctx, field, &mut findings);
+        }
         if identity.customer_endpoint.is_some() && body.is_none() && has_body(view.headers) {
             skipped.note("body", FieldKind::Payload);
         }

@@ -30,6 +30,8 @@ pub const UPSTREAM_NAMES: &[&str] = &[
     "*.us-east-1.amazonaws.com",
     "*.s3.amazonaws.com",
     "*.s3.us-east-1.amazonaws.com",
+    "*.execute-api.us-east-1.amazonaws.com",
+    "*.lambda-url.us-east-1.on.aws",
     "localhost",
     "upstream.test",
 ];
