@@ -205,6 +205,26 @@ impl Skipped {
     }
 }
 
+/// The `uninspectable-body` finding for a call whose body was not inspected whole (`why`).
+///
+/// An operation whose model has payload members (Lambda `ZipFile`, DynamoDB items, message
+/// bodies) legitimately sends bodies past the inspection limit: for those, a body too large to
+/// read is recorded at low severity (below the default block severity) rather than blocking every
+/// large deploy; a body that was read and did not decode still blocks.
+fn uninspectable(identity: &Identity, why: String, too_large: bool) -> Raised {
+    let hints = member_hints(identity);
+    let mut finding = UNINSPECTABLE_BODY.finding("body", "body", why);
+    if too_large && !hints.payloads.is_empty() {
+        finding.severity = crate::inspect::Severity::Low;
+        finding.excerpt = format!(
+            "{}; the operation carries payload members ({})",
+            finding.excerpt,
+            hints.payloads.join(", ")
+        );
+    }
+    Raised::from(finding)
+}
+
 /// A query string without its SigV4 presign parameters (`X-Amz-Signature`, `X-Amz-Credential`,
 /// `X-Amz-Security-Token`…).
 fn without_presign(query: &str) -> String {
@@ -356,7 +376,7 @@ impl Engine {
             .inspect
             .then(|| unread.or(undecoded))
             .flatten()
-            .map(|why| Raised::from(UNINSPECTABLE_BODY.finding("body", "body", why)));
+            .map(|why| uninspectable(&identity, why, body.is_none()));
         let raised = findings
             .into_iter()
             .map(Raised::from)

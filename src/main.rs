@@ -37,6 +37,14 @@ struct Cli {
     command: Command,
 }
 
+/// `awsguard rules --format`.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum RulesFormatArg {
+    Text,
+    Markdown,
+    Json,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Manage the local certificate authority.
@@ -52,6 +60,12 @@ enum Command {
     /// Run a command through a private proxy on a free loopback port, then summarise its AWS
     /// calls. Exits with the command's code, or 3 when it succeeded but --fail-on matched.
     Exec(ExecArgs),
+    /// Print the rule table: id, category, default severity, fields judged, when it blocks, fix.
+    Rules {
+        /// Output format.
+        #[arg(long, value_enum, default_value = "text")]
+        format: RulesFormatArg,
+    },
     /// Print shell completions (bash, zsh, fish, elvish, powershell) to standard output.
     Completions {
         /// The shell.
@@ -458,6 +472,18 @@ fn main() -> ExitCode {
             Ok(code) => return ExitCode::from(code),
             Err(error) => Err(error),
         },
+        Command::Rules { format } => {
+            use awsguard::inspect::rule_doc::{render, RuleFormat};
+            print!(
+                "{}",
+                render(match format {
+                    RulesFormatArg::Text => RuleFormat::Text,
+                    RulesFormatArg::Markdown => RuleFormat::Markdown,
+                    RulesFormatArg::Json => RuleFormat::Json,
+                })
+            );
+            Ok(())
+        }
         Command::Completions { shell } => {
             use clap::CommandFactory;
             clap_complete::generate(

@@ -11,6 +11,7 @@ pub use field::{Field, FieldKind, FieldRef, Location};
 pub use finding::{Category, Finding, Severity};
 mod detect;
 pub mod redact;
+pub mod rule_doc;
 mod rules;
 mod scan;
 
