@@ -107,6 +107,9 @@ struct InspectArgs {
     /// Files to read: a raw HTTP/1.1 request each, or HAR archives.
     #[arg(required = true, value_name = "FILE")]
     files: Vec<PathBuf>,
+    /// Instead of events, explain each field: its purpose, which rules judge it and why.
+    #[arg(long)]
+    explain: bool,
 }
 
 #[derive(Subcommand)]
@@ -406,7 +409,11 @@ fn inspect(args: InspectArgs) -> anyhow::Result<()> {
             Ok(requests) => {
                 for request in &requests {
                     let event = engine.inspect(request, time::OffsetDateTime::now_utc());
-                    println!("{}", serde_json::to_string(&event)?);
+                    if args.explain {
+                        print!("{}", explanation(&engine, request, &event));
+                    } else {
+                        println!("{}", serde_json::to_string(&event)?);
+                    }
                 }
             }
             Err(error) => {
@@ -422,6 +429,57 @@ fn inspect(args: InspectArgs) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// `inspect --explain`: the call, then one line per field (location, purpose, rules, why), then
+/// the findings and the decision.
+fn explanation(
+    engine: &awsguard::engine::Engine,
+    request: &awsguard::capture::CapturedRequest,
+    event: &awsguard::events::Event,
+) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{} https://{}{} -> {} {} ({})",
+        request.method,
+        request.host,
+        request.path,
+        event.event_source.as_deref().unwrap_or("unknown"),
+        event.event_name.as_deref().unwrap_or("-"),
+        event.protocol.as_str()
+    );
+    let fields = engine.explain(request);
+    let width = fields
+        .iter()
+        .map(|f| f.location.len())
+        .max()
+        .unwrap_or(0)
+        .min(48);
+    for f in &fields {
+        let _ = writeln!(
+            out,
+            "  {:width$}  {:<16} {:<34} {}",
+            f.location, f.purpose, f.judged_by, f.why
+        );
+    }
+    for f in &event.findings {
+        let _ = writeln!(
+            out,
+            "  finding: {} ({}) at {} [{}]",
+            f.rule,
+            f.severity.as_str(),
+            f.location,
+            f.excerpt
+        );
+    }
+    let decision = match event.decision {
+        awsguard::events::Decision::Allowed => "allowed",
+        awsguard::events::Decision::Blocked => "blocked",
+    };
+    let _ = writeln!(out, "  decision: {decision}\n");
+    out
 }
 
 async fn shutdown_signal() {

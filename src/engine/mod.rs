@@ -23,6 +23,10 @@ use crate::inspect::{
 use crate::policy::{self, ErrorResponse, Policy, Raised};
 use std::sync::Arc;
 
+mod explain;
+
+pub use explain::Explained;
+
 /// The request head as the engine sees it.
 #[derive(Clone, Copy)]
 pub struct RequestView<'a> {
@@ -485,6 +489,22 @@ impl Engine {
         }
     }
 
+    /// The kind a decoded field is judged as: a customer endpoint's body is payload, and payload
+    /// is judged like free text with `scan-payloads`.
+    fn purpose(&self, kind: FieldKind, customer: bool) -> FieldKind {
+        let in_body = !matches!(kind, FieldKind::Header | FieldKind::Path | FieldKind::Query);
+        let kind = if customer && in_body {
+            FieldKind::Payload
+        } else {
+            kind
+        };
+        if kind == FieldKind::Payload && self.scan_payloads {
+            FieldKind::FreeText
+        } else {
+            kind
+        }
+    }
+
     /// Decodes `input` and scans each field as it comes: the findings, or why decoding failed.
     /// Fields are judged by purpose: a customer endpoint's body is payload; payload is scanned
     /// like free text only with `scan-payloads`; secret and payload fields are noted as skipped.
@@ -497,16 +517,7 @@ impl Engine {
     ) -> Result<Vec<Finding>, decode::DecodeError> {
         let mut findings = Vec::new();
         let mut scan = |mut field: FieldRef<'_>| {
-            let in_body = !matches!(
-                field.kind,
-                FieldKind::Header | FieldKind::Path | FieldKind::Query
-            );
-            if customer && in_body {
-                field.kind = FieldKind::Payload;
-            }
-            if field.kind == FieldKind::Payload && self.scan_payloads {
-                field.kind = FieldKind::FreeText;
-            }
+            field.kind = self.purpose(field.kind, customer);
             if field.kind.is_exempt() {
                 skipped.note(&field.location.render(), field.kind);
                 return;
