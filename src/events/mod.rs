@@ -17,6 +17,12 @@ use crate::aws::Protocol;
 use crate::inspect::Finding;
 
 mod line;
+mod outcome;
+
+pub use outcome::{
+    aws_error_code, aws_error_code_header, category, read_only, request_id, Outcome, Refusal,
+    EVENT_VERSION,
+};
 
 /// Most events kept in memory for `exec` summaries and the test harness.
 const MEMORY_CAP: usize = 100_000;
@@ -130,6 +136,13 @@ pub struct Event {
     pub decision: Decision,
     /// HTTP status returned to the client (null when no HTTP response was possible).
     pub response_status: Option<u16>,
+    /// AWS's error code when AWS answered with an error; an awsguard [`Outcome`] code when the
+    /// call failed on the proxy's side; null on success.
+    #[serde(default)]
+    pub error_code: Option<String>,
+    /// Short and fixed for awsguard outcomes (never request data); null on success.
+    #[serde(default)]
+    pub error_message: Option<String>,
     /// HTTP method.
     pub request_method: Option<String>,
     /// Whether the body was inspected; false for streamed data-plane or oversized bodies.
@@ -137,6 +150,21 @@ pub struct Event {
     /// Why inspection was partial (an undecodable body), if it was.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub inspection_error: Option<String>,
+    /// Random UUID (v4) naming this event.
+    #[serde(rename = "eventID", default)]
+    pub event_id: String,
+    /// AWS's request id from the response (`x-amzn-RequestId` / `x-amz-request-id`).
+    #[serde(rename = "requestID", default)]
+    pub request_id: Option<String>,
+    /// Whether the operation only reads (api-call events with a known operation).
+    #[serde(default)]
+    pub read_only: Option<bool>,
+    /// `Management` or `Data` (api-call events).
+    #[serde(default)]
+    pub event_category: Option<String>,
+    /// The CloudTrail record version the member names follow ([`EVENT_VERSION`]).
+    #[serde(default)]
+    pub event_version: String,
     /// Connection events only.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub connection: Option<ConnectionDetails>,
@@ -164,7 +192,37 @@ impl Event {
             request_method: None,
             body_inspected: None,
             inspection_error: None,
+            error_code: None,
+            error_message: None,
+            event_id: outcome::event_id(),
+            request_id: None,
+            read_only: None,
+            event_category: None,
+            event_version: EVENT_VERSION.to_owned(),
             connection: None,
+        }
+    }
+
+    /// Completes the record with how the call ended. A completed call keeps the error code AWS
+    /// answered with (set from the response); any other outcome replaces it with its own.
+    pub fn complete(&mut self, outcome: Outcome) {
+        if let Some(code) = outcome.code() {
+            self.error_code = Some(code.to_owned());
+            self.error_message = outcome.message().map(str::to_owned);
+        }
+    }
+
+    /// Fills `readOnly` and `eventCategory` from the operation, for api-call events.
+    fn classify(&mut self) {
+        if self.event_type != EventType::ApiCall {
+            return;
+        }
+        if self.read_only.is_none() {
+            self.read_only = self.event_name.as_deref().map(read_only);
+        }
+        if self.event_category.is_none() {
+            let category = category(self.event_source.as_deref(), self.event_name.as_deref());
+            self.event_category = Some(category.to_owned());
         }
     }
 }
@@ -287,7 +345,8 @@ impl Recorder {
     }
 
     /// Records one event. A failing writer is logged, never fatal to the call.
-    pub fn record(&self, event: Event) {
+    pub fn record(&self, mut event: Event) {
+        event.classify();
         if let Some(writer) = &self.writer {
             // Serialised whole before it reaches the buffer, so a flush never cuts a line: readers
             // of the file only ever see complete events.

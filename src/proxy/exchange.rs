@@ -17,7 +17,7 @@ use super::body::{buffer, full, Buffered, RequestBody, ResponseBody};
 use super::upstream::{describe, Route};
 use super::Shared;
 use crate::engine::{Evaluation, HostProfile, RequestView};
-use crate::events::{Decision, Event, TlsDetails};
+use crate::events::{self, Decision, Event, Outcome, TlsDetails};
 use crate::policy::{self, ErrorResponse};
 
 /// What is known about the intercepted connection a request arrived on.
@@ -85,6 +85,7 @@ pub(crate) async fn handle(
     if let Some(block) = block {
         event.decision = Decision::Blocked;
         event.response_status = Some(block.status.as_u16());
+        event.complete(Outcome::Blocked);
         tracing::warn!(host = %conn.host, operation = ?event.event_name, "blocked a call");
         shared.recorder.record(event);
         return Ok(aws_error(block));
@@ -96,6 +97,11 @@ pub(crate) async fn handle(
             event.tls_details.upstream_tls_version = Some(tls.version.clone());
             event.tls_details.upstream_cipher_suite = Some(tls.cipher_suite.clone());
             event.response_status = Some(parts.status.as_u16());
+            event.request_id = events::request_id(&parts.headers);
+            if parts.status.is_client_error() || parts.status.is_server_error() {
+                event.error_code = events::aws_error_code_header(&parts.headers);
+            }
+            event.complete(Outcome::Completed);
             shared.recorder.record(event);
             strip_hop_by_hop(&mut parts.headers);
             Ok(Response::from_parts(parts, Either::Left(body)))
@@ -110,6 +116,7 @@ pub(crate) async fn handle(
                 &format!("awsguard could not complete the call upstream: {message}"),
             );
             event.response_status = Some(response.status.as_u16());
+            event.complete(error.outcome());
             if error.is_tls_version() {
                 event.decision = Decision::Blocked;
                 event.findings.push(crate::inspect::Finding {

@@ -20,6 +20,7 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 
 use super::body::RequestBody;
+use crate::events::Outcome;
 pub(crate) use body::UpstreamBody;
 use connect::Conn;
 pub(crate) use connect::{ConnectError, Connector, UpstreamTls};
@@ -48,6 +49,20 @@ impl UpstreamError {
             self,
             UpstreamError::Connect(ConnectError::TlsVersion { .. })
         )
+    }
+
+    /// How the call ended, for its event: nothing answered (unreachable, timeout), the
+    /// connection failed before the response head, or the client's own body failed.
+    pub(crate) fn outcome(&self) -> Outcome {
+        match self {
+            UpstreamError::Connect(ConnectError::TlsVersion { .. }) => Outcome::UpstreamTlsRefused,
+            UpstreamError::Connect(ConnectError::Timeout(_)) => Outcome::UpstreamTimeout,
+            UpstreamError::Connect(_) => Outcome::UpstreamUnreachable,
+            UpstreamError::Exchange(error) if error.is_timeout() => Outcome::UpstreamTimeout,
+            // A body error is the client's: its request body stream failed while being sent.
+            UpstreamError::Exchange(error) if error.is_user() => Outcome::ClientReset,
+            UpstreamError::Exchange(_) => Outcome::UpstreamReset { during_body: false },
+        }
     }
 }
 
