@@ -13,11 +13,12 @@ use http_body_util::Either;
 use hyper::body::Incoming;
 use time::OffsetDateTime;
 
-use super::body::{buffer, full, Buffered, RequestBody, ResponseBody};
-use super::upstream::{describe, Route};
+use super::body::{buffer, full, BodyError, Buffered, RequestBody, ResponseBody};
+use super::record::CallRecord;
+use super::upstream::{describe, Route, UpstreamError};
 use super::Shared;
 use crate::engine::{Evaluation, HostProfile, RequestView};
-use crate::events::{self, Decision, Event, Outcome, TlsDetails};
+use crate::events::{Decision, Event, Outcome, TlsDetails};
 use crate::policy::{self, ErrorResponse};
 
 /// What is known about the intercepted connection a request arrived on.
@@ -51,29 +52,28 @@ pub(crate) async fn handle(
     };
     let head = shared.engine.head(&view, &conn.profile);
     let read = shared.engine.reads_body(&head, &parts.headers);
-    let limit = shared.config.limits.inspect_body_bytes;
+    let limits = &shared.config.limits;
+    let limit = limits.inspect_body_bytes;
     // Held until the call is answered: the buffered body lives that long.
-    let _budget = if read {
-        reserve(&shared, &parts.headers, limit).await
-    } else {
-        None
-    };
+    let mut _budget = None;
     let (inspected, upstream_body) = if !read {
         (None, RequestBody::streaming(body))
     } else {
-        match buffer(body, limit).await {
+        let wait = limits.budget_wait_timeout;
+        let read = match tokio::time::timeout(wait, reserve(&shared, &parts.headers, limit)).await {
+            Ok(permit) => {
+                _budget = permit;
+                buffer(body, limit, limits.body_timeouts()).await
+            }
+            Err(_) => Err(BodyError::BudgetWait),
+        };
+        match read {
             Ok(Buffered::Complete { bytes, trailers }) => (
                 Some(bytes.clone()),
                 Buffered::Complete { bytes, trailers }.into_body(),
             ),
             Ok(partial) => (None, partial.into_body()),
-            Err(error) => {
-                tracing::debug!(%error, "client body read failed");
-                return Ok(plain(
-                    StatusCode::BAD_REQUEST,
-                    "request body could not be read",
-                ));
-            }
+            Err(error) => return Ok(unread_body(&shared, &conn, &parts, head, &error)),
         }
     };
     let mut evaluation = shared
@@ -90,53 +90,107 @@ pub(crate) async fn handle(
         shared.recorder.record(event);
         return Ok(aws_error(block));
     }
+    // From here the call is on its way to AWS: it is recorded however it ends.
+    let mut record = CallRecord::new(event, shared.recorder.clone(), shared.shutdown.clone());
     let upstream_req = upstream_request(&conn, parts, upstream_body);
     match shared.upstream.send(&conn.route, upstream_req).await {
         Ok((response, tls)) => {
             let (mut parts, body) = response.into_parts();
-            event.tls_details.upstream_tls_version = Some(tls.version.clone());
-            event.tls_details.upstream_cipher_suite = Some(tls.cipher_suite.clone());
-            event.response_status = Some(parts.status.as_u16());
-            event.request_id = events::request_id(&parts.headers);
-            if parts.status.is_client_error() || parts.status.is_server_error() {
-                event.error_code = events::aws_error_code_header(&parts.headers);
+            if let Some(event) = record.event_mut() {
+                event.tls_details.upstream_tls_version = Some(tls.version.clone());
+                event.tls_details.upstream_cipher_suite = Some(tls.cipher_suite.clone());
             }
-            event.complete(Outcome::Completed);
-            shared.recorder.record(event);
+            record.response(parts.status, &parts.headers);
             strip_hop_by_hop(&mut parts.headers);
-            Ok(Response::from_parts(parts, Either::Left(body)))
+            Ok(Response::from_parts(
+                parts,
+                Either::Left(body.with_record(record)),
+            ))
         }
-        Err(error) => {
-            let message = describe(&error);
-            tracing::warn!(host = %conn.host, %message, "upstream request failed");
-            let response = policy::error_response(
-                protocol,
-                StatusCode::BAD_GATEWAY,
-                policy::UPSTREAM_CODE,
-                &format!("awsguard could not complete the call upstream: {message}"),
-            );
-            event.response_status = Some(response.status.as_u16());
-            event.complete(error.outcome());
-            if error.is_tls_version() {
-                event.decision = Decision::Blocked;
-                event.findings.push(crate::inspect::Finding {
-                    rule: "tls-version".into(),
-                    category: crate::inspect::Category::Transport,
-                    severity: crate::inspect::Severity::High,
-                    field: "transport".into(),
-                    location: "upstream-leg".into(),
-                    excerpt: format!("below {}", shared.config.min_tls.name()),
-                });
-            }
-            event.connection = Some(crate::events::ConnectionDetails {
-                outcome: "upstream-failed".into(),
-                message: Some(message),
-                ..Default::default()
-            });
-            shared.recorder.record(event);
-            Ok(aws_error(response))
-        }
+        Err(error) => Ok(upstream_failed(&shared, &conn, record, protocol, &error)),
     }
+}
+
+/// The call could not be sent upstream: an AWS-shaped 502 (or the TLS policy refusal), recorded.
+fn upstream_failed(
+    shared: &Shared,
+    conn: &ConnInfo,
+    mut record: CallRecord,
+    protocol: crate::aws::Protocol,
+    error: &UpstreamError,
+) -> Response<ResponseBody> {
+    let message = describe(error);
+    tracing::warn!(host = %conn.host, %message, "upstream request failed");
+    let response = policy::error_response(
+        protocol,
+        StatusCode::BAD_GATEWAY,
+        policy::UPSTREAM_CODE,
+        &format!("awsguard could not complete the call upstream: {message}"),
+    );
+    if let Some(event) = record.event_mut() {
+        event.response_status = Some(response.status.as_u16());
+        if error.is_tls_version() {
+            event.decision = Decision::Blocked;
+            event.findings.push(crate::inspect::Finding {
+                rule: "tls-version".into(),
+                category: crate::inspect::Category::Transport,
+                severity: crate::inspect::Severity::High,
+                field: "transport".into(),
+                location: "upstream-leg".into(),
+                excerpt: format!("below {}", shared.config.min_tls.name()),
+            });
+        }
+        event.connection = Some(crate::events::ConnectionDetails {
+            outcome: "upstream-failed".into(),
+            message: Some(message),
+            ..Default::default()
+        });
+    }
+    record.finish(error.outcome());
+    aws_error(response)
+}
+
+/// The request body could not be read (too slow, the client failed, no inspection memory in
+/// time): the call is answered by awsguard, not forwarded, and recorded with why.
+///
+/// The body was meant to be inspected; it is evaluated as if it had none, so the decision the
+/// event carries is the engine's for an uninspected body.
+fn unread_body(
+    shared: &Shared,
+    conn: &ConnInfo,
+    parts: &http::request::Parts,
+    head: crate::aws::identify::Identity,
+    error: &BodyError,
+) -> Response<ResponseBody> {
+    let view = RequestView {
+        method: parts.method.as_str(),
+        host: &conn.host,
+        path: parts.uri.path(),
+        query: parts.uri.query(),
+        headers: &parts.headers,
+    };
+    let mut evaluation = shared.engine.evaluate(&view, &conn.profile, head, None);
+    evaluation.block = None;
+    let protocol = evaluation.protocol;
+    let mut event = api_event(conn, &parts.headers, parts.method.as_str(), evaluation);
+    let (outcome, status) = match error {
+        BodyError::Timeout => (Outcome::BodyReadTimeout, StatusCode::REQUEST_TIMEOUT),
+        BodyError::BudgetWait => (
+            Outcome::InspectionBudgetTimeout,
+            StatusCode::SERVICE_UNAVAILABLE,
+        ),
+        BodyError::Read(_) => (Outcome::ClientReset, StatusCode::BAD_REQUEST),
+    };
+    tracing::info!(host = %conn.host, %error, "request body not read");
+    event.decision = Decision::Blocked;
+    event.response_status = Some(status.as_u16());
+    event.complete(outcome);
+    let code = outcome.code().unwrap_or(policy::UPSTREAM_CODE);
+    let message = outcome
+        .message()
+        .unwrap_or("the request body could not be read");
+    shared.recorder.record(event);
+    aws_error(policy::error_response(protocol, status, code, message))
 }
 
 /// Reserves inspection buffer space for one request (its Content-Length, or the whole limit when
@@ -261,12 +315,6 @@ fn aws_error(error: ErrorResponse) -> Response<ResponseBody> {
     for (name, value) in error.headers {
         headers.insert(name, value);
     }
-    response
-}
-
-fn plain(status: StatusCode, message: &'static str) -> Response<ResponseBody> {
-    let mut response = Response::new(full(message));
-    *response.status_mut() = status;
     response
 }
 

@@ -15,9 +15,12 @@ mod exchange;
 mod front;
 mod hello_peek;
 mod intercept;
+mod record;
 mod rewind;
 mod tunnel;
 mod upstream;
+
+pub(crate) use body::BodyTimeouts;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -140,7 +143,11 @@ impl Proxy {
         let shared = Arc::new(Shared {
             inspect_budget: Arc::new(Semaphore::new(budget_kib)),
             engine: Engine::new(&config),
-            upstream: upstream::Upstream::new(connector, upstream::POOL_LIMITS),
+            upstream: upstream::Upstream::new(
+                connector,
+                upstream::POOL_LIMITS,
+                config.limits.upstream_response_timeout,
+            ),
             plain: upstream::plain_client(),
             config,
             ca,
