@@ -290,6 +290,39 @@ fn clean_code(raw: &str) -> Option<String> {
     valid.then(|| code.to_owned())
 }
 
+/// Longest User-Agent kept in an event, in bytes (SDKs send ~200; 60 KB ones have been seen).
+pub const USER_AGENT_CAP: usize = 1024;
+
+/// What ends a User-Agent cut at [`USER_AGENT_CAP`].
+pub const TRUNCATED: &str = "…[truncated]";
+
+/// The User-Agent as events record it: cut at [`USER_AGENT_CAP`] bytes (on a character
+/// boundary, with [`TRUNCATED`] after it), or, when `secret` (a detector found something in
+/// it), only its first product token's name, redacted like an excerpt.
+pub fn recorded_user_agent(user_agent: &str, secret: bool) -> String {
+    if secret {
+        let product = user_agent
+            .split(['/', ' '])
+            .next()
+            .unwrap_or_default()
+            .chars()
+            .take(32)
+            .collect::<String>();
+        return format!("{product}/… [redacted]");
+    }
+    if user_agent.len() <= USER_AGENT_CAP {
+        return user_agent.to_owned();
+    }
+    let mut end = USER_AGENT_CAP;
+    while !user_agent.is_char_boundary(end) {
+        end -= 1;
+    }
+    let mut kept = String::with_capacity(end + TRUNCATED.len());
+    kept.push_str(&user_agent[..end]);
+    kept.push_str(TRUNCATED);
+    kept
+}
+
 /// A random (version 4) UUID in its hyphenated text form, for `eventID`.
 pub(super) fn event_id() -> String {
     use ring::rand::SecureRandom;
@@ -421,6 +454,20 @@ mod tests {
             }
             assert_eq!(outcome.code().is_some(), outcome.message().is_some());
         }
+    }
+
+    #[test]
+    fn user_agents_are_bounded_and_redacted() {
+        let sdk = "aws-cli/2.15.0 Python/3.11.6 Linux/6.1 botocore/2.4.5";
+        assert_eq!(recorded_user_agent(sdk, false), sdk);
+        let long = "é".repeat(5000);
+        let kept = recorded_user_agent(&long, false);
+        assert!(kept.ends_with(TRUNCATED));
+        assert!(kept.len() <= USER_AGENT_CAP + TRUNCATED.len());
+        assert_eq!(
+            recorded_user_agent("curl/8.5 token=ghp_secretsecret", true),
+            "curl/… [redacted]"
+        );
     }
 
     #[test]

@@ -19,6 +19,7 @@ use super::upstream::{describe, Route, UpstreamError};
 use super::Shared;
 use crate::engine::{Evaluation, HostProfile, RequestView};
 use crate::events::{Decision, Event, Outcome, TlsDetails};
+use crate::inspect::{Field, FieldKind, ScanContext};
 use crate::policy::{self, ErrorResponse};
 
 /// What is known about the intercepted connection a request arrived on.
@@ -82,6 +83,7 @@ pub(crate) async fn handle(
     let block = evaluation.block.take();
     let protocol = evaluation.protocol;
     let mut event = api_event(&conn, &parts.headers, parts.method.as_str(), evaluation);
+    record_user_agent(&shared, &mut event);
     if let Some(block) = block {
         event.decision = Decision::Blocked;
         event.response_status = Some(block.status.as_u16());
@@ -173,6 +175,7 @@ fn unread_body(
     evaluation.block = None;
     let protocol = evaluation.protocol;
     let mut event = api_event(conn, &parts.headers, parts.method.as_str(), evaluation);
+    record_user_agent(shared, &mut event);
     let (outcome, status) = match error {
         BodyError::Timeout => (Outcome::BodyReadTimeout, StatusCode::REQUEST_TIMEOUT),
         BodyError::BudgetWait => (
@@ -233,6 +236,35 @@ fn api_event(conn: &ConnInfo, headers: &HeaderMap, method: &str, eval: Evaluatio
         ..TlsDetails::default()
     };
     event
+}
+
+/// Bounds the event's User-Agent, and redacts it when a detector finds anything in it: the
+/// engine's own findings on `header:user-agent` if it judged the header, else a scan of it here
+/// (URL and content detectors), which only decides the redaction and adds no finding.
+fn record_user_agent(shared: &Shared, event: &mut Event) {
+    let Some(user_agent) = event.user_agent.as_deref() else {
+        return;
+    };
+    let judged = event
+        .findings
+        .iter()
+        .any(|f| f.location.starts_with("header:user-agent"));
+    let secret = judged || {
+        let ctx = ScanContext {
+            service: event.event_source.as_deref(),
+            operation: event.event_name.as_deref(),
+        };
+        let field = Field::new("header:user-agent", FieldKind::FreeText, user_agent);
+        let mut hits = Vec::new();
+        shared
+            .config
+            .scanner
+            .scan_field(&ctx, field.view(), &mut hits);
+        !hits.is_empty()
+    };
+    if secret || user_agent.len() > crate::events::USER_AGENT_CAP {
+        event.user_agent = Some(crate::events::recorded_user_agent(user_agent, secret));
+    }
 }
 
 /// The request as it goes upstream over HTTP/1.1: origin-form target (an HTTP/1.1 client sends
