@@ -301,6 +301,16 @@ pub struct Config {
     pub allow_unconstrained_ca: bool,
 }
 
+impl Config {
+    /// Which CA refusals the user turned into warnings.
+    pub fn ca_policy(&self) -> crate::ca::LoadPolicy {
+        crate::ca::LoadPolicy {
+            allow_open_key: self.allow_open_key,
+            allow_unconstrained: self.allow_unconstrained_ca,
+        }
+    }
+}
+
 /// A timeout key's value: whole seconds, at least one.
 fn seconds(key: &'static str, secs: u64) -> Result<Duration, ConfigError> {
     if secs == 0 {

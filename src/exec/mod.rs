@@ -145,10 +145,11 @@ pub async fn exec(config: Config, options: ExecOptions) -> Result<u8, ExecError>
     if options.command.is_empty() {
         return Err(ExecError::NoCommand);
     }
-    let ca = Ca::load_or_init(
+    let ca = Ca::load_or_init_with(
         &config.ca_dir,
         &ca::default_permitted(&[]),
         time::OffsetDateTime::now_utc(),
+        config.ca_policy(),
     )?;
     let bundle = bundle::temp_bundle(ca.cert_der())?;
     let recorder = Recorder::open(config.events.as_ref())?.with_memory();
