@@ -18,7 +18,7 @@ use super::record::CallRecord;
 use super::upstream::{describe, Route, UpstreamError};
 use super::Shared;
 use crate::engine::{Evaluation, HostProfile, RequestView};
-use crate::events::{Decision, Event, Outcome, TlsDetails};
+use crate::events::{Decision, Event, Outcome, Refusal, TlsDetails};
 use crate::inspect::{Field, FieldKind, ScanContext};
 use crate::policy::{self, ErrorResponse};
 
@@ -52,8 +52,12 @@ pub(crate) async fn handle(
         headers: &parts.headers,
     };
     let head = shared.engine.head(&view, &conn.profile);
-    let read = shared.engine.reads_body(&head, &parts.headers);
     let limits = &shared.config.limits;
+    if let Some(refusal) = check_head(&conn, &parts, limits.max_header_bytes) {
+        let outcome = Outcome::Refused(refusal);
+        return Ok(unforwarded(&shared, &conn, &parts, head, outcome));
+    }
+    let read = shared.engine.reads_body(&head, &parts.headers);
     let limit = limits.inspect_body_bytes;
     // Held until the call is answered: the buffered body lives that long.
     let mut _budget = None;
@@ -74,7 +78,11 @@ pub(crate) async fn handle(
                 Buffered::Complete { bytes, trailers }.into_body(),
             ),
             Ok(partial) => (None, partial.into_body()),
-            Err(error) => return Ok(unread_body(&shared, &conn, &parts, head, &error)),
+            Err(error) => {
+                tracing::info!(host = %conn.host, %error, "request body not read");
+                let outcome = body_outcome(&error);
+                return Ok(unforwarded(&shared, &conn, &parts, head, outcome));
+            }
         }
     };
     let mut evaluation = shared
@@ -152,17 +160,17 @@ fn upstream_failed(
     aws_error(response)
 }
 
-/// The request body could not be read (too slow, the client failed, no inspection memory in
-/// time): the call is answered by awsguard, not forwarded, and recorded with why.
+/// The call is answered by awsguard and not forwarded (a refused head, or a body it could not
+/// read): an AWS-shaped error with the outcome's code, and the event recording why.
 ///
-/// The body was meant to be inspected; it is evaluated as if it had none, so the decision the
-/// event carries is the engine's for an uninspected body.
-fn unread_body(
+/// A body that was meant to be inspected is evaluated as if there were none, so the findings the
+/// event carries are the head's.
+fn unforwarded(
     shared: &Shared,
     conn: &ConnInfo,
     parts: &http::request::Parts,
     head: crate::aws::identify::Identity,
-    error: &BodyError,
+    outcome: Outcome,
 ) -> Response<ResponseBody> {
     let view = RequestView {
         method: parts.method.as_str(),
@@ -176,24 +184,73 @@ fn unread_body(
     let protocol = evaluation.protocol;
     let mut event = api_event(conn, &parts.headers, parts.method.as_str(), evaluation);
     record_user_agent(shared, &mut event);
-    let (outcome, status) = match error {
-        BodyError::Timeout => (Outcome::BodyReadTimeout, StatusCode::REQUEST_TIMEOUT),
-        BodyError::BudgetWait => (
-            Outcome::InspectionBudgetTimeout,
-            StatusCode::SERVICE_UNAVAILABLE,
-        ),
-        BodyError::Read(_) => (Outcome::ClientReset, StatusCode::BAD_REQUEST),
+    let status = match outcome {
+        Outcome::BodyReadTimeout => StatusCode::REQUEST_TIMEOUT,
+        Outcome::InspectionBudgetTimeout => StatusCode::SERVICE_UNAVAILABLE,
+        Outcome::Refused(Refusal::HeadTooLarge) => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+        _ => StatusCode::BAD_REQUEST,
     };
-    tracing::info!(host = %conn.host, %error, "request body not read");
+    let code = outcome.code().unwrap_or(policy::UPSTREAM_CODE);
+    let message = outcome.message().unwrap_or("the request was refused");
+    tracing::info!(host = %conn.host, %code, "call answered by awsguard, not forwarded");
     event.decision = Decision::Blocked;
     event.response_status = Some(status.as_u16());
     event.complete(outcome);
-    let code = outcome.code().unwrap_or(policy::UPSTREAM_CODE);
-    let message = outcome
-        .message()
-        .unwrap_or("the request body could not be read");
     shared.recorder.record(event);
     aws_error(policy::error_response(protocol, status, code, message))
+}
+
+/// Why a body could not be read, as the call's outcome.
+fn body_outcome(error: &BodyError) -> Outcome {
+    match error {
+        BodyError::Timeout => Outcome::BodyReadTimeout,
+        BodyError::BudgetWait => Outcome::InspectionBudgetTimeout,
+        BodyError::Read(_) => Outcome::ClientReset,
+    }
+}
+
+/// Checks the request head against the connection before anything else: the documented size
+/// limit (the HTTP/1.1 parser's own bound is looser), exactly one `Host`, and a `Host` /
+/// `:authority` naming the host the tunnel was opened and the certificate issued for (else
+/// a request could be sent to one AWS host while audited as another).
+fn check_head(conn: &ConnInfo, parts: &http::request::Parts, max_head: usize) -> Option<Refusal> {
+    let target = parts.uri.path_and_query().map_or(0, |p| p.as_str().len())
+        + parts.uri.authority().map_or(0, |a| a.as_str().len());
+    let size = parts.method.as_str().len()
+        + target
+        + parts
+            .headers
+            .iter()
+            .map(|(name, value)| name.as_str().len() + value.len() + 4)
+            .sum::<usize>();
+    if size > max_head {
+        return Some(Refusal::HeadTooLarge);
+    }
+    let mut hosts = parts.headers.get_all(header::HOST).iter();
+    let host = hosts.next();
+    if hosts.next().is_some() {
+        return Some(Refusal::DuplicateHost);
+    }
+    let named = host
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+        .into_iter()
+        .chain(parts.uri.authority().map(|a| a.as_str().to_owned()));
+    for authority in named {
+        if !names_host(&authority, &conn.host, conn.port) {
+            return Some(Refusal::HostMismatch);
+        }
+    }
+    None
+}
+
+/// Whether `authority` (`host` or `host:port`) is `host` on `port` (case and a final dot aside).
+fn names_host(authority: &str, host: &str, port: u16) -> bool {
+    let Ok(authority) = authority.parse::<http::uri::Authority>() else {
+        return false;
+    };
+    let named = authority.host().trim_end_matches('.');
+    named.eq_ignore_ascii_case(host) && authority.port_u16().is_none_or(|p| p == port)
 }
 
 /// Reserves inspection buffer space for one request (its Content-Length, or the whole limit when
@@ -367,5 +424,16 @@ mod tests {
         let mut names: Vec<_> = h.keys().map(|k| k.as_str().to_owned()).collect();
         names.sort();
         assert_eq!(names, vec!["content-length", "x-amz-date"]);
+    }
+
+    #[test]
+    fn a_host_names_the_connection_host_on_its_port_only() {
+        let host = "sqs.us-east-1.amazonaws.com";
+        assert!(names_host(host, host, 443));
+        assert!(names_host("SQS.us-east-1.amazonaws.com.:443", host, 443));
+        assert!(!names_host("sqs.us-east-1.amazonaws.com:8443", host, 443));
+        assert!(!names_host("sns.us-east-1.amazonaws.com", host, 443));
+        assert!(!names_host("evil.example", host, 443));
+        assert!(!names_host("", host, 443));
     }
 }

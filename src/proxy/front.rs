@@ -63,6 +63,26 @@ async fn handle(
     peer: SocketAddr,
     req: Request<Incoming>,
 ) -> Result<Response<ResponseBody>, Infallible> {
+    // hyper's own bound on the head is its read buffer, looser than the documented limit.
+    let head_size: usize = req
+        .headers()
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len() + 4)
+        .sum::<usize>()
+        + req.uri().path_and_query().map_or(0, |p| p.as_str().len())
+        + req.uri().authority().map_or(0, |a| a.as_str().len());
+    if head_size > shared.config.limits.max_header_bytes {
+        let mut event = connection_event("", peer, "malformed");
+        event.response_status = Some(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE.as_u16());
+        if let Some(details) = event.connection.as_mut() {
+            details.message = Some(format!("request head of {head_size} bytes to the proxy"));
+        }
+        shared.recorder.record(event);
+        return Ok(text(
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            "request head too large\n",
+        ));
+    }
     if req.method() == Method::CONNECT {
         return Ok(connect(shared, peer, req).await);
     }

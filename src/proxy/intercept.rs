@@ -100,13 +100,19 @@ pub(crate) async fn run<S>(
         tls_version: session.protocol_version().map(version_name),
         cipher_suite: session.negotiated_cipher_suite().map(suite_name),
     });
-    serve_http(shared, TokioIo::new(tls), info, h2).await;
+    serve_http(shared, TokioIo::new(tls), info, h2, peer).await;
 }
 
-async fn serve_http<I>(shared: Arc<Shared>, io: TokioIo<I>, info: Arc<ConnInfo>, h2: bool)
-where
+async fn serve_http<I>(
+    shared: Arc<Shared>,
+    io: TokioIo<I>,
+    info: Arc<ConnInfo>,
+    h2: bool,
+    peer: SocketAddr,
+) where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
+    let host = info.host.clone();
     let svc_shared = shared.clone();
     // Boxed: hyper keeps a slot the size of the service's future for each connection, even an
     // idle one; a box makes that slot a pointer and costs one allocation per request instead.
@@ -131,6 +137,16 @@ where
     };
     if let Err(error) = result {
         tracing::debug!(%error, "intercepted connection ended with an error");
+        if error.is_parse_too_large() || error.is_parse() {
+            // The request never reached a decision: hyper answered it (431 or 400); a
+            // connection event says why.
+            let mut event = connection_event(&host, peer, "malformed");
+            if let Some(details) = event.connection.as_mut() {
+                details.message =
+                    Some(format!("bad request on an intercepted connection: {error}"));
+            }
+            shared.recorder.record(event);
+        }
     }
 }
 
