@@ -18,6 +18,7 @@ use common::*;
 /// - `/reset-mid-body`: 200 announcing 100000 bytes, sends 10, closes.
 /// - `/close-before-head`: closes without answering.
 /// - `/hang`: answers nothing for a minute.
+/// - `/slow`: says so on [`SLOW_SEEN`], then answers 200 after two seconds.
 fn start_scripted_upstream(pki: &Pki) -> u16 {
     use rustls_pki_types::pem::PemObject;
     let certs = rustls_pki_types::CertificateDer::pem_file_iter(&pki.cert_pem)
@@ -73,6 +74,11 @@ content-type: application/x-amz-json-1.0\r\ncontent-length: 69\r\n\r\n\
 x-amzn-ErrorType: AccessDeniedException:http://internal.amazon.com/\r\ncontent-length: 2\r\n\r\n{}"
         }
         "/reset-mid-body" => b"HTTP/1.1 200 OK\r\ncontent-length: 100000\r\n\r\n0123456789",
+        "/slow" => {
+            SLOW_SEEN.store(true, std::sync::atomic::Ordering::SeqCst);
+            std::thread::sleep(Duration::from_secs(2));
+            b"HTTP/1.1 200 OK\r\ncontent-length: 4\r\n\r\nslow"
+        }
         "/hang" => {
             std::thread::sleep(Duration::from_secs(60));
             return;
@@ -86,6 +92,9 @@ x-amzn-ErrorType: AccessDeniedException:http://internal.amazon.com/\r\ncontent-l
     }
     let _ = tls.sock.shutdown(std::net::Shutdown::Both);
 }
+
+/// Set once the upstream has received a `/slow` request.
+static SLOW_SEEN: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 fn proxy_for(pki: &Pki) -> ProxyProc {
     let port = start_scripted_upstream(pki);
@@ -230,4 +239,45 @@ fn an_unreachable_upstream_is_recorded_as_such() {
     let events = settled_api_calls(&proxy, 1);
     assert_eq!(events.len(), 1);
     assert_eq!(events[0]["errorCode"], "UpstreamUnreachable");
+}
+
+#[test]
+fn sigterm_lets_a_call_in_flight_finish_and_records_it() {
+    let pki = upstream_pki();
+    let mut proxy = proxy_for(&pki);
+    let curl = std::process::Command::new("curl")
+        .args(["-sS", "--proxy", &proxy.url(), "--cacert"])
+        .arg(proxy.ca_pem())
+        .arg("https://sqs.us-east-1.amazonaws.com/slow")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !SLOW_SEEN.load(std::sync::atomic::Ordering::SeqCst) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the call never went upstream"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let pid = proxy.child.0.id().to_string();
+    assert_eq!(
+        run(std::process::Command::new("kill").args(["-TERM", &pid])).status,
+        0
+    );
+    let out = curl.wait_with_output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "slow");
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(status) = proxy.child.0.try_wait().unwrap() {
+            break status;
+        }
+        assert!(std::time::Instant::now() < deadline, "proxy did not stop");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "{status:?}");
+    let events = api_calls(&proxy);
+    assert_eq!(events.len(), 1, "{events:#?}");
+    assert_eq!(events[0]["responseStatus"], 200);
+    assert!(events[0]["errorCode"].is_null(), "{}", events[0]);
 }

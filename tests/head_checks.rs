@@ -5,47 +5,15 @@
 mod common;
 
 use std::io::{Read, Write};
-use std::net::TcpStream;
-use std::sync::Arc;
-use std::time::Duration;
 
 use common::*;
 
 const HOST: &str = "sqs.us-east-1.amazonaws.com";
 
-/// Opens CONNECT `host:443` through the proxy, TLS (trusting the proxy's CA, ALPN http/1.1),
-/// sends `request` as is, and returns everything the proxy answers until it closes or 10 s pass.
+/// Sends `request` as is on an intercepted TLS connection to `host`; returns everything the
+/// proxy answers until it closes or 10 s pass.
 fn exchange(proxy: &ProxyProc, host: &str, request: &[u8]) -> String {
-    let mut tcp = TcpStream::connect(proxy.addr).unwrap();
-    tcp.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    write!(
-        tcp,
-        "CONNECT {host}:443 HTTP/1.1\r\nHost: {host}:443\r\n\r\n"
-    )
-    .unwrap();
-    let mut head = Vec::new();
-    let mut byte = [0u8; 1];
-    while !head.ends_with(b"\r\n\r\n") {
-        assert_eq!(tcp.read(&mut byte).unwrap(), 1);
-        head.push(byte[0]);
-    }
-    assert!(head.starts_with(b"HTTP/1.1 200"));
-    let mut roots = rustls::RootCertStore::empty();
-    use rustls_pki_types::pem::PemObject;
-    for cert in rustls_pki_types::CertificateDer::pem_file_iter(proxy.ca_pem()).unwrap() {
-        roots.add(cert.unwrap()).unwrap();
-    }
-    let mut config = rustls::ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .unwrap()
-    .with_root_certificates(roots)
-    .with_no_client_auth();
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
-    let name = rustls_pki_types::ServerName::try_from(host.to_owned()).unwrap();
-    let conn = rustls::ClientConnection::new(Arc::new(config), name).unwrap();
-    let mut tls = rustls::StreamOwned::new(conn, tcp);
+    let mut tls = intercepted(proxy, host, b"http/1.1");
     tls.write_all(request).unwrap();
     tls.flush().unwrap();
     let mut out = Vec::new();
