@@ -281,3 +281,28 @@ fn sigterm_lets_a_call_in_flight_finish_and_records_it() {
     assert_eq!(events[0]["responseStatus"], 200);
     assert!(events[0]["errorCode"].is_null(), "{}", events[0]);
 }
+
+#[test]
+fn a_pooled_connection_the_upstream_closed_is_replaced_not_a_502() {
+    let pki = upstream_pki();
+    let proxy = proxy_for(&pki);
+    // The upstream closes every connection after one answer, without saying so: each call after
+    // the first finds a pooled connection that is gone.
+    for _ in 0..5 {
+        let out = curl(
+            &proxy,
+            &[
+                "-w",
+                "\n%{http_code}",
+                "https://sqs.us-east-1.amazonaws.com/ok",
+            ],
+        );
+        assert_eq!(out.stdout, "{}\n200", "{}", out.stderr);
+    }
+    let events = settled_api_calls(&proxy, 5);
+    assert_eq!(events.len(), 5);
+    assert!(
+        events.iter().all(|e| e["errorCode"].is_null()),
+        "{events:#?}"
+    );
+}
