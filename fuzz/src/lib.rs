@@ -9,8 +9,11 @@ use awsguard::aws::{MemberHints, Protocol};
 use awsguard::inspect::decode::{extract, DecodeInput, DecodeLimits};
 use awsguard::inspect::{Field, FieldKind, ScanContext, Scanner};
 
+/// What a target runs on one input.
+pub type Target = fn(&[u8]);
+
 /// Every target: its name (the corpus directory) and what it runs.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Target)] = &[
     ("client_hello", client_hello),
     ("decode_query", decode_query),
     ("decode_json", decode_json),
