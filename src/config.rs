@@ -118,6 +118,27 @@ pub struct Limits {
     pub inspect_budget_bytes: usize,
     /// Leaf certificates cached.
     pub leaf_cache: usize,
+    /// Longest wait for the next bytes of a body read for inspection.
+    pub body_idle_timeout: Duration,
+    /// Longest time to receive a whole body read for inspection.
+    pub body_total_timeout: Duration,
+    /// Longest wait for room in the shared inspection budget.
+    pub budget_wait_timeout: Duration,
+    /// An intercepted or proxy connection with no request in flight is closed after this long
+    /// (HTTP/1.1 keep-alive; HTTP/2 connections are pinged and closed when silent this long).
+    pub idle_timeout: Duration,
+    /// Longest wait for an upstream response head once the request is sent.
+    pub upstream_response_timeout: Duration,
+}
+
+impl Limits {
+    /// The body timeouts, as the body reader takes them.
+    pub(crate) fn body_timeouts(&self) -> crate::proxy::BodyTimeouts {
+        crate::proxy::BodyTimeouts {
+            idle: self.body_idle_timeout,
+            total: self.body_total_timeout,
+        }
+    }
 }
 
 impl Default for Limits {
@@ -131,6 +152,11 @@ impl Default for Limits {
             inspect_body_bytes: 1024 * 1024,
             inspect_budget_bytes: 256 * 1024 * 1024,
             leaf_cache: 1024,
+            body_idle_timeout: Duration::from_secs(30),
+            body_total_timeout: Duration::from_secs(300),
+            budget_wait_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(90),
+            upstream_response_timeout: Duration::from_secs(300),
         }
     }
 }
@@ -171,6 +197,22 @@ pub struct Settings {
     pub inspect_budget: Option<usize>,
     /// Concurrent connections.
     pub max_connections: Option<usize>,
+    /// Seconds to send a request head.
+    pub header_read_timeout: Option<u64>,
+    /// Seconds between bytes of a body read for inspection.
+    pub body_read_timeout: Option<u64>,
+    /// Seconds for a whole body read for inspection.
+    pub body_total_timeout: Option<u64>,
+    /// Seconds to wait for room in the inspection budget.
+    pub budget_wait_timeout: Option<u64>,
+    /// Seconds an idle connection is kept (both legs, h1 and h2).
+    pub idle_timeout: Option<u64>,
+    /// Seconds to wait for an upstream response head.
+    pub upstream_timeout: Option<u64>,
+    /// Load a CA key file that others can read (warned about loudly).
+    pub allow_open_key: Option<bool>,
+    /// Load a CA certificate without name constraints (warned about loudly).
+    pub allow_unconstrained_ca: Option<bool>,
     /// `[rules.<id>]`: per-rule mode and severity (file only).
     pub rules: BTreeMap<String, RuleOverride>,
     /// `[[identifiers]]`: custom identifiers (file only).
@@ -210,6 +252,14 @@ impl Settings {
             inspect_limit: self.inspect_limit.or(base.inspect_limit),
             inspect_budget: self.inspect_budget.or(base.inspect_budget),
             max_connections: self.max_connections.or(base.max_connections),
+            header_read_timeout: self.header_read_timeout.or(base.header_read_timeout),
+            body_read_timeout: self.body_read_timeout.or(base.body_read_timeout),
+            body_total_timeout: self.body_total_timeout.or(base.body_total_timeout),
+            budget_wait_timeout: self.budget_wait_timeout.or(base.budget_wait_timeout),
+            idle_timeout: self.idle_timeout.or(base.idle_timeout),
+            upstream_timeout: self.upstream_timeout.or(base.upstream_timeout),
+            allow_open_key: self.allow_open_key.or(base.allow_open_key),
+            allow_unconstrained_ca: self.allow_unconstrained_ca.or(base.allow_unconstrained_ca),
             rules: if self.rules.is_empty() {
                 base.rules
             } else {
@@ -252,6 +302,28 @@ pub struct Config {
     pub inspect: bool,
     /// Payload fields are scanned like free text (`scan-payloads = true`).
     pub scan_payloads: bool,
+    /// A CA key file readable by others is loaded anyway (`--allow-open-key`).
+    pub allow_open_key: bool,
+    /// A CA certificate without name constraints is loaded anyway (`--allow-unconstrained-ca`).
+    pub allow_unconstrained_ca: bool,
+}
+
+impl Config {
+    /// Which CA refusals the user turned into warnings.
+    pub fn ca_policy(&self) -> crate::ca::LoadPolicy {
+        crate::ca::LoadPolicy {
+            allow_open_key: self.allow_open_key,
+            allow_unconstrained: self.allow_unconstrained_ca,
+        }
+    }
+}
+
+/// A timeout key's value: whole seconds, at least one.
+fn seconds(key: &'static str, secs: u64) -> Result<Duration, ConfigError> {
+    if secs == 0 {
+        return Err(ConfigError::Zero(key));
+    }
+    Ok(Duration::from_secs(secs))
 }
 
 /// Default listen address.
@@ -296,6 +368,24 @@ impl Config {
             }
             limits.max_connections = n;
         }
+        if let Some(secs) = settings.header_read_timeout {
+            limits.header_read_timeout = seconds("header-read-timeout", secs)?;
+        }
+        if let Some(secs) = settings.body_read_timeout {
+            limits.body_idle_timeout = seconds("body-read-timeout", secs)?;
+        }
+        if let Some(secs) = settings.body_total_timeout {
+            limits.body_total_timeout = seconds("body-total-timeout", secs)?;
+        }
+        if let Some(secs) = settings.budget_wait_timeout {
+            limits.budget_wait_timeout = seconds("budget-wait-timeout", secs)?;
+        }
+        if let Some(secs) = settings.idle_timeout {
+            limits.idle_timeout = seconds("idle-timeout", secs)?;
+        }
+        if let Some(secs) = settings.upstream_timeout {
+            limits.upstream_response_timeout = seconds("upstream-timeout", secs)?;
+        }
         let rules = RulesConfig {
             rules: settings.rules,
             identifiers: settings.identifiers,
@@ -317,6 +407,8 @@ impl Config {
             upstream_ca: settings.upstream_ca,
             ca_dir: settings.ca_dir.unwrap_or(default_ca_dir),
             limits,
+            allow_open_key: settings.allow_open_key.unwrap_or(false),
+            allow_unconstrained_ca: settings.allow_unconstrained_ca.unwrap_or(false),
         })
     }
 

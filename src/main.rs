@@ -190,6 +190,12 @@ struct ProxyArgs {
     /// CA directory [default: $AWSGUARD_HOME or ./certs].
     #[arg(long = "ca-dir", value_name = "DIR")]
     ca_dir: Option<PathBuf>,
+    /// Load a CA key file other users can read (dangerous; warned about on every start).
+    #[arg(long)]
+    allow_open_key: bool,
+    /// Load a CA certificate without name constraints (dangerous; warned about on every start).
+    #[arg(long)]
+    allow_unconstrained_ca: bool,
 }
 
 #[derive(Args)]
@@ -264,6 +270,8 @@ impl ProxyArgs {
             upstream_ca: self.upstream_ca.clone(),
             ca_dir: self.ca_dir.clone(),
             inspect: self.no_inspect.then_some(false),
+            allow_open_key: self.allow_open_key.then_some(true),
+            allow_unconstrained_ca: self.allow_unconstrained_ca.then_some(true),
             ..Settings::default()
         }
     }
@@ -367,10 +375,11 @@ fn exec(args: ExecArgs) -> anyhow::Result<u8> {
 
 async fn run(args: RunArgs) -> anyhow::Result<()> {
     let config = args.proxy.config()?;
-    let ca = Ca::load_or_init(
+    let ca = Ca::load_or_init_with(
         &config.ca_dir,
         &ca::default_permitted(&[]),
         time::OffsetDateTime::now_utc(),
+        config.ca_policy(),
     )?;
     let cert = ca.paths().cert.clone();
     let recorder =

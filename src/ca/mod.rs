@@ -3,7 +3,9 @@
 //! The CA carries a critical Name Constraints extension permitting only the AWS partition DNS
 //! suffixes (plus domains the user adds with `--permit`) and excluding every IP address, so a stolen
 //! key cannot impersonate any other site. Its key is created with mode 0600 in a temporary file in
-//! the same directory and renamed into place: it never exists with wider permissions.
+//! the same directory and renamed into place: it never exists with wider permissions. The directory
+//! is created 0700. A key others can read, or a certificate without name constraints, is refused
+//! unless the user explicitly allows it ([`LoadPolicy`]).
 
 mod leaf;
 
@@ -55,7 +57,30 @@ pub enum CaError {
     /// Certificate generation failed.
     #[error("certificate generation failed")]
     Generate(#[from] rcgen::Error),
+    /// The key file may be read by other users (refused without `--allow-open-key`).
+    #[error("CA key {path} is readable by other users (mode {mode:o}): run `chmod 600` on it, or pass --allow-open-key")]
+    OpenKey {
+        /// The key file.
+        path: PathBuf,
+        /// Its permission bits.
+        mode: u32,
+    },
+    /// The certificate has no name constraints (refused without `--allow-unconstrained-ca`).
+    #[error("CA certificate {0} has no name constraints: a leaked key could impersonate any site; create one with `awsguard ca init --force`, or pass --allow-unconstrained-ca")]
+    Unconstrained(PathBuf),
 }
+
+/// What a loaded CA may be despite the usual refusals (each loudly warned about).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LoadPolicy {
+    /// Load a key file other users can read.
+    pub allow_open_key: bool,
+    /// Load a certificate without name constraints.
+    pub allow_unconstrained: bool,
+}
+
+/// How long a process that lost the race to create a CA waits for the winner's files.
+const RACE_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Where a CA lives on disk.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -114,27 +139,43 @@ impl Ca {
         for domain in permitted {
             validate_domain(domain)?;
         }
-        fs::create_dir_all(dir).map_err(|source| io_err(dir, source))?;
+        create_private_dir(dir)?;
         let key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)?;
         let params = ca_params(permitted, now)?;
         let cert = params.self_signed(&key)?;
-        write_atomic(&paths.key, key.serialize_pem().as_bytes(), 0o600, force)?;
+        // The certificate is created first and never replaced without `force`: whoever creates
+        // it owns this CA and writes the key next; a concurrent `init` fails here, before it
+        // has written anything, and can load this one (see `load_or_init`).
         write_atomic(&paths.cert, cert.pem().as_bytes(), 0o644, force)?;
+        write_atomic(&paths.key, key.serialize_pem().as_bytes(), 0o600, force)?;
         Ca::load(dir)
     }
 
-    /// Loads the CA from `dir`.
+    /// Loads the CA from `dir`, refusing an open key or an unconstrained certificate.
     pub fn load(dir: &Path) -> Result<Ca, CaError> {
+        Ca::load_with(dir, LoadPolicy::default())
+    }
+
+    /// Loads the CA from `dir`; `policy` says which refusals are only warnings.
+    pub fn load_with(dir: &Path, policy: LoadPolicy) -> Result<Ca, CaError> {
         let paths = CaPaths::in_dir(dir);
         if !paths.cert.exists() || !paths.key.exists() {
             return Err(CaError::Missing(dir.to_path_buf()));
         }
+        check_key_mode(&paths.key, policy.allow_open_key)?;
         let cert_pem = fs::read_to_string(&paths.cert).map_err(|e| io_err(&paths.cert, e))?;
         let key_pem = fs::read_to_string(&paths.key).map_err(|e| io_err(&paths.key, e))?;
         let key = KeyPair::from_pem(&key_pem).map_err(|_| CaError::Invalid(paths.key.clone()))?;
         let der = pem_to_der(&cert_pem).ok_or_else(|| CaError::Invalid(paths.cert.clone()))?;
         let (permitted, not_after) =
             read_constraints(&der).ok_or_else(|| CaError::Invalid(paths.cert.clone()))?;
+        if permitted.is_empty() {
+            let error = CaError::Unconstrained(paths.cert.clone());
+            if !policy.allow_unconstrained {
+                return Err(error);
+            }
+            warn_loudly(&error);
+        }
         let issuer = Issuer::from_ca_cert_der(&der, key)
             .map_err(|_| CaError::Invalid(paths.cert.clone()))?;
         Ok(Ca {
@@ -152,11 +193,44 @@ impl Ca {
         permitted: &[String],
         now: OffsetDateTime,
     ) -> Result<Ca, CaError> {
-        match Ca::load(dir) {
+        Ca::load_or_init_with(dir, permitted, now, LoadPolicy::default())
+    }
+
+    /// [`Ca::load_or_init`] with a load policy. Safe when several processes start at once on an
+    /// empty directory: one creates the CA, the others wait for its files and load it.
+    pub fn load_or_init_with(
+        dir: &Path,
+        permitted: &[String],
+        now: OffsetDateTime,
+        policy: LoadPolicy,
+    ) -> Result<Ca, CaError> {
+        match Ca::load_with(dir, policy) {
             Err(CaError::Missing(_)) if !CaPaths::in_dir(dir).exist() => {
-                Ca::init(dir, permitted, false, now)
+                match Ca::init(dir, permitted, false, now) {
+                    Err(CaError::Exists(_)) => Ca::await_other(dir, policy),
+                    Err(CaError::Io { source, .. })
+                        if source.kind() == std::io::ErrorKind::AlreadyExists =>
+                    {
+                        Ca::await_other(dir, policy)
+                    }
+                    other => other,
+                }
             }
+            Err(CaError::Missing(_)) => Ca::await_other(dir, policy),
             other => other,
+        }
+    }
+
+    /// Another process is creating the CA in `dir`: loads it once both files are there.
+    fn await_other(dir: &Path, policy: LoadPolicy) -> Result<Ca, CaError> {
+        let deadline = std::time::Instant::now() + RACE_WAIT;
+        loop {
+            match Ca::load_with(dir, policy) {
+                Err(CaError::Missing(_)) if std::time::Instant::now() < deadline => {
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                other => return other,
+            }
         }
     }
 
@@ -285,6 +359,10 @@ fn write_atomic(path: &Path, bytes: &[u8], mode: u32, replace: bool) -> Result<(
         .permissions(std::os::unix::fs::PermissionsExt::from_mode(mode))
         .tempfile_in(dir)
         .map_err(|e| io_err(dir, e))?;
+    // The mode given at creation passes through the umask: set it exactly.
+    tmp.as_file()
+        .set_permissions(std::os::unix::fs::PermissionsExt::from_mode(mode))
+        .map_err(|e| io_err(path, e))?;
     tmp.write_all(bytes).map_err(|e| io_err(path, e))?;
     tmp.as_file().sync_all().map_err(|e| io_err(path, e))?;
     let persisted = if replace {
@@ -293,6 +371,54 @@ fn write_atomic(path: &Path, bytes: &[u8], mode: u32, replace: bool) -> Result<(
         tmp.persist_noclobber(path).map(drop)
     };
     persisted.map_err(|e| io_err(path, e.error))
+}
+
+/// Creates `dir` (and its parents) and makes `dir` itself 0700 if this call created it: the
+/// umask must not leave the key's directory open to others.
+fn create_private_dir(dir: &Path) -> Result<(), CaError> {
+    use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+    if dir.is_dir() {
+        return Ok(());
+    }
+    if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
+        fs::create_dir_all(parent).map_err(|e| io_err(parent, e))?;
+    }
+    match fs::DirBuilder::new().mode(0o700).create(dir) {
+        Ok(()) => {
+            fs::set_permissions(dir, fs::Permissions::from_mode(0o700)).map_err(|e| io_err(dir, e))
+        }
+        // Created by a concurrent first run: it sets the mode.
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(io_err(dir, e)),
+    }
+}
+
+/// Refuses (or, when allowed, warns about) a key file that group or others may access.
+fn check_key_mode(key: &Path, allow: bool) -> Result<(), CaError> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = fs::metadata(key)
+        .map_err(|e| io_err(key, e))?
+        .permissions()
+        .mode()
+        & 0o777;
+    if mode & 0o077 == 0 {
+        return Ok(());
+    }
+    let error = CaError::OpenKey {
+        path: key.to_path_buf(),
+        mode,
+    };
+    if !allow {
+        return Err(error);
+    }
+    warn_loudly(&error);
+    Ok(())
+}
+
+/// A refusal the user overrode: said on stderr whatever the log level.
+fn warn_loudly(error: &CaError) {
+    eprintln!("awsguard: WARNING: {error} (loaded anyway as asked)");
+    tracing::warn!(%error, "CA loaded despite a refusal");
 }
 
 fn io_err(path: &Path, source: std::io::Error) -> CaError {
@@ -371,6 +497,67 @@ mod tests {
         let loaded = Ca::load(dir.path()).unwrap();
         assert_eq!(made.fingerprint(), loaded.fingerprint());
         assert_eq!(made.permitted(), loaded.permitted());
+    }
+
+    #[test]
+    fn a_key_others_can_read_is_refused_unless_allowed() {
+        let dir = tempfile::tempdir().unwrap();
+        let made = Ca::init(dir.path(), &default_permitted(&[]), false, now()).unwrap();
+        fs::set_permissions(&made.paths().key, fs::Permissions::from_mode(0o644)).unwrap();
+        let err = Ca::load(dir.path()).unwrap_err();
+        assert!(matches!(err, CaError::OpenKey { mode: 0o644, .. }), "{err}");
+        let policy = LoadPolicy {
+            allow_open_key: true,
+            ..LoadPolicy::default()
+        };
+        assert_eq!(
+            Ca::load_with(dir.path(), policy).unwrap().fingerprint(),
+            made.fingerprint()
+        );
+    }
+
+    #[test]
+    fn a_ca_without_name_constraints_is_refused_unless_allowed() {
+        let dir = tempfile::tempdir().unwrap();
+        let made = Ca::init(dir.path(), &default_permitted(&[]), false, now()).unwrap();
+        let key = KeyPair::from_pem(&fs::read_to_string(&made.paths().key).unwrap()).unwrap();
+        let mut params = ca_params(&[], now()).unwrap();
+        params.name_constraints = None;
+        let open = params.self_signed(&key).unwrap();
+        fs::write(&made.paths().cert, open.pem()).unwrap();
+        let err = Ca::load(dir.path()).unwrap_err();
+        assert!(matches!(err, CaError::Unconstrained(_)), "{err}");
+        let policy = LoadPolicy {
+            allow_unconstrained: true,
+            ..LoadPolicy::default()
+        };
+        assert!(Ca::load_with(dir.path(), policy).is_ok());
+    }
+
+    #[test]
+    fn a_new_ca_directory_is_private() {
+        let dir = tempfile::tempdir().unwrap();
+        let ca_dir = dir.path().join("home").join("ca");
+        Ca::init(&ca_dir, &default_permitted(&[]), false, now()).unwrap();
+        let mode = fs::metadata(&ca_dir).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o700);
+    }
+
+    #[test]
+    fn concurrent_first_loads_share_one_ca() {
+        let dir = tempfile::tempdir().unwrap();
+        let ca_dir = dir.path().join("ca");
+        let permitted = default_permitted(&[]);
+        let fingerprints: Vec<String> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..6)
+                .map(|_| scope.spawn(|| Ca::load_or_init(&ca_dir, &permitted, now())))
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap().unwrap().fingerprint())
+                .collect()
+        });
+        assert!(fingerprints.iter().all(|f| *f == fingerprints[0]));
     }
 
     #[test]

@@ -66,6 +66,10 @@ pub(super) fn write(event: &Event, out: &mut Vec<u8>) -> serde_json::Result<()> 
         Some(status) => out.extend_from_slice(itoa::Buffer::new().format(status).as_bytes()),
         None => out.extend_from_slice(b"null"),
     }
+    out.extend_from_slice(b",\"errorCode\":");
+    optional(out, event.error_code.as_deref())?;
+    out.extend_from_slice(b",\"errorMessage\":");
+    optional(out, event.error_message.as_deref())?;
     out.extend_from_slice(b",\"requestMethod\":");
     optional(out, event.request_method.as_deref())?;
     out.extend_from_slice(b",\"bodyInspected\":");
@@ -74,6 +78,16 @@ pub(super) fn write(event: &Event, out: &mut Vec<u8>) -> serde_json::Result<()> 
         out.extend_from_slice(b",\"inspectionError\":");
         string(out, error)?;
     }
+    out.extend_from_slice(b",\"eventID\":");
+    string(out, &event.event_id)?;
+    out.extend_from_slice(b",\"requestID\":");
+    optional(out, event.request_id.as_deref())?;
+    out.extend_from_slice(b",\"readOnly\":");
+    optional_bool(out, event.read_only);
+    out.extend_from_slice(b",\"eventCategory\":");
+    optional(out, event.event_category.as_deref())?;
+    out.extend_from_slice(b",\"eventVersion\":");
+    string(out, &event.event_version)?;
     if let Some(connection) = &event.connection {
         out.extend_from_slice(b",\"connection\":");
         serde_json::to_writer(&mut *out, connection)?;
@@ -246,6 +260,13 @@ mod tests {
             location: text.to_owned(),
             purpose: text.to_owned(),
         }];
+        event.error_code = Some(text.to_owned());
+        event.error_message = Some(text.to_owned());
+        event.event_id = text.to_owned();
+        event.request_id = Some(text.to_owned());
+        event.read_only = Some(true);
+        event.event_category = Some(text.to_owned());
+        event.event_version = text.to_owned();
         event.connection = Some(ConnectionDetails {
             outcome: "upstream-failed".into(),
             server_name: Some(text.to_owned()),

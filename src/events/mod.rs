@@ -6,8 +6,8 @@
 
 use std::collections::VecDeque;
 use std::io::Write;
-use std::sync::{Arc, Mutex, Weak};
-use std::time::Duration;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{mpsc, Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
 use time::format_description::well_known::Rfc3339;
@@ -17,16 +17,22 @@ use crate::aws::Protocol;
 use crate::inspect::Finding;
 
 mod line;
+mod outcome;
+
+pub use outcome::{
+    aws_error_code, aws_error_code_header, category, read_only, recorded_user_agent, request_id,
+    Outcome, Refusal, EVENT_VERSION, TRUNCATED, USER_AGENT_CAP,
+};
 
 /// Most events kept in memory for `exec` summaries and the test harness.
 const MEMORY_CAP: usize = 100_000;
 
-/// Bytes of event lines held before a recording task writes them out itself rather than wait
-/// for the flusher: bounds memory when the writer is slower than the calls.
-const PENDING_CAP: usize = 64 * 1024;
+/// Event lines queued for the writer before recording waits for it: bounds memory when the
+/// writer is slower than the calls.
+const QUEUE_LINES: usize = 8192;
 
-/// How often pending event lines are written out.
-const FLUSH_EVERY: Duration = Duration::from_millis(50);
+/// Most bytes the writer gathers into one write.
+const BATCH_BYTES: usize = 64 * 1024;
 
 /// What an event records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -141,6 +147,13 @@ pub struct Event {
     pub decision: Decision,
     /// HTTP status returned to the client (null when no HTTP response was possible).
     pub response_status: Option<u16>,
+    /// AWS's error code when AWS answered with an error; an awsguard [`Outcome`] code when the
+    /// call failed on the proxy's side; null on success.
+    #[serde(default)]
+    pub error_code: Option<String>,
+    /// Short and fixed for awsguard outcomes (never request data); null on success.
+    #[serde(default)]
+    pub error_message: Option<String>,
     /// HTTP method.
     pub request_method: Option<String>,
     /// Whether the body was inspected; false for streamed data-plane or oversized bodies.
@@ -148,6 +161,21 @@ pub struct Event {
     /// Why inspection was partial (an undecodable body), if it was.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub inspection_error: Option<String>,
+    /// Random UUID (v4) naming this event.
+    #[serde(rename = "eventID", default)]
+    pub event_id: String,
+    /// AWS's request id from the response (`x-amzn-RequestId` / `x-amz-request-id`).
+    #[serde(rename = "requestID", default)]
+    pub request_id: Option<String>,
+    /// Whether the operation only reads (api-call events with a known operation).
+    #[serde(default)]
+    pub read_only: Option<bool>,
+    /// `Management` or `Data` (api-call events).
+    #[serde(default)]
+    pub event_category: Option<String>,
+    /// The CloudTrail record version the member names follow ([`EVENT_VERSION`]).
+    #[serde(default)]
+    pub event_version: String,
     /// Connection events only.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub connection: Option<ConnectionDetails>,
@@ -187,71 +215,88 @@ impl Event {
             request_method: None,
             body_inspected: None,
             inspection_error: None,
+            error_code: None,
+            error_message: None,
+            event_id: outcome::event_id(),
+            request_id: None,
+            read_only: None,
+            event_category: None,
+            event_version: EVENT_VERSION.to_owned(),
             connection: None,
             customer_endpoint: false,
             customer_endpoint_id: None,
             skipped_fields: Vec::new(),
         }
     }
+
+    /// Completes the record with how the call ended. A completed call keeps the error code AWS
+    /// answered with (set from the response); any other outcome replaces it with its own.
+    pub fn complete(&mut self, outcome: Outcome) {
+        if let Some(code) = outcome.code() {
+            self.error_code = Some(code.to_owned());
+            self.error_message = outcome.message().map(str::to_owned);
+        }
+    }
+
+    /// Fills `readOnly` and `eventCategory` from the operation, for api-call events.
+    fn classify(&mut self) {
+        if self.event_type != EventType::ApiCall {
+            return;
+        }
+        if self.read_only.is_none() {
+            self.read_only = self.event_name.as_deref().map(read_only);
+        }
+        if self.event_category.is_none() {
+            let category = category(self.event_source.as_deref(), self.event_name.as_deref());
+            self.event_category = Some(category.to_owned());
+        }
+    }
 }
 
 /// Where events go: a JSON-lines writer and/or memory (for `exec` summaries and the harness).
 ///
-/// Lines are appended to a pending buffer under a short lock; a flusher thread writes them out
-/// every 50 ms, so under load many events share one write, and a request never waits for the
-/// file (unless the writer falls behind by [`PENDING_CAP`]).
+/// Each recording task serialises its event and sends the line down a bounded channel to one
+/// writer thread, which writes whatever has queued up in one go: under load many events share
+/// one write, and a call never waits for the file (unless the writer falls [`QUEUE_LINES`]
+/// behind). A failed write is reported on stderr at once and kept: [`Recorder::sink_error`]
+/// lets `exec` exit non-zero rather than claim a complete record.
 #[derive(Clone, Default)]
 pub struct Recorder {
     writer: Option<Arc<Output>>,
     memory: Option<Arc<Mutex<VecDeque<Event>>>>,
 }
 
-/// The JSON-lines output: lines waiting, and the writer with its spare buffer. Whoever writes
-/// holds `sink` while taking and writing `pending`, so lines reach the writer in order.
+/// What the writer thread is sent.
+enum Message {
+    /// One serialised event, newline included.
+    Line(Vec<u8>),
+    /// Write everything queued, then answer.
+    Flush(mpsc::SyncSender<()>),
+}
+
+/// The channel to the writer thread, and what it reports back.
 struct Output {
-    pending: Mutex<Vec<u8>>,
-    sink: Mutex<Sink>,
+    queue: mpsc::SyncSender<Message>,
+    health: Arc<Health>,
+    thread: Mutex<Option<std::thread::JoinHandle<()>>>,
 }
 
-struct Sink {
-    writer: Box<dyn Write + Send>,
-    /// Swapped with `pending` on each write, so neither buffer is reallocated.
-    spare: Vec<u8>,
-    /// The last write failed (logged once until one succeeds).
-    failed: bool,
-}
-
-impl Output {
-    /// Writes out every pending line. A failure is logged (once until a write succeeds), never
-    /// fatal to a call.
-    fn write_pending(&self) {
-        let Ok(mut sink) = self.sink.lock() else {
-            return;
-        };
-        let sink = &mut *sink;
-        if let Ok(mut pending) = self.pending.lock() {
-            std::mem::swap(&mut *pending, &mut sink.spare);
-        }
-        let result = sink
-            .writer
-            .write_all(&sink.spare)
-            .and_then(|()| sink.writer.flush());
-        sink.spare.clear();
-        match result {
-            Ok(()) => sink.failed = false,
-            Err(error) if !sink.failed => {
-                tracing::error!(%error, "cannot write events");
-                sink.failed = true;
-            }
-            Err(_) => {}
-        }
-    }
+/// The first write error, and how many events were lost since.
+#[derive(Default)]
+struct Health {
+    error: Mutex<Option<String>>,
+    lost: AtomicU64,
 }
 
 impl Drop for Output {
-    /// The last recorder is gone: nothing recorded may stay unwritten.
+    /// The last recorder is gone: the writer drains what is queued and stops; nothing recorded
+    /// may stay unwritten, so this waits for it.
     fn drop(&mut self) {
-        self.write_pending();
+        let (closed, _) = mpsc::sync_channel(0);
+        drop(std::mem::replace(&mut self.queue, closed));
+        if let Some(thread) = self.thread.lock().ok().and_then(|mut t| t.take()) {
+            let _ = thread.join();
+        }
     }
 }
 
@@ -264,46 +309,66 @@ impl std::fmt::Debug for Recorder {
     }
 }
 
+/// Why the events output cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    /// The file could not be opened for append.
+    #[error("cannot open events file {path}")]
+    Open {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The writer thread could not be started.
+    #[error("cannot start the event writer")]
+    Thread(#[source] std::io::Error),
+}
+
 impl Recorder {
     /// Records nothing.
     pub fn none() -> Self {
         Recorder::default()
     }
 
-    /// Also writes one JSON line per event to `writer` (a file opened for append, or stdout).
-    pub fn with_writer(mut self, writer: Box<dyn Write + Send>) -> Self {
-        let writer = Arc::new(Output {
-            pending: Mutex::new(Vec::with_capacity(PENDING_CAP)),
-            sink: Mutex::new(Sink {
-                writer,
-                spare: Vec::with_capacity(PENDING_CAP),
-                failed: false,
-            }),
-        });
-        let weak = Arc::downgrade(&writer);
-        std::thread::Builder::new()
+    /// Also writes one JSON line per event to `writer` (a file opened for append, or stdout),
+    /// from a thread of its own.
+    pub fn with_writer(mut self, writer: Box<dyn Write + Send>) -> Result<Self, OpenError> {
+        let (queue, lines) = mpsc::sync_channel(QUEUE_LINES);
+        let health = Arc::new(Health::default());
+        let report = health.clone();
+        let thread = std::thread::Builder::new()
             .name("awsguard-events".into())
-            .spawn(move || flush_periodically(&weak))
-            .map_err(|error| tracing::error!(%error, "cannot start the event flusher"))
-            .ok();
-        self.writer = Some(writer);
-        self
+            .spawn(move || write_lines(&lines, writer, &report))
+            .map_err(OpenError::Thread)?;
+        self.writer = Some(Arc::new(Output {
+            queue,
+            health,
+            thread: Mutex::new(Some(thread)),
+        }));
+        Ok(self)
     }
 
-    /// The recorder `--events` asks for: nothing, stdout, or a file opened for append.
-    pub fn open(target: Option<&crate::config::EventsTarget>) -> std::io::Result<Self> {
+    /// The recorder `--events` asks for: nothing, stdout, or a file opened for append. A path
+    /// that cannot be opened for writing is an error here, before any port is bound.
+    pub fn open(target: Option<&crate::config::EventsTarget>) -> Result<Self, OpenError> {
         use crate::config::EventsTarget;
-        Ok(match target {
-            None => Recorder::none(),
+        match target {
+            None => Ok(Recorder::none()),
             Some(EventsTarget::Stdout) => Recorder::none().with_writer(Box::new(std::io::stdout())),
             Some(EventsTarget::File(path)) => {
                 let file = std::fs::OpenOptions::new()
                     .create(true)
                     .append(true)
-                    .open(path)?;
+                    .open(path)
+                    .map_err(|source| OpenError::Open {
+                        path: path.clone(),
+                        source,
+                    })?;
                 Recorder::none().with_writer(Box::new(file))
             }
-        })
+        }
     }
 
     /// Also keeps events in memory (at most 100,000; older ones are dropped first).
@@ -312,21 +377,18 @@ impl Recorder {
         self
     }
 
-    /// Records one event. A failing writer is logged, never fatal to the call.
-    pub fn record(&self, event: Event) {
+    /// Records one event. A failing writer is reported on stderr, never fatal to the call.
+    pub fn record(&self, mut event: Event) {
+        event.classify();
         if let Some(writer) = &self.writer {
-            // Serialised whole before it reaches the buffer, so a flush never cuts a line: readers
-            // of the file only ever see complete events.
+            // Serialised whole before it is queued, so a write never cuts a line: readers of the
+            // file only ever see complete events.
             let mut line = Vec::with_capacity(2048);
             match line::write(&event, &mut line) {
                 Ok(()) => {
                     line.push(b'\n');
-                    let full = writer.pending.lock().is_ok_and(|mut pending| {
-                        pending.extend_from_slice(&line);
-                        pending.len() >= PENDING_CAP
-                    });
-                    if full {
-                        writer.write_pending();
+                    if writer.queue.send(Message::Line(line)).is_err() {
+                        writer.health.lost.fetch_add(1, Ordering::Relaxed);
                     }
                 }
                 Err(error) => tracing::warn!(%error, "cannot serialise event"),
@@ -342,11 +404,23 @@ impl Recorder {
         }
     }
 
-    /// Writes out every event recorded so far.
+    /// Writes out every event recorded so far, and waits until it is written.
     pub fn flush(&self) {
         if let Some(writer) = &self.writer {
-            writer.write_pending();
+            let (done, wait) = mpsc::sync_channel(1);
+            if writer.queue.send(Message::Flush(done)).is_ok() {
+                let _ = wait.recv();
+            }
         }
+    }
+
+    /// Why events could not be written, if a write ever failed: the first error and how many
+    /// events were lost. `exec` fails on it; `run` has reported it on stderr already.
+    pub fn sink_error(&self) -> Option<String> {
+        let health = &self.writer.as_ref()?.health;
+        let error = health.error.lock().ok()?.clone()?;
+        let lost = health.lost.load(Ordering::Relaxed);
+        Some(format!("{error} ({lost} events lost)"))
     }
 
     /// The events kept in memory so far (empty without [`Recorder::with_memory`]).
@@ -358,20 +432,87 @@ impl Recorder {
     }
 }
 
-/// Writes pending lines out every [`FLUSH_EVERY`] until the last `Recorder` holding them is gone.
-fn flush_periodically(writer: &Weak<Output>) {
-    loop {
-        std::thread::sleep(FLUSH_EVERY);
-        let Some(writer) = writer.upgrade() else {
-            return;
-        };
-        writer.write_pending();
+/// The writer thread: takes every line queued so far, writes them in one go, repeats until the
+/// last recorder is gone.
+fn write_lines(
+    lines: &mpsc::Receiver<Message>,
+    mut writer: Box<dyn Write + Send>,
+    health: &Health,
+) {
+    let mut batch = Vec::with_capacity(BATCH_BYTES);
+    let mut count = 0u64;
+    let mut waiting = Vec::new();
+    while let Ok(first) = lines.recv() {
+        let mut next = Some(first);
+        while let Some(message) = next.take() {
+            match message {
+                Message::Line(line) => {
+                    batch.extend_from_slice(&line);
+                    count += 1;
+                }
+                Message::Flush(done) => waiting.push(done),
+            }
+            if batch.len() < BATCH_BYTES {
+                next = lines.try_recv().ok();
+            }
+        }
+        let result = writer.write_all(&batch).and_then(|()| writer.flush());
+        if let Err(error) = result {
+            health.lost.fetch_add(count, Ordering::Relaxed);
+            if let Ok(mut first) = health.error.lock() {
+                if first.is_none() {
+                    // Loud and at once: a run that loses its audit record must not look fine.
+                    eprintln!("awsguard: cannot write events: {error}; events are being lost");
+                    *first = Some(format!("cannot write events: {error}"));
+                }
+            }
+        }
+        batch.clear();
+        count = 0;
+        for done in waiting.drain(..) {
+            let _ = done.send(());
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
+
+    /// A sink that refuses every write, as a full disk does.
+    struct Full;
+    impl Write for Full {
+        fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+            Err(std::io::Error::from_raw_os_error(28))
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_failing_sink_is_reported_with_the_events_lost() {
+        let recorder = Recorder::none().with_writer(Box::new(Full)).unwrap();
+        assert_eq!(recorder.sink_error(), None);
+        let now = OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap();
+        for _ in 0..3 {
+            recorder.record(Event::new(
+                EventType::ApiCall,
+                "s3.amazonaws.com",
+                "::1",
+                now,
+            ));
+        }
+        recorder.flush();
+        let error = recorder.sink_error().unwrap();
+        assert!(
+            error.starts_with("cannot write events: No space left"),
+            "{error}"
+        );
+        assert!(error.ends_with("(3 events lost)"), "{error}");
+    }
 
     #[derive(Clone, Default)]
     struct Shared(Arc<Mutex<Vec<u8>>>);
@@ -401,7 +542,7 @@ mod tests {
     #[test]
     fn buffered_writes_never_cut_an_event_line() {
         let out = Writes::default();
-        let recorder = Recorder::none().with_writer(Box::new(out.clone()));
+        let recorder = Recorder::none().with_writer(Box::new(out.clone())).unwrap();
         let now = OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap();
         // Far more than one 64 KiB buffer, in lines of odd sizes.
         for i in 0..400 {
@@ -424,7 +565,7 @@ mod tests {
     #[test]
     fn lines_still_pending_are_written_when_the_last_recorder_goes() {
         let out = Shared::default();
-        let recorder = Recorder::none().with_writer(Box::new(out.clone()));
+        let recorder = Recorder::none().with_writer(Box::new(out.clone())).unwrap();
         let now = OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap();
         recorder.record(Event::new(
             EventType::ApiCall,
@@ -449,6 +590,7 @@ mod tests {
         let out = Shared::default();
         let recorder = Recorder::none()
             .with_writer(Box::new(out.clone()))
+            .unwrap()
             .with_memory();
         let now = OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap();
         let mut event = Event::new(

@@ -23,7 +23,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use crate::ca::{self, Ca, CaError};
-use crate::config::{Config, EventsTarget};
+use crate::config::Config;
 use crate::events::{Event, Recorder};
 use crate::proxy::{Proxy, ProxyError};
 use bundle::BundleError;
@@ -111,6 +111,12 @@ pub enum ExecError {
         #[source]
         source: std::io::Error,
     },
+    /// The events output could not be opened.
+    #[error(transparent)]
+    Events(#[from] crate::events::OpenError),
+    /// Events could not be written while the command ran: the record is incomplete.
+    #[error("the event record is incomplete: {0}")]
+    EventsLost(String),
     /// The command could not be started.
     #[error("cannot run {program}")]
     Spawn {
@@ -139,21 +145,14 @@ pub async fn exec(config: Config, options: ExecOptions) -> Result<u8, ExecError>
     if options.command.is_empty() {
         return Err(ExecError::NoCommand);
     }
-    let ca = Ca::load_or_init(
+    let ca = Ca::load_or_init_with(
         &config.ca_dir,
         &ca::default_permitted(&[]),
         time::OffsetDateTime::now_utc(),
+        config.ca_policy(),
     )?;
     let bundle = bundle::temp_bundle(ca.cert_der())?;
-    let recorder = Recorder::open(config.events.as_ref())
-        .map_err(|source| ExecError::Write {
-            path: match &config.events {
-                Some(EventsTarget::File(path)) => path.clone(),
-                _ => PathBuf::from("-"),
-            },
-            source,
-        })?
-        .with_memory();
+    let recorder = Recorder::open(config.events.as_ref())?.with_memory();
     let proxy = Proxy::bind(config, ca, recorder.clone()).await?;
     let addr = proxy.local_addr()?;
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -181,6 +180,9 @@ pub async fn exec(config: Config, options: ExecOptions) -> Result<u8, ExecError>
         command_code
     };
     report(&events, &options, command_code, code)?;
+    if let Some(error) = recorder.sink_error() {
+        return Err(ExecError::EventsLost(error));
+    }
     Ok(code)
 }
 

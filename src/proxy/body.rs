@@ -8,7 +8,9 @@ use std::collections::VecDeque;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use bytes::{Bytes, BytesMut};
+use std::time::Duration;
+
+use bytes::Bytes;
 use http::HeaderMap;
 use http_body::{Body, Frame, SizeHint};
 use http_body_util::{BodyExt, Either, Full};
@@ -82,24 +84,64 @@ impl Buffered {
     }
 }
 
-/// Reads `body` until it ends or more than `limit` bytes have arrived.
-pub(crate) async fn buffer(mut body: Incoming, limit: usize) -> Result<Buffered, hyper::Error> {
-    let mut chunks = VecDeque::new();
-    let mut total = 0usize;
+/// How long a client may take to send a body that is read for inspection.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct BodyTimeouts {
+    /// Longest wait for the next bytes.
+    pub(crate) idle: Duration,
+    /// Longest time for the whole body.
+    pub(crate) total: Duration,
+}
+
+/// Why a body could not be read for inspection.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum BodyError {
+    /// The client's stream failed.
+    #[error("request body read failed")]
+    Read(#[source] hyper::Error),
+    /// The client sent too slowly (between bytes, or in total).
+    #[error("request body read timed out")]
+    Timeout,
+    /// No room in the shared inspection budget came free in time.
+    #[error("timed out waiting for inspection memory")]
+    BudgetWait,
+}
+
+/// Reads `body` until it ends or more than `limit` bytes have arrived, within `timeouts`.
+///
+/// Chunks are copied into one buffer grown exactly to need (never past `limit`): a body sent
+/// as many tiny chunks or TLS records costs its own size, not one receive buffer per chunk
+/// (each tiny `Bytes` would keep its whole receive buffer alive).
+pub(crate) async fn buffer(
+    mut body: Incoming,
+    limit: usize,
+    timeouts: BodyTimeouts,
+) -> Result<Buffered, BodyError> {
+    let deadline = tokio::time::Instant::now() + timeouts.total;
+    let hint = usize::try_from(body.size_hint().exact().unwrap_or(0)).unwrap_or(usize::MAX);
+    let mut all: Vec<u8> = Vec::with_capacity(hint.min(limit));
     let mut trailers = None;
-    while let Some(frame) = body.frame().await {
-        let frame = frame?;
+    loop {
+        let next = tokio::time::timeout_at(
+            deadline.min(tokio::time::Instant::now() + timeouts.idle),
+            body.frame(),
+        );
+        let Some(frame) = next.await.map_err(|_| BodyError::Timeout)? else {
+            break;
+        };
+        let frame = frame.map_err(BodyError::Read)?;
         match frame.into_data() {
             Ok(data) => {
-                total = total.saturating_add(data.len());
-                chunks.push_back(data);
-                if total > limit {
+                if all.len().saturating_add(data.len()) > limit {
+                    let read = VecDeque::from([Bytes::from(all), data]);
                     return Ok(Buffered::Partial(RequestBody {
-                        read: chunks,
+                        read,
                         trailers: None,
                         rest: Some(body),
                     }));
                 }
+                grow(&mut all, data.len(), limit);
+                all.extend_from_slice(&data);
             }
             Err(frame) => {
                 if let Ok(t) = frame.into_trailers() {
@@ -108,18 +150,21 @@ pub(crate) async fn buffer(mut body: Incoming, limit: usize) -> Result<Buffered,
             }
         }
     }
-    let bytes = match chunks.len() {
-        0 => Bytes::new(),
-        1 => chunks.pop_front().unwrap_or_default(),
-        _ => {
-            let mut all = BytesMut::with_capacity(total);
-            for chunk in chunks {
-                all.extend_from_slice(&chunk);
-            }
-            all.freeze()
-        }
-    };
-    Ok(Buffered::Complete { bytes, trailers })
+    Ok(Buffered::Complete {
+        bytes: Bytes::from(all),
+        trailers,
+    })
+}
+
+/// Makes room for `more` bytes: doubling (so copying stays linear) but never past `limit`.
+fn grow(buf: &mut Vec<u8>, more: usize, limit: usize) {
+    let need = buf.len().saturating_add(more);
+    if need > buf.capacity() {
+        let target = need
+            .max(buf.capacity().saturating_mul(2))
+            .min(limit.max(need));
+        buf.reserve_exact(target - buf.len());
+    }
 }
 
 impl Body for RequestBody {

@@ -13,12 +13,13 @@ use http_body_util::Either;
 use hyper::body::Incoming;
 use time::OffsetDateTime;
 
-use super::body::{buffer, full, Buffered, RequestBody, ResponseBody};
-use super::upstream::{describe, Route};
+use super::body::{buffer, full, BodyError, Buffered, RequestBody, ResponseBody};
+use super::record::CallRecord;
+use super::upstream::{describe, Route, UpstreamError};
 use super::Shared;
 use crate::engine::{Body, Evaluation, HostProfile, RequestView};
-use crate::events::{Decision, Event, TlsDetails};
-use crate::inspect::TLS_VERSION;
+use crate::events::{Decision, Event, Outcome, Refusal, TlsDetails};
+use crate::inspect::{Field, FieldKind, ScanContext, TLS_VERSION};
 use crate::policy::{self, ErrorResponse};
 
 /// What is known about the intercepted connection a request arrived on.
@@ -51,19 +52,28 @@ pub(crate) async fn handle(
         headers: &parts.headers,
     };
     let head = shared.engine.head(&view, &conn.profile);
+    let limits = &shared.config.limits;
+    if let Some(refusal) = check_head(&conn, &parts, limits.max_header_bytes) {
+        let outcome = Outcome::Refused(refusal);
+        return Ok(unforwarded(&shared, &conn, &parts, head, outcome));
+    }
     let read = shared.engine.reads_body(&head, &parts.headers);
-    let limit = shared.config.limits.inspect_body_bytes;
+    let limit = limits.inspect_body_bytes;
     // Held until the call is answered: the buffered body lives that long.
-    let _budget = if read {
-        reserve(&shared, &parts.headers, limit).await
-    } else {
-        None
-    };
+    let mut _budget = None;
     // `Err(why)`: a body that should have been inspected was not read whole.
     let (inspected, upstream_body) = if !read {
         (Ok(None), RequestBody::streaming(body))
     } else {
-        match buffer(body, limit).await {
+        let wait = limits.budget_wait_timeout;
+        let read = match tokio::time::timeout(wait, reserve(&shared, &parts.headers, limit)).await {
+            Ok(permit) => {
+                _budget = permit;
+                buffer(body, limit, limits.body_timeouts()).await
+            }
+            Err(_) => Err(BodyError::BudgetWait),
+        };
+        match read {
             Ok(Buffered::Complete { bytes, trailers }) => (
                 Ok(Some(bytes.clone())),
                 Buffered::Complete { bytes, trailers }.into_body(),
@@ -73,11 +83,9 @@ pub(crate) async fn handle(
                 partial.into_body(),
             ),
             Err(error) => {
-                tracing::debug!(%error, "client body read failed");
-                return Ok(plain(
-                    StatusCode::BAD_REQUEST,
-                    "request body could not be read",
-                ));
+                tracing::info!(host = %conn.host, %error, "request body not read");
+                let outcome = body_outcome(&error);
+                return Ok(unforwarded(&shared, &conn, &parts, head, outcome));
             }
         }
     };
@@ -92,59 +100,174 @@ pub(crate) async fn handle(
     let block = evaluation.block.take();
     let protocol = evaluation.protocol;
     let mut event = api_event(&conn, &parts.headers, parts.method.as_str(), evaluation);
+    record_user_agent(&shared, &mut event);
     if let Some(block) = block {
         event.decision = Decision::Blocked;
         event.response_status = Some(block.status.as_u16());
+        event.complete(Outcome::Blocked);
         tracing::warn!(host = %conn.host, operation = ?event.event_name, "blocked a call");
         shared.recorder.record(event);
         return Ok(aws_error(block));
     }
+    // From here the call is on its way to AWS: it is recorded however it ends.
+    let mut record = CallRecord::new(event, shared.recorder.clone(), shared.shutdown.clone());
     let upstream_req = upstream_request(&conn, parts, upstream_body);
     match shared.upstream.send(&conn.route, upstream_req).await {
         Ok((response, tls)) => {
             let (mut parts, body) = response.into_parts();
-            if !shared.config.min_tls.admits_name(&tls.version) {
-                // Accepted only because `[rules.tls-version]` is audit.
-                let raised = TLS_VERSION.finding("transport", "upstream-leg", tls.version.clone());
-                let verdict = policy::decide(shared.engine.policy(), [raised.into()]);
-                event.findings.extend(verdict.findings);
+            if let Some(event) = record.event_mut() {
+                if !shared.config.min_tls.admits_name(&tls.version) {
+                    // Accepted only because `[rules.tls-version]` is audit.
+                    let raised =
+                        TLS_VERSION.finding("transport", "upstream-leg", tls.version.clone());
+                    let verdict = policy::decide(shared.engine.policy(), [raised.into()]);
+                    event.findings.extend(verdict.findings);
+                }
+                event.tls_details.upstream_tls_version = Some(tls.version.clone());
+                event.tls_details.upstream_cipher_suite = Some(tls.cipher_suite.clone());
             }
-            event.tls_details.upstream_tls_version = Some(tls.version.clone());
-            event.tls_details.upstream_cipher_suite = Some(tls.cipher_suite.clone());
-            event.response_status = Some(parts.status.as_u16());
-            shared.recorder.record(event);
+            record.response(parts.status, &parts.headers);
             strip_hop_by_hop(&mut parts.headers);
-            Ok(Response::from_parts(parts, Either::Left(body)))
+            Ok(Response::from_parts(
+                parts,
+                Either::Left(body.with_record(record)),
+            ))
         }
-        Err(error) => {
-            let message = describe(&error);
-            tracing::warn!(host = %conn.host, %message, "upstream request failed");
-            let response = policy::error_response(
-                protocol,
-                StatusCode::BAD_GATEWAY,
-                policy::UPSTREAM_CODE,
-                &format!("awsguard could not complete the call upstream: {message}"),
+        Err(error) => Ok(upstream_failed(&shared, &conn, record, protocol, &error)),
+    }
+}
+
+/// The call could not be sent upstream: an AWS-shaped 502 (or the TLS policy refusal), recorded.
+fn upstream_failed(
+    shared: &Shared,
+    conn: &ConnInfo,
+    mut record: CallRecord,
+    protocol: crate::aws::Protocol,
+    error: &UpstreamError,
+) -> Response<ResponseBody> {
+    let message = describe(error);
+    tracing::warn!(host = %conn.host, %message, "upstream request failed");
+    let response = policy::error_response(
+        protocol,
+        StatusCode::BAD_GATEWAY,
+        policy::UPSTREAM_CODE,
+        &format!("awsguard could not complete the call upstream: {message}"),
+    );
+    if let Some(event) = record.event_mut() {
+        event.response_status = Some(response.status.as_u16());
+        if error.is_tls_version() {
+            event.decision = Decision::Blocked;
+            let raised = TLS_VERSION.finding(
+                "transport",
+                "upstream-leg",
+                format!("below {}", shared.config.min_tls.name()),
             );
-            event.response_status = Some(response.status.as_u16());
-            if error.is_tls_version() {
-                event.decision = Decision::Blocked;
-                let raised = TLS_VERSION.finding(
-                    "transport",
-                    "upstream-leg",
-                    format!("below {}", shared.config.min_tls.name()),
-                );
-                let verdict = policy::decide(shared.engine.policy(), [raised.into()]);
-                event.findings.extend(verdict.findings);
-            }
-            event.connection = Some(crate::events::ConnectionDetails {
-                outcome: "upstream-failed".into(),
-                message: Some(message),
-                ..Default::default()
-            });
-            shared.recorder.record(event);
-            Ok(aws_error(response))
+            let verdict = policy::decide(shared.engine.policy(), [raised.into()]);
+            event.findings.extend(verdict.findings);
+        }
+        event.connection = Some(crate::events::ConnectionDetails {
+            outcome: "upstream-failed".into(),
+            message: Some(message),
+            ..Default::default()
+        });
+    }
+    record.finish(error.outcome());
+    aws_error(response)
+}
+
+/// The call is answered by awsguard and not forwarded (a refused head, or a body it could not
+/// read): an AWS-shaped error with the outcome's code, and the event recording why.
+///
+/// A body that was meant to be inspected is evaluated as if there were none, so the findings the
+/// event carries are the head's.
+fn unforwarded(
+    shared: &Shared,
+    conn: &ConnInfo,
+    parts: &http::request::Parts,
+    head: crate::aws::identify::Identity,
+    outcome: Outcome,
+) -> Response<ResponseBody> {
+    let view = RequestView {
+        method: parts.method.as_str(),
+        host: &conn.host,
+        path: parts.uri.path(),
+        query: parts.uri.query(),
+        headers: &parts.headers,
+    };
+    let mut evaluation = shared
+        .engine
+        .evaluate(&view, &conn.profile, head, Body::Skipped);
+    evaluation.block = None;
+    let protocol = evaluation.protocol;
+    let mut event = api_event(conn, &parts.headers, parts.method.as_str(), evaluation);
+    record_user_agent(shared, &mut event);
+    let status = match outcome {
+        Outcome::BodyReadTimeout => StatusCode::REQUEST_TIMEOUT,
+        Outcome::InspectionBudgetTimeout => StatusCode::SERVICE_UNAVAILABLE,
+        Outcome::Refused(Refusal::HeadTooLarge) => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+        _ => StatusCode::BAD_REQUEST,
+    };
+    let code = outcome.code().unwrap_or(policy::UPSTREAM_CODE);
+    let message = outcome.message().unwrap_or("the request was refused");
+    tracing::info!(host = %conn.host, %code, "call answered by awsguard, not forwarded");
+    event.decision = Decision::Blocked;
+    event.response_status = Some(status.as_u16());
+    event.complete(outcome);
+    shared.recorder.record(event);
+    aws_error(policy::error_response(protocol, status, code, message))
+}
+
+/// Why a body could not be read, as the call's outcome.
+fn body_outcome(error: &BodyError) -> Outcome {
+    match error {
+        BodyError::Timeout => Outcome::BodyReadTimeout,
+        BodyError::BudgetWait => Outcome::InspectionBudgetTimeout,
+        BodyError::Read(_) => Outcome::ClientReset,
+    }
+}
+
+/// Checks the request head against the connection before anything else: the documented size
+/// limit (the HTTP/1.1 parser's own bound is looser), exactly one `Host`, and a `Host` /
+/// `:authority` naming the host the tunnel was opened and the certificate issued for (else
+/// a request could be sent to one AWS host while audited as another).
+fn check_head(conn: &ConnInfo, parts: &http::request::Parts, max_head: usize) -> Option<Refusal> {
+    let target = parts.uri.path_and_query().map_or(0, |p| p.as_str().len())
+        + parts.uri.authority().map_or(0, |a| a.as_str().len());
+    let size = parts.method.as_str().len()
+        + target
+        + parts
+            .headers
+            .iter()
+            .map(|(name, value)| name.as_str().len() + value.len() + 4)
+            .sum::<usize>();
+    if size > max_head {
+        return Some(Refusal::HeadTooLarge);
+    }
+    let mut hosts = parts.headers.get_all(header::HOST).iter();
+    let host = hosts.next();
+    if hosts.next().is_some() {
+        return Some(Refusal::DuplicateHost);
+    }
+    let named = host
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+        .into_iter()
+        .chain(parts.uri.authority().map(|a| a.as_str().to_owned()));
+    for authority in named {
+        if !names_host(&authority, &conn.host, conn.port) {
+            return Some(Refusal::HostMismatch);
         }
     }
+    None
+}
+
+/// Whether `authority` (`host` or `host:port`) is `host` on `port` (case and a final dot aside).
+fn names_host(authority: &str, host: &str, port: u16) -> bool {
+    let Ok(authority) = authority.parse::<http::uri::Authority>() else {
+        return false;
+    };
+    let named = authority.host().trim_end_matches('.');
+    named.eq_ignore_ascii_case(host) && authority.port_u16().is_none_or(|p| p == port)
 }
 
 /// Reserves inspection buffer space for one request (its Content-Length, or the whole limit when
@@ -187,6 +310,35 @@ fn api_event(conn: &ConnInfo, headers: &HeaderMap, method: &str, eval: Evaluatio
         ..TlsDetails::default()
     };
     event
+}
+
+/// Bounds the event's User-Agent, and redacts it when a detector finds anything in it: the
+/// engine's own findings on `header:user-agent` if it judged the header, else a scan of it here
+/// (URL and content detectors), which only decides the redaction and adds no finding.
+fn record_user_agent(shared: &Shared, event: &mut Event) {
+    let Some(user_agent) = event.user_agent.as_deref() else {
+        return;
+    };
+    let judged = event
+        .findings
+        .iter()
+        .any(|f| f.location.starts_with("header:user-agent"));
+    let secret = judged || {
+        let ctx = ScanContext {
+            service: event.event_source.as_deref(),
+            operation: event.event_name.as_deref(),
+        };
+        let field = Field::new("header:user-agent", FieldKind::FreeText, user_agent);
+        let mut hits = Vec::new();
+        shared
+            .config
+            .scanner
+            .scan_field(&ctx, field.view(), &mut hits);
+        !hits.is_empty()
+    };
+    if secret || user_agent.len() > crate::events::USER_AGENT_CAP {
+        event.user_agent = Some(crate::events::recorded_user_agent(user_agent, secret));
+    }
 }
 
 /// The request as it goes upstream over HTTP/1.1: origin-form target (an HTTP/1.1 client sends
@@ -272,12 +424,6 @@ fn aws_error(error: ErrorResponse) -> Response<ResponseBody> {
     response
 }
 
-fn plain(status: StatusCode, message: &'static str) -> Response<ResponseBody> {
-    let mut response = Response::new(full(message));
-    *response.status_mut() = status;
-    response
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -295,5 +441,16 @@ mod tests {
         let mut names: Vec<_> = h.keys().map(|k| k.as_str().to_owned()).collect();
         names.sort();
         assert_eq!(names, vec!["content-length", "x-amz-date"]);
+    }
+
+    #[test]
+    fn a_host_names_the_connection_host_on_its_port_only() {
+        let host = "sqs.us-east-1.amazonaws.com";
+        assert!(names_host(host, host, 443));
+        assert!(names_host("SQS.us-east-1.amazonaws.com.:443", host, 443));
+        assert!(!names_host("sqs.us-east-1.amazonaws.com:8443", host, 443));
+        assert!(!names_host("sns.us-east-1.amazonaws.com", host, 443));
+        assert!(!names_host("evil.example", host, 443));
+        assert!(!names_host("", host, 443));
     }
 }

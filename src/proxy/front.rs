@@ -19,16 +19,24 @@ use tokio::net::TcpStream;
 use http_body_util::Either;
 
 use super::body::{full, RequestBody, ResponseBody};
-use super::{intercept, tunnel, Shared};
+use super::{intercept, tunnel, ConnPermit, Shared};
 use crate::events::{ConnectionDetails, Decision, Event, EventType};
 use crate::policy;
 
 /// Serves one client connection to the proxy port.
-pub(crate) async fn serve(shared: Arc<Shared>, stream: TcpStream, peer: SocketAddr) {
+///
+/// `permit` is this connection's place under `--max-connections`: passed on to the tunnel or
+/// interception a CONNECT turns into, and so held until that ends too.
+pub(crate) async fn serve(
+    shared: Arc<Shared>,
+    stream: TcpStream,
+    peer: SocketAddr,
+    permit: ConnPermit,
+) {
     let _ = stream.set_nodelay(true);
     let limits = &shared.config.limits;
     let svc_shared = shared.clone();
-    let service = service_fn(move |req| handle(svc_shared.clone(), peer, req));
+    let service = service_fn(move |req| handle(svc_shared.clone(), peer, req, permit.clone()));
     let mut builder = http1::Builder::new();
     builder
         .timer(TokioTimer::new())
@@ -62,9 +70,30 @@ async fn handle(
     shared: Arc<Shared>,
     peer: SocketAddr,
     req: Request<Incoming>,
+    permit: ConnPermit,
 ) -> Result<Response<ResponseBody>, Infallible> {
+    // hyper's own bound on the head is its read buffer, looser than the documented limit.
+    let head_size: usize = req
+        .headers()
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len() + 4)
+        .sum::<usize>()
+        + req.uri().path_and_query().map_or(0, |p| p.as_str().len())
+        + req.uri().authority().map_or(0, |a| a.as_str().len());
+    if head_size > shared.config.limits.max_header_bytes {
+        let mut event = connection_event("", peer, "malformed");
+        event.response_status = Some(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE.as_u16());
+        if let Some(details) = event.connection.as_mut() {
+            details.message = Some(format!("request head of {head_size} bytes to the proxy"));
+        }
+        shared.recorder.record(event);
+        return Ok(text(
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            "request head too large\n",
+        ));
+    }
     if req.method() == Method::CONNECT {
-        return Ok(connect(shared, peer, req).await);
+        return Ok(connect(shared, peer, req, permit).await);
     }
     if req.uri().scheme().is_some() && req.uri().host().is_some() {
         return Ok(plain_http(shared, peer, req).await);
@@ -80,6 +109,7 @@ async fn connect(
     shared: Arc<Shared>,
     peer: SocketAddr,
     req: Request<Incoming>,
+    permit: ConnPermit,
 ) -> Response<ResponseBody> {
     let Some(authority) = req.uri().authority().cloned() else {
         return text(StatusCode::BAD_REQUEST, "CONNECT needs host:port\n");
@@ -93,6 +123,7 @@ async fn connect(
             if let Ok(upgraded) = hyper::upgrade::on(req).await {
                 intercept::run(shared, TokioIo::new(upgraded), host, port, peer).await;
             }
+            drop(permit);
         });
         return Response::new(full(""));
     }
@@ -170,6 +201,23 @@ async fn plain_http(
             )
         }
     }
+}
+
+/// A connection over `--max-connections`: told so and closed at once (never left waiting), and
+/// recorded.
+pub(crate) fn refuse_over_limit(shared: &Shared, stream: &TcpStream, peer: SocketAddr) {
+    const BUSY: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/plain\r\n\
+content-length: 40\r\nconnection: close\r\n\r\nawsguard: too many connections (limit)\r\n";
+    // A fresh socket has room for this: it goes out without waiting, or not at all.
+    let _ = stream.try_write(BUSY);
+    tracing::warn!(%peer, "refused a connection over --max-connections");
+    let mut event = connection_event("", peer, "refused-over-limit");
+    event.decision = Decision::Blocked;
+    event.response_status = Some(StatusCode::SERVICE_UNAVAILABLE.as_u16());
+    if let Some(details) = event.connection.as_mut() {
+        details.message = Some("too many connections open (--max-connections)".into());
+    }
+    shared.recorder.record(event);
 }
 
 /// A connection event for `host` with `outcome`.

@@ -1,8 +1,17 @@
 //! Intercepted connections: check the ClientHello against the TLS policy, terminate TLS with a
 //! leaf certificate for the host, then serve HTTP/1.1 or HTTP/2 (by ALPN) request by request.
 
+use std::convert::Infallible;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http_body::{Body, Frame, SizeHint};
+use tokio::sync::watch;
 
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
@@ -10,6 +19,7 @@ use hyper_util::server::graceful::GracefulConnection;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio_rustls::TlsAcceptor;
 
+use super::body::ResponseBody;
 use super::exchange::{self, ConnInfo};
 use super::front::connection_event;
 use super::hello_peek::{peek_hello, Peeked};
@@ -113,52 +123,191 @@ pub(crate) async fn run<S>(
         tls_version: session.protocol_version().map(version_name),
         cipher_suite: session.negotiated_cipher_suite().map(suite_name),
     });
-    serve_http(shared, TokioIo::new(tls), info, h2).await;
+    serve_http(shared, TokioIo::new(tls), info, h2, peer).await;
 }
 
-async fn serve_http<I>(shared: Arc<Shared>, io: TokioIo<I>, info: Arc<ConnInfo>, h2: bool)
-where
+async fn serve_http<I>(
+    shared: Arc<Shared>,
+    io: TokioIo<I>,
+    info: Arc<ConnInfo>,
+    h2: bool,
+    peer: SocketAddr,
+) where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
+    let host = info.host.clone();
     let svc_shared = shared.clone();
+    let activity = Arc::new(Activity::default());
+    let busy = activity.clone();
     // Boxed: hyper keeps a slot the size of the service's future for each connection, even an
     // idle one; a box makes that slot a pointer and costs one allocation per request instead.
-    let service =
-        service_fn(move |req| Box::pin(exchange::handle(svc_shared.clone(), info.clone(), req)));
+    let service = service_fn(move |req| {
+        // Counted from the request's arrival until its response body is gone, however it ends.
+        let call = Busy::new(busy.clone());
+        let handled = exchange::handle(svc_shared.clone(), info.clone(), req);
+        Box::pin(async move {
+            let response = handled.await?;
+            Ok::<_, Infallible>(response.map(|body| Tracked::new(body, call)))
+        })
+    });
     let limits = &shared.config.limits;
-    let shutdown = shared.shutdown.clone();
+    let ends = Ends {
+        shutdown: shared.shutdown.clone(),
+        cut: shared.cut.clone(),
+        activity,
+        idle: limits.idle_timeout,
+    };
     let result = if h2 {
         let mut builder = hyper::server::conn::http2::Builder::new(TokioExecutor::new());
+        // Pings find peers that are gone; the idle timer (which pings do not reset) closes
+        // connections that are alive but unused.
         builder
             .timer(TokioTimer::new())
             .keep_alive_interval(Some(limits.header_read_timeout))
             .max_header_list_size(u32::try_from(limits.max_header_bytes).unwrap_or(u32::MAX));
-        until_shutdown(builder.serve_connection(io, service), shutdown).await
+        ends.run(builder.serve_connection(io, service)).await
     } else {
         let mut builder = hyper::server::conn::http1::Builder::new();
         builder
             .timer(TokioTimer::new())
             .header_read_timeout(limits.header_read_timeout)
             .max_buf_size(limits.max_header_bytes.max(8192));
-        until_shutdown(builder.serve_connection(io, service), shutdown).await
+        ends.run(builder.serve_connection(io, service)).await
     };
     if let Err(error) = result {
         tracing::debug!(%error, "intercepted connection ended with an error");
+        if error.is_parse_too_large() || error.is_parse() {
+            // The request never reached a decision: hyper answered it (431 or 400); a
+            // connection event says why.
+            let mut event = connection_event(&host, peer, "malformed");
+            if let Some(details) = event.connection.as_mut() {
+                details.message =
+                    Some(format!("bad request on an intercepted connection: {error}"));
+            }
+            shared.recorder.record(event);
+        }
     }
 }
 
-/// Runs a connection to completion, or finishes its requests in flight once shutdown begins.
-async fn until_shutdown<C: GracefulConnection>(
-    conn: C,
-    shutdown: tokio::sync::watch::Receiver<bool>,
-) -> Result<(), C::Error> {
-    tokio::pin!(conn);
-    tokio::select! {
-        result = conn.as_mut() => result,
-        () = super::stopped(shutdown) => {
-            conn.as_mut().graceful_shutdown();
-            conn.await
+/// What ends an intercepted connection besides its client: shutdown (requests in flight
+/// finish), the end of the grace period (cut), or being idle too long.
+struct Ends {
+    shutdown: watch::Receiver<bool>,
+    cut: watch::Receiver<bool>,
+    activity: Arc<Activity>,
+    idle: Duration,
+}
+
+impl Ends {
+    /// Runs `conn` to completion; closes it gracefully on shutdown or when idle for `idle`, and
+    /// drops it (its calls record themselves as cut) when the grace period is over.
+    async fn run<C: GracefulConnection>(self, conn: C) -> Result<(), C::Error> {
+        tokio::pin!(conn);
+        let mut closing = false;
+        // An idle HTTP/2 connection closes only once the client acknowledges the GOAWAY's
+        // ping: one that never does is dropped after another idle period.
+        let mut idle_close: Option<tokio::time::Instant> = None;
+        loop {
+            let give_up = idle_close.unwrap_or_else(tokio::time::Instant::now);
+            tokio::select! {
+                result = conn.as_mut() => return result,
+                () = super::stopped(self.cut.clone()) => return Ok(()),
+                () = tokio::time::sleep_until(give_up), if idle_close.is_some() => return Ok(()),
+                () = super::stopped(self.shutdown.clone()), if !closing => {
+                    conn.as_mut().graceful_shutdown();
+                    closing = true;
+                }
+                () = tokio::time::sleep(self.activity.idle_left(self.idle)), if !closing => {
+                    if self.activity.idle_left(self.idle).is_zero() {
+                        tracing::debug!("closing an idle intercepted connection");
+                        conn.as_mut().graceful_shutdown();
+                        closing = true;
+                        idle_close = Some(tokio::time::Instant::now() + self.idle);
+                    }
+                }
+            }
         }
+    }
+}
+
+/// Calls in flight on one connection, and when the last one ended.
+#[derive(Debug)]
+struct Activity {
+    in_flight: AtomicUsize,
+    last: Mutex<Instant>,
+}
+
+impl Default for Activity {
+    fn default() -> Self {
+        Activity {
+            in_flight: AtomicUsize::new(0),
+            last: Mutex::new(Instant::now()),
+        }
+    }
+}
+
+impl Activity {
+    /// How much longer the connection may stay idle: all of `idle` while a call is in flight.
+    fn idle_left(&self, idle: Duration) -> Duration {
+        if self.in_flight.load(Ordering::Acquire) > 0 {
+            return idle;
+        }
+        let since = self
+            .last
+            .lock()
+            .map_or(Duration::ZERO, |last| last.elapsed());
+        idle.saturating_sub(since)
+    }
+}
+
+/// One call in flight on a connection (see [`Activity`]).
+struct Busy(Arc<Activity>);
+
+impl Busy {
+    fn new(activity: Arc<Activity>) -> Self {
+        activity.in_flight.fetch_add(1, Ordering::AcqRel);
+        Busy(activity)
+    }
+}
+
+impl Drop for Busy {
+    fn drop(&mut self) {
+        if let Ok(mut last) = self.0.last.lock() {
+            *last = Instant::now();
+        }
+        self.0.in_flight.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// A response body that keeps its call counted as in flight until it is dropped.
+struct Tracked {
+    inner: ResponseBody,
+    _call: Busy,
+}
+
+impl Tracked {
+    fn new(inner: ResponseBody, call: Busy) -> Self {
+        Tracked { inner, _call: call }
+    }
+}
+
+impl Body for Tracked {
+    type Data = Bytes;
+    type Error = <ResponseBody as Body>::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        Pin::new(&mut self.get_mut().inner).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
     }
 }
 

@@ -15,9 +15,12 @@ mod exchange;
 mod front;
 mod hello_peek;
 mod intercept;
+mod record;
 mod rewind;
 mod tunnel;
 mod upstream;
+
+pub(crate) use body::BodyTimeouts;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -38,6 +41,13 @@ use crate::tls::{self, TlsError};
 
 /// How long connections may finish after shutdown is requested.
 const GRACE: Duration = Duration::from_secs(5);
+
+/// How long connections cut after the grace period get to record their calls.
+const CUT_WAIT: Duration = Duration::from_secs(1);
+
+/// One of `--max-connections`, held by a client connection for its whole life (shared by the
+/// proxy-protocol leg and the tunnel or interception it turns into).
+pub(crate) type ConnPermit = Arc<tokio::sync::OwnedSemaphorePermit>;
 
 /// Why the proxy could not start.
 #[derive(Debug, thiserror::Error)]
@@ -70,6 +80,8 @@ pub(crate) struct Shared {
     pub(crate) engine: Engine,
     pub(crate) recorder: Recorder,
     pub(crate) shutdown: watch::Receiver<bool>,
+    /// Set when the grace period after shutdown is over: connections still open stop at once.
+    pub(crate) cut: watch::Receiver<bool>,
     /// Inspection buffer budget shared by all requests, in KiB permits.
     pub(crate) inspect_budget: Arc<Semaphore>,
 }
@@ -77,6 +89,26 @@ pub(crate) struct Shared {
 /// Resolves once shutdown has been requested.
 async fn stopped(mut shutdown: watch::Receiver<bool>) {
     let _ = shutdown.wait_for(|stop| *stop).await.is_ok();
+}
+
+/// Says so when the open-file limit cannot cover `--max-connections`: each intercepted client
+/// connection may need an upstream one as well, and running out of descriptors stalls everyone.
+fn warn_if_fds_are_short(max_connections: usize) {
+    let limit = rustix::process::getrlimit(rustix::process::Resource::Nofile);
+    let Some(soft) = limit.current else {
+        return;
+    };
+    let needed = u64::try_from(max_connections)
+        .unwrap_or(u64::MAX)
+        .saturating_mul(2)
+        .saturating_add(64);
+    if soft < needed {
+        tracing::warn!(
+            soft,
+            max_connections,
+            "the open-file limit is below 2 x --max-connections + 64: raise `ulimit -n` or lower --max-connections"
+        );
+    }
 }
 
 /// Run on the warm-up thread once the detectors have loaded their data (see [`after_warm_up`]).
@@ -94,6 +126,7 @@ pub struct Proxy {
     listener: TcpListener,
     shared: Arc<Shared>,
     shutdown_tx: watch::Sender<bool>,
+    cut_tx: watch::Sender<bool>,
 }
 
 impl Proxy {
@@ -136,12 +169,18 @@ impl Proxy {
                 });
         }
         let (shutdown_tx, shutdown) = watch::channel(false);
+        let (cut_tx, cut) = watch::channel(false);
+        warn_if_fds_are_short(config.limits.max_connections);
         let budget_kib =
             (config.limits.inspect_budget_bytes / 1024).clamp(1, Semaphore::MAX_PERMITS);
         let shared = Arc::new(Shared {
             inspect_budget: Arc::new(Semaphore::new(budget_kib)),
             engine: Engine::new(&config),
-            upstream: upstream::Upstream::new(connector, upstream::POOL_LIMITS),
+            upstream: upstream::Upstream::new(
+                connector,
+                upstream::POOL_LIMITS,
+                config.limits.upstream_response_timeout,
+            ),
             plain: upstream::plain_client(),
             config,
             ca,
@@ -149,11 +188,13 @@ impl Proxy {
             server_tls,
             recorder,
             shutdown,
+            cut,
         });
         Ok(Proxy {
             listener,
             shared,
             shutdown_tx,
+            cut_tx,
         })
     }
 
@@ -162,31 +203,35 @@ impl Proxy {
         self.listener.local_addr()
     }
 
-    /// Accepts connections until `shutdown` resolves, then drains them for up to five seconds.
+    /// Accepts connections until `shutdown` resolves, then lets them finish for up to five
+    /// seconds (calls in flight complete and are recorded), then cuts what is left.
+    ///
+    /// Every connection holds one of `--max-connections` permits for its whole life, through
+    /// CONNECT, tunnel or interception; a connection over the limit is answered 503 and closed
+    /// at once rather than left waiting in the backlog.
     pub async fn run(self, shutdown: impl Future<Output = ()>) {
-        let permits = Arc::new(Semaphore::new(self.shared.config.limits.max_connections));
+        let max = self
+            .shared
+            .config
+            .limits
+            .max_connections
+            .clamp(1, Semaphore::MAX_PERMITS.min(u32::MAX as usize));
+        let permits = Arc::new(Semaphore::new(max));
         let mut tasks = JoinSet::new();
         tokio::pin!(shutdown);
         loop {
-            let permit = tokio::select! {
-                () = &mut shutdown => break,
-                permit = permits.clone().acquire_owned() => match permit {
-                    Ok(p) => p,
-                    Err(_) => break,
-                },
-            };
             let accepted = tokio::select! {
                 () = &mut shutdown => break,
                 accepted = self.listener.accept() => accepted,
             };
             match accepted {
-                Ok((stream, peer)) => {
-                    let shared = self.shared.clone();
-                    tasks.spawn(async move {
-                        front::serve(shared, stream, peer).await;
-                        drop(permit);
-                    });
-                }
+                Ok((stream, peer)) => match permits.clone().try_acquire_owned() {
+                    Ok(permit) => {
+                        let shared = self.shared.clone();
+                        tasks.spawn(front::serve(shared, stream, peer, Arc::new(permit)));
+                    }
+                    Err(_) => front::refuse_over_limit(&self.shared, &stream, peer),
+                },
                 Err(error) => {
                     tracing::warn!(%error, "accept failed");
                     tokio::time::sleep(Duration::from_millis(20)).await;
@@ -196,13 +241,19 @@ impl Proxy {
         }
         drop(self.listener);
         let _ = self.shutdown_tx.send(true);
-        let drained =
-            tokio::time::timeout(GRACE, async { while tasks.join_next().await.is_some() {} }).await;
-        if drained.is_err() {
+        // Every connection, intercepted or tunnelled, gives its permit back when it ends.
+        let all = u32::try_from(max).unwrap_or(u32::MAX);
+        if tokio::time::timeout(GRACE, permits.acquire_many(all))
+            .await
+            .is_err()
+        {
             tracing::info!(
-                open = tasks.len(),
+                open = max - permits.available_permits(),
                 "closing connections still open after grace period"
             );
+            let _ = self.cut_tx.send(true);
+            // Cut connections drop their calls, which record themselves as they go.
+            let _ = tokio::time::timeout(CUT_WAIT, permits.acquire_many(all)).await;
         }
         tasks.shutdown().await;
         self.shared.recorder.flush();

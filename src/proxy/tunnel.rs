@@ -57,7 +57,14 @@ pub(crate) async fn run<S>(
     if !first.is_empty() && upstream.write_all(&first).await.is_err() {
         return;
     }
-    if let Err(error) = tokio::io::copy_bidirectional(&mut client, &mut upstream).await {
-        tracing::debug!(%host, %error, "tunnel closed with an error");
+    // A tunnel cannot be drained (its bytes are opaque): it runs until the grace period after
+    // shutdown is over.
+    tokio::select! {
+        copied = tokio::io::copy_bidirectional(&mut client, &mut upstream) => {
+            if let Err(error) = copied {
+                tracing::debug!(%host, %error, "tunnel closed with an error");
+            }
+        }
+        () = super::stopped(shared.cut.clone()) => {}
     }
 }

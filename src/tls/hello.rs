@@ -7,8 +7,15 @@
 
 use std::fmt;
 
-/// Longest ClientHello awsguard waits for: one full TLS record (2^14 bytes) plus its header.
-pub const MAX_HELLO_LEN: usize = 5 + (1 << 14);
+/// Most bytes of handshake records awsguard reads for one ClientHello: four full records.
+/// Real hellos, post-quantum key shares included, are under 2 KiB.
+pub const MAX_HELLO_LEN: usize = 4 * (5 + MAX_RECORD);
+
+/// Most records one ClientHello may span (real clients use one, rarely two).
+const MAX_RECORDS: usize = 16;
+
+/// Largest TLS record fragment (2^14 bytes, RFC 8446 §5.1).
+const MAX_RECORD: usize = 1 << 14;
 
 /// A TLS protocol version as it appears on the wire.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -78,46 +85,124 @@ pub enum HelloError {
     /// A handshake record that is not a well-formed ClientHello.
     #[error("malformed tls client hello")]
     Malformed,
-    /// The ClientHello does not fit in one record.
+    /// The ClientHello is larger than awsguard reads.
     #[error("tls client hello too large")]
     TooLarge,
 }
 
 /// Parses a ClientHello from the start of a stream. `Ok(None)`: not enough bytes yet.
+///
+/// The hello may span several handshake records (legal, and what some clients do with large
+/// post-quantum key shares): their fragments are joined until the handshake message is whole,
+/// within [`MAX_HELLO_LEN`] bytes of records.
 pub fn parse_client_hello(input: &[u8]) -> Result<Option<ClientHello>, HelloError> {
-    let mut rec = Reader::new(input);
-    let Some(content_type) = rec.u8() else {
+    let mut rest = Reader::new(input);
+    let Some(first) = next_record(&mut rest, true)? else {
+        return Ok(None);
+    };
+    // The common case, one record holding the whole hello, is parsed without a copy.
+    if let Some(hello) = whole_hello(first)? {
+        return parse_hello_body(hello)
+            .map(Some)
+            .ok_or(HelloError::Malformed);
+    }
+    // Record headers are walked first and fragments joined only once the message is whole: a
+    // peer trickling tiny records costs a walk over at most MAX_RECORDS headers per read.
+    let mut fragments = vec![first];
+    let mut total = first.len();
+    loop {
+        let header: Vec<u8> = fragments
+            .iter()
+            .flat_map(|f| f.iter())
+            .take(4)
+            .copied()
+            .collect();
+        if let Some(len) = message_len(&header)? {
+            if total >= len {
+                let joined: Vec<u8> = fragments.concat();
+                let hello = whole_hello(&joined)?.ok_or(HelloError::Malformed)?;
+                return parse_hello_body(hello)
+                    .map(Some)
+                    .ok_or(HelloError::Malformed);
+            }
+        }
+        if fragments.len() >= MAX_RECORDS || input.len() - rest.rest.len() >= MAX_HELLO_LEN {
+            return Err(HelloError::TooLarge);
+        }
+        let Some(fragment) = next_record(&mut rest, false)? else {
+            return Ok(None);
+        };
+        fragments.push(fragment);
+        total += fragment.len();
+    }
+}
+
+/// The length of the handshake message (its 4-byte header included) once the header is there.
+fn message_len(header: &[u8]) -> Result<Option<usize>, HelloError> {
+    let mut hs = Reader::new(header);
+    match (hs.u8(), hs.u24()) {
+        (Some(0x01), Some(len)) if len > MAX_HELLO_LEN => Err(HelloError::TooLarge),
+        (Some(0x01), Some(len)) => Ok(Some(4 + len)),
+        (Some(0x01), None) | (None, _) => Ok(None),
+        (Some(_), _) => Err(HelloError::Malformed),
+    }
+}
+
+/// The next handshake record's fragment; `Ok(None)` when it has not fully arrived.
+fn next_record<'a>(rest: &mut Reader<'a>, first: bool) -> Result<Option<&'a [u8]>, HelloError> {
+    // Not TLS at all when the stream starts with anything else; a broken hello later on.
+    let wrong = if first {
+        HelloError::NotTls
+    } else {
+        HelloError::Malformed
+    };
+    let mut header = Reader::new(rest.rest);
+    let Some(content_type) = header.u8() else {
         return Ok(None);
     };
     if content_type != 0x16 {
-        return Err(HelloError::NotTls);
+        return Err(wrong);
     }
-    let Some(major) = rec.u8() else {
+    let Some(major) = header.u8() else {
         return Ok(None);
     };
     if major != 0x03 {
-        return Err(HelloError::NotTls);
+        return Err(wrong);
     }
-    let (Some(_minor), Some(len)) = (rec.u8(), rec.u16()) else {
+    let (Some(_minor), Some(len)) = (header.u8(), header.u16()) else {
         return Ok(None);
     };
-    if usize::from(len) > MAX_HELLO_LEN - 5 {
+    let len = usize::from(len);
+    if len > MAX_RECORD {
         return Err(HelloError::TooLarge);
     }
-    let Some(body) = rec.take(usize::from(len)) else {
-        return Ok(None);
-    };
-    let mut hs = Reader::new(body);
-    if hs.u8() != Some(0x01) {
+    // RFC 8446 §5.1: handshake fragments are never empty (and empty ones would loop for free).
+    if len == 0 {
         return Err(HelloError::Malformed);
     }
-    let hs_len = hs.u24().ok_or(HelloError::Malformed)?;
-    // A hello split over several records is legal but never seen from real clients; refusing it
-    // keeps the peek bounded to one record.
-    let hello = hs.take(hs_len).ok_or(HelloError::TooLarge)?;
-    parse_hello_body(hello)
-        .map(Some)
-        .ok_or(HelloError::Malformed)
+    let Some(fragment) = header.take(len) else {
+        return Ok(None);
+    };
+    *rest = header;
+    Ok(Some(fragment))
+}
+
+/// The ClientHello body once `message` (joined fragments) holds all of it.
+fn whole_hello(message: &[u8]) -> Result<Option<&[u8]>, HelloError> {
+    let mut hs = Reader::new(message);
+    let Some(kind) = hs.u8() else {
+        return Ok(None);
+    };
+    if kind != 0x01 {
+        return Err(HelloError::Malformed);
+    }
+    let Some(len) = hs.u24() else {
+        return Ok(None);
+    };
+    if len > MAX_HELLO_LEN {
+        return Err(HelloError::TooLarge);
+    }
+    Ok(hs.take(len))
 }
 
 fn parse_hello_body(body: &[u8]) -> Option<ClientHello> {
@@ -271,6 +356,66 @@ mod tests {
                 assert_eq!(parse_client_hello(&hello[..n]), Ok(None), "prefix {n}");
             }
         }
+    }
+
+    /// `hello` (one record) re-sent as two records, its fragment cut at `at`.
+    fn split(hello: &[u8], at: usize) -> Vec<u8> {
+        let (header, body) = hello.split_at(5);
+        let (a, b) = body.split_at(at);
+        let mut out = Vec::new();
+        for part in [a, b] {
+            out.extend_from_slice(&header[..3]);
+            out.extend_from_slice(&u16::try_from(part.len()).unwrap().to_be_bytes());
+            out.extend_from_slice(part);
+        }
+        out
+    }
+
+    #[test]
+    fn a_hello_split_across_two_records_at_any_point_reads_the_same() {
+        for hello in [OPENSSL_HELLO, TLS11_HELLO] {
+            let whole = parse_client_hello(hello).unwrap().unwrap();
+            for at in 1..hello.len() - 5 {
+                let two = split(hello, at);
+                assert_eq!(
+                    parse_client_hello(&two),
+                    Ok(Some(whole.clone())),
+                    "split at {at}"
+                );
+                for n in [0, 4, 5, 5 + at, 5 + at + 4, two.len() - 1] {
+                    assert_eq!(
+                        parse_client_hello(&two[..n]),
+                        Ok(None),
+                        "split {at}, prefix {n}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_hello_in_one_byte_records_is_refused_after_a_bounded_walk() {
+        let (header, body) = OPENSSL_HELLO.split_at(5);
+        let mut tiny = Vec::new();
+        for byte in body {
+            tiny.extend_from_slice(&header[..3]);
+            tiny.extend_from_slice(&[0, 1, *byte]);
+        }
+        // More records than any real client sends: refused, after a bounded walk.
+        assert_eq!(parse_client_hello(&tiny), Err(HelloError::TooLarge));
+        let cut = MAX_RECORDS * 6;
+        assert_eq!(parse_client_hello(&tiny[..cut]), Err(HelloError::TooLarge));
+        assert_eq!(parse_client_hello(&tiny[..cut - 1]), Ok(None));
+        let mut empty = header[..3].to_vec();
+        empty.extend_from_slice(&[0, 0]);
+        assert_eq!(parse_client_hello(&empty), Err(HelloError::Malformed));
+    }
+
+    #[test]
+    fn a_second_record_that_is_not_a_handshake_is_malformed() {
+        let mut two = split(OPENSSL_HELLO, 10);
+        two[5 + 10] = 0x17;
+        assert_eq!(parse_client_hello(&two), Err(HelloError::Malformed));
     }
 
     #[test]

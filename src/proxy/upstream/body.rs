@@ -1,5 +1,6 @@
 //! Upstream response bodies on their way to the client. One from a pooled connection carries the
-//! connection, and checks it back in to its route once the body has been read to its end.
+//! connection, and checks it back in to its route once the body has been read to its end. One
+//! from an intercepted call carries the call's record, completed when the body ends or stops.
 
 use std::pin::Pin;
 use std::sync::Arc;
@@ -11,6 +12,8 @@ use hyper::body::Incoming;
 
 use super::connect::Conn;
 use super::pool::Route;
+use crate::events::Outcome;
+use crate::proxy::record::CallRecord;
 
 /// A response body from upstream.
 pub(crate) struct UpstreamBody {
@@ -19,6 +22,8 @@ pub(crate) struct UpstreamBody {
     /// bodies, and once checked in.
     lease: Option<(Arc<Route>, Conn)>,
     ended: bool,
+    /// The call's record, completed when the body ends, fails or is dropped.
+    record: Option<CallRecord>,
 }
 
 impl UpstreamBody {
@@ -27,7 +32,14 @@ impl UpstreamBody {
             inner,
             lease: Some((route, conn)),
             ended: false,
+            record: None,
         }
+    }
+
+    /// The body completes `record` with how it ends.
+    pub(crate) fn with_record(mut self, record: CallRecord) -> Self {
+        self.record = Some(record);
+        self
     }
 }
 
@@ -38,6 +50,7 @@ impl From<Incoming> for UpstreamBody {
             inner,
             lease: None,
             ended: false,
+            record: None,
         }
     }
 }
@@ -52,8 +65,24 @@ impl Body for UpstreamBody {
     ) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
         let this = self.get_mut();
         let frame = Pin::new(&mut this.inner).poll_frame(cx);
-        if let Poll::Ready(None) = frame {
-            this.ended = true;
+        match &frame {
+            Poll::Ready(None) => {
+                this.ended = true;
+                if let Some(record) = this.record.take() {
+                    record.finish(Outcome::Completed);
+                }
+            }
+            Poll::Ready(Some(Ok(frame))) => {
+                if let (Some(record), Some(data)) = (this.record.as_mut(), frame.data_ref()) {
+                    record.observe(data);
+                }
+            }
+            Poll::Ready(Some(Err(_))) => {
+                if let Some(record) = this.record.take() {
+                    record.finish(Outcome::UpstreamReset { during_body: true });
+                }
+            }
+            Poll::Pending => {}
         }
         frame
     }
@@ -72,9 +101,17 @@ impl Body for UpstreamBody {
 /// closes the connection.
 impl Drop for UpstreamBody {
     fn drop(&mut self) {
+        let complete = self.ended || self.inner.is_end_stream();
         if let Some((route, conn)) = self.lease.take() {
-            if self.ended || self.inner.is_end_stream() {
+            if complete {
                 route.check_in(conn);
+            }
+        }
+        // A body the server never polled to its end is complete only if nothing was left in it;
+        // otherwise the record's own drop says why it stopped (client gone, or shutdown).
+        if let Some(record) = self.record.take() {
+            if complete {
+                record.finish(Outcome::Completed);
             }
         }
     }

@@ -20,6 +20,7 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 
 use super::body::RequestBody;
+use crate::events::Outcome;
 pub(crate) use body::UpstreamBody;
 use connect::Conn;
 pub(crate) use connect::{ConnectError, Connector, UpstreamTls};
@@ -39,6 +40,8 @@ pub(crate) enum UpstreamError {
     Connect(#[from] ConnectError),
     #[error("upstream exchange failed")]
     Exchange(#[source] hyper::Error),
+    #[error("no upstream response within {0:?}")]
+    Timeout(Duration),
 }
 
 impl UpstreamError {
@@ -49,6 +52,21 @@ impl UpstreamError {
             UpstreamError::Connect(ConnectError::TlsVersion { .. })
         )
     }
+
+    /// How the call ended, for its event: nothing answered (unreachable, timeout), the
+    /// connection failed before the response head, or the client's own body failed.
+    pub(crate) fn outcome(&self) -> Outcome {
+        match self {
+            UpstreamError::Connect(ConnectError::TlsVersion { .. }) => Outcome::UpstreamTlsRefused,
+            UpstreamError::Connect(ConnectError::Timeout(_)) => Outcome::UpstreamTimeout,
+            UpstreamError::Connect(_) => Outcome::UpstreamUnreachable,
+            UpstreamError::Exchange(error) if error.is_timeout() => Outcome::UpstreamTimeout,
+            // A body error is the client's: its request body stream failed while being sent.
+            UpstreamError::Exchange(error) if error.is_user() => Outcome::ClientReset,
+            UpstreamError::Exchange(_) => Outcome::UpstreamReset { during_body: false },
+            UpstreamError::Timeout(_) => Outcome::UpstreamTimeout,
+        }
+    }
 }
 
 /// An upstream response, and the TLS its connection negotiated.
@@ -58,13 +76,20 @@ pub(crate) type Answer = (Response<UpstreamBody>, Arc<UpstreamTls>);
 pub(crate) struct Upstream {
     connector: Connector,
     pool: Arc<Pool>,
+    /// Longest wait for a response head, from the start of the send.
+    response_timeout: Duration,
 }
 
 impl Upstream {
-    pub(crate) fn new(connector: Connector, limits: PoolLimits) -> Self {
+    pub(crate) fn new(
+        connector: Connector,
+        limits: PoolLimits,
+        response_timeout: Duration,
+    ) -> Self {
         Upstream {
             connector,
             pool: Pool::new(limits),
+            response_timeout,
         }
     }
 
@@ -77,6 +102,16 @@ impl Upstream {
     /// new one. A request is retried, once, on a new connection only when the idle one closed
     /// before taking it: hyper hands such a request back whole, its body untouched.
     pub(crate) async fn send(
+        &self,
+        route: &Arc<Route>,
+        req: Request<RequestBody>,
+    ) -> Result<Answer, UpstreamError> {
+        tokio::time::timeout(self.response_timeout, self.send_untimed(route, req))
+            .await
+            .map_err(|_| UpstreamError::Timeout(self.response_timeout))?
+    }
+
+    async fn send_untimed(
         &self,
         route: &Arc<Route>,
         req: Request<RequestBody>,
@@ -211,7 +246,7 @@ mod tests {
             Duration::from_secs(5),
         );
         TestUpstream {
-            upstream: Upstream::new(connector, POOL_LIMITS),
+            upstream: Upstream::new(connector, POOL_LIMITS, Duration::from_secs(30)),
             accepted,
             close,
             _dir: dir,
