@@ -1,0 +1,424 @@
+//! The `awsguard` command line: parses arguments, builds a `Config`, calls the library, and
+//! renders errors once. Exit codes: 0 ok, 1 runtime error, 2 usage or configuration error.
+//!
+//! [`live`] is what `run` prints per call and at stop; [`home`] the files `run` keeps in its home
+//! directory (daily events, combined bundle, state file read by `env`).
+
+mod home;
+mod live;
+mod run;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+
+use awsguard::ca::{self, Ca};
+use awsguard::config::{Config, ConfigError, FipsMissing, FipsMode, Mode, Settings};
+use awsguard::inspect::Severity;
+use awsguard::tls::MinTls;
+
+/// A local HTTPS audit proxy for AWS API calls: TLS and FIPS policy, sensitive data in tags and
+/// names, credentials in URLs.
+#[derive(Parser)]
+#[command(name = "awsguard", version, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Manage the local certificate authority.
+    #[command(subcommand)]
+    Ca(CaCommand),
+    /// Run the proxy in the foreground: one line per call on standard error, events in a daily
+    /// file under $AWSGUARD_HOME/events/ (unless --events), a summary at Ctrl-C.
+    Run(RunArgs),
+    /// Print the export lines that point clients at the running proxy: eval "$(awsguard env)".
+    /// Reads the state file `run` keeps in its home; fails when no proxy is running.
+    Env(EnvArgs),
+    /// Inspect captured requests offline (raw HTTP/1.1 request files or HAR archives): one event
+    /// per request on stdout.
+    Inspect(InspectArgs),
+    /// Run a command through a private proxy on a free loopback port, then summarise its AWS
+    /// calls. Exits with the command's code, or 3 when it succeeded but --fail-on matched.
+    Exec(ExecArgs),
+    /// Print shell completions (bash, zsh, fish, elvish, powershell) to standard output.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+}
+
+#[derive(Args)]
+#[command(
+    after_help = "Example: awsguard exec --fail-on high,non-fips-endpoint -- aws s3 ls\n\n\
+The command gets HTTPS_PROXY/HTTP_PROXY (both cases), NO_PROXY without AWS hosts, and a CA \
+bundle of the system roots plus the awsguard CA in AWS_CA_BUNDLE, REQUESTS_CA_BUNDLE, \
+SSL_CERT_FILE, NODE_EXTRA_CA_CERTS and CURL_CA_BUNDLE. The proxy listens on 127.0.0.1:0 unless \
+--listen is given."
+)]
+struct ExecArgs {
+    #[command(flatten)]
+    proxy: ProxyArgs,
+    /// Exit 3 when the command succeeded but findings matched: a severity (that level and
+    /// above) and/or rule ids, comma-separated (e.g. medium,non-fips-endpoint).
+    #[arg(long, value_name = "SEVERITY|RULE,...")]
+    fail_on: Option<awsguard::exec::FailOn>,
+    /// Summary format: text, json or sarif (SARIF 2.1.0).
+    #[arg(long, value_name = "text|json|sarif", default_value = "text")]
+    format: awsguard::exec::Format,
+    /// Write the summary to FILE instead of standard error.
+    #[arg(long, value_name = "FILE")]
+    summary_file: Option<PathBuf>,
+    /// The command and its arguments, after `--`.
+    #[arg(last = true, required = true, value_name = "CMD")]
+    command: Vec<std::ffi::OsString>,
+}
+
+#[derive(Args)]
+struct InspectArgs {
+    #[command(flatten)]
+    proxy: ProxyArgs,
+    /// Files to read: a raw HTTP/1.1 request each, or HAR archives.
+    #[arg(required = true, value_name = "FILE")]
+    files: Vec<PathBuf>,
+}
+
+#[derive(Subcommand)]
+enum CaCommand {
+    /// Create the CA (certificate + 0600 key), name-constrained to AWS domains.
+    Init {
+        /// CA directory [default: $AWSGUARD_HOME or ./certs].
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// Replace an existing CA.
+        #[arg(long)]
+        force: bool,
+        /// Also permit this DNS suffix (e.g. a LocalStack domain); repeatable.
+        #[arg(long = "permit", value_name = "DOMAIN")]
+        permit: Vec<String>,
+    },
+    /// Write the system roots plus the awsguard CA to FILE, for clients whose CA bundle setting
+    /// replaces the system roots (AWS_CA_BUNDLE, REQUESTS_CA_BUNDLE, SSL_CERT_FILE).
+    Bundle {
+        /// CA directory [default: $AWSGUARD_HOME or ./certs].
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// Where to write the bundle.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+    /// Print per-platform instructions to trust the awsguard CA system-wide.
+    Trust {
+        /// CA directory [default: $AWSGUARD_HOME or ./certs].
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
+    /// Show the CA: paths, fingerprint, constraints, and the lines to export.
+    Show {
+        /// CA directory [default: $AWSGUARD_HOME or ./certs].
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
+}
+
+#[derive(Args)]
+struct ProxyArgs {
+    /// Address to listen on (port 0 picks a free port) [default: 127.0.0.1:8080].
+    #[arg(long, value_name = "ADDR:PORT")]
+    listen: Option<std::net::SocketAddr>,
+    /// audit records and forwards; enforce blocks violations [default: audit].
+    #[arg(long, value_enum)]
+    mode: Option<ModeArg>,
+    /// Lowest severity that blocks in enforce mode [default: medium].
+    #[arg(long, value_enum)]
+    block_severity: Option<SeverityArg>,
+    /// Minimum TLS version on both legs [default: 1.2].
+    #[arg(long, value_name = "1.2|1.3")]
+    min_tls: Option<MinTls>,
+    /// FIPS endpoint policy [default: audit].
+    #[arg(long, value_enum)]
+    fips: Option<FipsArg>,
+    /// What to do when no FIPS endpoint exists for the service and region [default: allow].
+    #[arg(long, value_enum)]
+    fips_missing: Option<FipsMissingArg>,
+    /// Append one JSON event per line to FILE (`-` = stdout).
+    #[arg(long, value_name = "FILE")]
+    events: Option<String>,
+    /// Send upstream connections for matching hosts elsewhere: PATTERN=HOST:PORT, PATTERN a host
+    /// or *.suffix; Host header and SNI are unchanged. Repeatable.
+    #[arg(long = "connect-to", value_name = "PATTERN=HOST:PORT")]
+    connect_to: Vec<String>,
+    /// Extra trust anchor(s) for verifying upstream certificates (PEM). Repeatable.
+    #[arg(long = "upstream-ca", value_name = "FILE")]
+    upstream_ca: Vec<PathBuf>,
+    /// Do not scan requests for sensitive data: enforce transport and FIPS policy and record
+    /// each call; bodies stream through unread, except a form body that names the operation.
+    #[arg(long)]
+    no_inspect: bool,
+    /// TOML file with the same settings plus rules, identifiers and allowlists.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// CA directory [default: $AWSGUARD_HOME or ./certs].
+    #[arg(long = "ca-dir", value_name = "DIR")]
+    ca_dir: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct RunArgs {
+    #[command(flatten)]
+    proxy: ProxyArgs,
+    /// No line per call on standard error (the summary at stop is still printed).
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+#[derive(Args)]
+struct EnvArgs {
+    /// Address of the running proxy [default: the address in its state file].
+    #[arg(long, value_name = "ADDR:PORT")]
+    listen: Option<std::net::SocketAddr>,
+    /// CA directory [default: $AWSGUARD_HOME or ./certs].
+    #[arg(long = "ca-dir", value_name = "DIR")]
+    ca_dir: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum ModeArg {
+    Audit,
+    Enforce,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum SeverityArg {
+    Low,
+    Medium,
+    High,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum FipsArg {
+    Off,
+    Audit,
+    Enforce,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum FipsMissingArg {
+    Allow,
+    Flag,
+    Block,
+}
+
+impl ProxyArgs {
+    fn settings(&self) -> Settings {
+        Settings {
+            listen: self.listen,
+            mode: self.mode.map(|m| match m {
+                ModeArg::Audit => Mode::Audit,
+                ModeArg::Enforce => Mode::Enforce,
+            }),
+            block_severity: self.block_severity.map(|s| match s {
+                SeverityArg::Low => Severity::Low,
+                SeverityArg::Medium => Severity::Medium,
+                SeverityArg::High => Severity::High,
+            }),
+            min_tls: self.min_tls,
+            fips: self.fips.map(|f| match f {
+                FipsArg::Off => FipsMode::Off,
+                FipsArg::Audit => FipsMode::Audit,
+                FipsArg::Enforce => FipsMode::Enforce,
+            }),
+            fips_missing: self.fips_missing.map(|f| match f {
+                FipsMissingArg::Allow => FipsMissing::Allow,
+                FipsMissingArg::Flag => FipsMissing::Flag,
+                FipsMissingArg::Block => FipsMissing::Block,
+            }),
+            events: self.events.clone(),
+            connect_to: self.connect_to.clone(),
+            upstream_ca: self.upstream_ca.clone(),
+            ca_dir: self.ca_dir.clone(),
+            inspect: self.no_inspect.then_some(false),
+            ..Settings::default()
+        }
+    }
+
+    fn config(&self) -> Result<Config, ConfigError> {
+        let file = match &self.config {
+            Some(path) => Settings::from_file(path)?,
+            None => Settings::default(),
+        };
+        Config::resolve(self.settings().over(file), default_ca_dir())
+    }
+}
+
+/// `$AWSGUARD_HOME`, or `./certs`.
+fn default_ca_dir() -> PathBuf {
+    std::env::var_os("AWSGUARD_HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("certs"))
+}
+
+fn absolute(path: &Path) -> PathBuf {
+    std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
+}
+
+fn ca_command(command: CaCommand) -> anyhow::Result<()> {
+    match command {
+        CaCommand::Init { dir, force, permit } => {
+            let dir = dir.unwrap_or_else(default_ca_dir);
+            let ca = Ca::init(
+                &dir,
+                &ca::default_permitted(&permit),
+                force,
+                time::OffsetDateTime::now_utc(),
+            )?;
+            println!("created CA {}", absolute(&ca.paths().cert).display());
+            println!(
+                "key        {} (mode 0600)",
+                absolute(&ca.paths().key).display()
+            );
+            println!("sha256     {}", ca.fingerprint());
+        }
+        CaCommand::Bundle { dir, out } => ca_bundle(&dir.unwrap_or_else(default_ca_dir), &out)?,
+        CaCommand::Trust { dir } => print!(
+            "{}",
+            awsguard::exec::trust::instructions(&absolute(
+                &ca::CaPaths::in_dir(&dir.unwrap_or_else(default_ca_dir)).cert
+            ))
+        ),
+        CaCommand::Show { dir } => {
+            let ca = Ca::load(&dir.unwrap_or_else(default_ca_dir))?;
+            println!("certificate  {}", absolute(&ca.paths().cert).display());
+            println!("key          {}", absolute(&ca.paths().key).display());
+            println!("sha256       {}", ca.fingerprint());
+            println!("expires      {}", ca.not_after());
+            println!("permitted    {}", ca.permitted().join(", "));
+            println!("excluded     every IP address");
+            println!();
+            println!("for a running proxy: eval \"$(awsguard env)\"");
+        }
+    }
+    Ok(())
+}
+
+fn ca_bundle(dir: &Path, out: &Path) -> anyhow::Result<()> {
+    let ca = Ca::load(dir)?;
+    let count = awsguard::exec::bundle::write_bundle(out, ca.cert_der())?;
+    println!(
+        "wrote {count} certificates (system roots + awsguard CA) to {}",
+        absolute(out).display()
+    );
+    Ok(())
+}
+
+fn exec(args: ExecArgs) -> anyhow::Result<u8> {
+    let mut config = args.proxy.config()?;
+    if args.proxy.listen.is_none() {
+        config.listen = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+    }
+    let options = awsguard::exec::ExecOptions {
+        command: args.command,
+        fail_on: args.fail_on.unwrap_or_default(),
+        format: args.format,
+        summary_file: args.summary_file,
+    };
+    Ok(awsguard::exec::run(config, options)?)
+}
+
+fn inspect(args: InspectArgs) -> anyhow::Result<()> {
+    let config = args.proxy.config()?;
+    let engine = awsguard::engine::Engine::new(&config);
+    let mut failed = 0;
+    for path in &args.files {
+        let requests = std::fs::read(path)
+            .with_context(|| format!("cannot read {}", path.display()))
+            .and_then(|bytes| {
+                awsguard::capture::parse_file(&bytes)
+                    .with_context(|| format!("cannot parse {}", path.display()))
+            });
+        match requests {
+            Ok(requests) => {
+                for request in &requests {
+                    let event = engine.inspect(request, time::OffsetDateTime::now_utc());
+                    println!("{}", serde_json::to_string(&event)?);
+                }
+            }
+            Err(error) => {
+                eprintln!("awsguard: {error:#}");
+                failed += 1;
+            }
+        }
+    }
+    if failed > 0 {
+        anyhow::bail!(
+            "{failed} of {} files could not be inspected",
+            args.files.len()
+        );
+    }
+    Ok(())
+}
+
+/// Parses the command line, runs the command, renders an error once; `release_freed_memory` runs
+/// after the proxy's warm-up.
+pub(crate) fn main(release_freed_memory: fn()) -> ExitCode {
+    let cli = Cli::parse();
+    // Under `run` the per-call lines already say which calls were blocked or refused, so the
+    // proxy's own warnings about them would print every such call twice.
+    let default_filter = match &cli.command {
+        Command::Run(args) if !args.quiet => {
+            "awsguard=info,awsguard::proxy::exchange=error,awsguard::proxy::intercept=error"
+        }
+        _ => "awsguard=info",
+    };
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(live::Style::detect() == live::Style::Colour)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_filter)),
+        )
+        .init();
+    awsguard::proxy::after_warm_up(release_freed_memory);
+    let result = match cli.command {
+        Command::Ca(command) => ca_command(command),
+        Command::Env(args) => run::env(&args.ca_dir.unwrap_or_else(default_ca_dir), args.listen)
+            .map(|lines| print!("{lines}")),
+        Command::Inspect(args) => inspect(args),
+        Command::Exec(args) => match exec(args) {
+            Ok(code) => return ExitCode::from(code),
+            Err(error) => Err(error),
+        },
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "awsguard",
+                &mut std::io::stdout(),
+            );
+            Ok(())
+        }
+        Command::Run(args) => tokio::runtime::Runtime::new()
+            .context("cannot start the async runtime")
+            .and_then(|rt| {
+                let config = args.proxy.config()?;
+                rt.block_on(run::run(config, args.quiet))
+            }),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("awsguard: error: {error:#}");
+            if error.downcast_ref::<ConfigError>().is_some() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+    }
+}
