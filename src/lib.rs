@@ -13,6 +13,7 @@
 //! - [`exec`]: `awsguard exec`: run a command through a private proxy, summarise, SARIF.
 //! - [`harness`]: a proxy on an ephemeral port for Rust integration tests.
 //! - [`capture`]: raw HTTP/1.1 and HAR captures for offline `awsguard inspect`.
+//! - [`report`]: `awsguard report`: events files read back, one self-contained HTML report.
 #![forbid(unsafe_code)]
 #![warn(missing_docs, unreachable_pub)]
 
@@ -27,4 +28,5 @@ pub mod harness;
 pub mod inspect;
 pub mod policy;
 pub mod proxy;
+pub mod report;
 pub mod tls;

@@ -45,6 +45,12 @@ enum Command {
     /// Run a command through a private proxy on a free loopback port, then summarise its AWS
     /// calls. Exits with the command's code, or 3 when it succeeded but --fail-on matched.
     Exec(ExecArgs),
+    /// Write one self-contained HTML report (summary, charts, findings with fixes, TLS and FIPS
+    /// posture, a filterable table of calls) from events files.
+    #[command(
+        after_help = "Example: awsguard report $AWSGUARD_HOME/events/*.jsonl -o report.html"
+    )]
+    Report(ReportArgs),
     /// Print shell completions (bash, zsh, fish, elvish, powershell) to standard output.
     Completions {
         /// The shell.
@@ -86,6 +92,17 @@ struct InspectArgs {
     /// Files to read: a raw HTTP/1.1 request each, or HAR archives.
     #[arg(required = true, value_name = "FILE")]
     files: Vec<PathBuf>,
+}
+
+#[derive(Args)]
+struct ReportArgs {
+    /// Events files (JSON lines, as `run --events` or the daily files write them); `-` reads
+    /// standard input.
+    #[arg(required = true, value_name = "EVENTS")]
+    events: Vec<PathBuf>,
+    /// The HTML file to write (`-` = standard output).
+    #[arg(short, long, value_name = "FILE")]
+    output: PathBuf,
 }
 
 #[derive(Subcommand)]
@@ -330,6 +347,51 @@ fn exec(args: ExecArgs) -> anyhow::Result<u8> {
     Ok(awsguard::exec::run(config, options)?)
 }
 
+/// Reads every events file (`-` = stdin), in the order given.
+fn read_events(paths: &[PathBuf]) -> anyhow::Result<Vec<awsguard::report::Located>> {
+    let mut records = Vec::new();
+    for path in paths {
+        let name = path.display().to_string();
+        let batch = if name == "-" {
+            awsguard::report::read(std::io::stdin().lock(), "-")?
+        } else {
+            let file = std::fs::File::open(path).with_context(|| format!("cannot read {name}"))?;
+            awsguard::report::read(std::io::BufReader::new(file), &name)?
+        };
+        records.extend(batch);
+    }
+    Ok(records)
+}
+
+/// Writes `text` to `path`, or standard output for `-`.
+fn write_output(path: &Path, text: &str) -> anyhow::Result<()> {
+    if path.as_os_str() == "-" {
+        use std::io::Write;
+        std::io::stdout().write_all(text.as_bytes())?;
+        return Ok(());
+    }
+    std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))
+}
+
+fn report(args: ReportArgs) -> anyhow::Result<()> {
+    let records = read_events(&args.events)?;
+    let sources: Vec<String> = args
+        .events
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect();
+    let html = awsguard::report::render(&records, &sources, time::OffsetDateTime::now_utc());
+    write_output(&args.output, &html)?;
+    if args.output.as_os_str() != "-" {
+        eprintln!(
+            "awsguard: wrote {} ({} events)",
+            absolute(&args.output).display(),
+            records.len()
+        );
+    }
+    Ok(())
+}
+
 fn inspect(args: InspectArgs) -> anyhow::Result<()> {
     let config = args.proxy.config()?;
     let engine = awsguard::engine::Engine::new(&config);
@@ -389,6 +451,7 @@ pub(crate) fn main(release_freed_memory: fn()) -> ExitCode {
         Command::Env(args) => run::env(&args.ca_dir.unwrap_or_else(default_ca_dir), args.listen)
             .map(|lines| print!("{lines}")),
         Command::Inspect(args) => inspect(args),
+        Command::Report(args) => report(args),
         Command::Exec(args) => match exec(args) {
             Ok(code) => return ExitCode::from(code),
             Err(error) => Err(error),
