@@ -77,8 +77,14 @@ struct ExecArgs {
     /// Summary format: text, json or sarif (SARIF 2.1.0).
     #[arg(long, value_name = "text|json|sarif", default_value = "text")]
     format: awsguard::exec::Format,
-    /// Write the summary to FILE instead of standard error.
-    #[arg(long, value_name = "FILE")]
+    /// Write the summary (text, JSON or SARIF) to FILE instead of standard error; standard error
+    /// then gets one line. The command's own stdout and stderr are never touched.
+    #[arg(
+        long = "output",
+        short = 'o',
+        visible_alias = "summary-file",
+        value_name = "FILE"
+    )]
     summary_file: Option<PathBuf>,
     /// The command and its arguments, after `--`.
     #[arg(last = true, required = true, value_name = "CMD")]

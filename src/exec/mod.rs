@@ -145,6 +145,7 @@ pub async fn exec(config: Config, options: ExecOptions) -> Result<u8, ExecError>
         time::OffsetDateTime::now_utc(),
     )?;
     let bundle = bundle::temp_bundle(ca.cert_der())?;
+    let artifact = sarif_artifact(&config, &options.command);
     let recorder = Recorder::open(config.events.as_ref())
         .map_err(|source| ExecError::Write {
             path: match &config.events {
@@ -180,8 +181,40 @@ pub async fn exec(config: Config, options: ExecOptions) -> Result<u8, ExecError>
     } else {
         command_code
     };
-    report(&events, &options, command_code, code)?;
+    report(&events, &options, &artifact, command_code, code)?;
     Ok(code)
+}
+
+/// Where SARIF results point: the events file (counting the lines already in it, since events
+/// are appended) or, without one, the command's program.
+fn sarif_artifact(config: &Config, command: &[OsString]) -> sarif::Artifact {
+    let program = command
+        .first()
+        .map(|p| p.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    match &config.events {
+        Some(EventsTarget::File(path)) => {
+            sarif::Artifact::events_file(path, count_lines(path) + 1, &program)
+        }
+        _ => sarif::Artifact::command(&program),
+    }
+}
+
+/// Lines in `path` (0 when it does not exist yet), read in chunks.
+fn count_lines(path: &std::path::Path) -> usize {
+    use std::io::Read;
+    let Ok(mut file) = std::fs::File::open(path) else {
+        return 0;
+    };
+    let mut buf = [0u8; 64 * 1024];
+    let mut lines = 0;
+    while let Ok(n) = file.read(&mut buf) {
+        if n == 0 {
+            break;
+        }
+        lines += memchr::memchr_iter(b'\n', &buf[..n]).count();
+    }
+    lines
 }
 
 /// Spawns the command with `vars` added, forwards signals to it, and waits for it.
@@ -219,31 +252,44 @@ fn exit_code(status: ExitStatus) -> u8 {
 }
 
 /// The summary in the chosen format.
-pub fn render(events: &[Event], options: &ExecOptions, command_code: u8, code: u8) -> String {
+pub fn render(
+    events: &[Event],
+    options: &ExecOptions,
+    artifact: &sarif::Artifact,
+    command_code: u8,
+    code: u8,
+) -> String {
     let summary = || Summary::new(events, &options.fail_on, command_code.into(), code.into());
     match options.format {
         Format::Text => summary().to_text(),
         Format::Json => summary().to_json() + "\n",
         Format::Sarif => {
-            let log = sarif::sarif_log(events, code.into(), true);
+            let log = sarif::sarif_log(events, code.into(), true, artifact);
             serde_json::to_string_pretty(&log).unwrap_or_default() + "\n"
         }
     }
 }
 
-/// Writes the summary to the summary file or standard error.
+/// Writes the summary to the summary file (then one line on standard error, so a CI log still
+/// says what happened) or to standard error.
 fn report(
     events: &[Event],
     options: &ExecOptions,
+    artifact: &sarif::Artifact,
     command_code: u8,
     code: u8,
 ) -> Result<(), ExecError> {
-    let text = render(events, options, command_code, code);
+    let text = render(events, options, artifact, command_code, code);
     match &options.summary_file {
-        Some(path) => std::fs::write(path, text).map_err(|source| ExecError::Write {
-            path: path.clone(),
-            source,
-        }),
+        Some(path) => {
+            std::fs::write(path, text).map_err(|source| ExecError::Write {
+                path: path.clone(),
+                source,
+            })?;
+            let summary = Summary::new(events, &options.fail_on, command_code.into(), code.into());
+            eprintln!("{} ({})", summary.headline(), path.display());
+            Ok(())
+        }
         None => {
             eprint!("{text}");
             Ok(())
@@ -299,21 +345,22 @@ mod tests {
             fail_on: "medium".parse().unwrap(),
             ..ExecOptions::default()
         };
-        let text = render(&events, &options, 0, 3);
+        let artifact = sarif::Artifact::command("aws");
+        let text = render(&events, &options, &artifact, 0, 3);
         assert!(
             text.starts_with(
-                "awsguard: 2 AWS calls (0 blocked); command exited 0; awsguard exits 3\n"
+                "awsguard: 2 AWS calls (0 blocked), 3 findings; command exited 0; awsguard exits 3\n"
             ),
             "{text}"
         );
         options.format = Format::Json;
         let json: serde_json::Value =
-            serde_json::from_str(&render(&events, &options, 0, 3)).unwrap();
+            serde_json::from_str(&render(&events, &options, &artifact, 0, 3)).unwrap();
         assert_eq!(json["exitCode"], 3);
         assert_eq!(json["findings"][0]["rule"], "email-address");
         options.format = Format::Sarif;
         let sarif: serde_json::Value =
-            serde_json::from_str(&render(&events, &options, 0, 3)).unwrap();
+            serde_json::from_str(&render(&events, &options, &artifact, 0, 3)).unwrap();
         assert_eq!(sarif["version"], "2.1.0");
     }
 
