@@ -12,27 +12,6 @@ use std::time::{Duration, Instant};
 
 use common::*;
 
-/// A blocked CreateQueue with an email address in a tag: enforce mode answers it without an
-/// upstream, so these tests need no network and no moto.
-fn blocked_call(listen: &str, ca_pem: &Path) -> Output {
-    run(Command::new("curl")
-        .env_remove("NO_PROXY")
-        .env_remove("no_proxy")
-        .args(["-sS", "--proxy", &format!("http://{listen}"), "--cacert"])
-        .arg(ca_pem)
-        .args([
-            "-H",
-            "x-amz-target: AmazonSQS.CreateQueue",
-            "-H",
-            "content-type: application/x-amz-json-1.0",
-            "-H",
-            "authorization: AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20260101/us-east-1/sqs/aws4_request, SignedHeaders=host, Signature=00",
-            "--data",
-            r#"{"QueueName":"orders","tags":{"owner":"jane.doe@example.com"}}"#,
-            "https://sqs.us-east-1.amazonaws.com/",
-        ]))
-}
-
 /// Collects a reader's bytes on a thread; `wait_for` polls them.
 #[derive(Clone, Default)]
 struct Captured(Arc<Mutex<Vec<u8>>>);
@@ -144,7 +123,7 @@ fn run_through_a_pipe_prints_plain_lines_writes_the_daily_file_and_summarises_at
         "{banner}"
     );
 
-    let out = blocked_call(&listen, &home.join("awsguard-ca.pem"));
+    let out = blocked_create_queue(&listen, &home.join("awsguard-ca.pem"));
     assert!(
         out.stdout.contains("AwsGuardPolicyViolation"),
         "{}",
@@ -219,7 +198,7 @@ fn run_on_a_terminal_colours_the_line_and_quiet_prints_only_banner_and_summary()
         let terminal = Captured::start(child.0.stdout.take().unwrap());
         terminal.wait_for("export AWS_CA_BUNDLE=");
         let (listen, pid) = state(&home);
-        blocked_call(&listen, &home.join("awsguard-ca.pem"));
+        blocked_create_queue(&listen, &home.join("awsguard-ca.pem"));
         // The event is recorded before the response is sent, so the line (if any) is out.
         terminate(pid);
         let text = terminal.wait_for("  events:");

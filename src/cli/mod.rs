@@ -51,6 +51,12 @@ enum Command {
         after_help = "Example: awsguard report $AWSGUARD_HOME/events/*.jsonl -o report.html"
     )]
     Report(ReportArgs),
+    /// Convert events files to OCSF 1.1.0 (API Activity per call, Detection Finding per
+    /// finding), one JSON object per line.
+    #[command(
+        after_help = "Example: awsguard export --ocsf $AWSGUARD_HOME/events/*.jsonl > ocsf.jsonl"
+    )]
+    Export(ExportArgs),
     /// Print shell completions (bash, zsh, fish, elvish, powershell) to standard output.
     Completions {
         /// The shell.
@@ -86,6 +92,9 @@ struct ExecArgs {
         value_name = "FILE"
     )]
     summary_file: Option<PathBuf>,
+    /// What the events file holds.
+    #[arg(long, value_enum, default_value_t)]
+    events_format: EventsFormatArg,
     /// The command and its arguments, after `--`.
     #[arg(last = true, required = true, value_name = "CMD")]
     command: Vec<std::ffi::OsString>,
@@ -109,6 +118,38 @@ struct ReportArgs {
     /// The HTML file to write (`-` = standard output).
     #[arg(short, long, value_name = "FILE")]
     output: PathBuf,
+}
+
+#[derive(Args)]
+struct ExportArgs {
+    /// Write OCSF (the only export format so far; required so later formats can be added).
+    #[arg(long, required = true)]
+    ocsf: bool,
+    /// Events files (`-` reads standard input).
+    #[arg(required = true, value_name = "EVENTS")]
+    events: Vec<PathBuf>,
+    /// Where to write (`-` = standard output).
+    #[arg(short, long, value_name = "FILE", default_value = "-")]
+    output: PathBuf,
+}
+
+/// `--events-format`.
+#[derive(Clone, Copy, Default, clap::ValueEnum)]
+enum EventsFormatArg {
+    /// awsguard's CloudTrail-shaped events.
+    #[default]
+    Cloudtrail,
+    /// OCSF 1.1.0: API Activity per call, Detection Finding per finding.
+    Ocsf,
+}
+
+impl From<EventsFormatArg> for awsguard::export::EventsFormat {
+    fn from(arg: EventsFormatArg) -> Self {
+        match arg {
+            EventsFormatArg::Cloudtrail => awsguard::export::EventsFormat::CloudTrail,
+            EventsFormatArg::Ocsf => awsguard::export::EventsFormat::Ocsf,
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -198,6 +239,9 @@ struct RunArgs {
     /// No line per call on standard error (the summary at stop is still printed).
     #[arg(long, short)]
     quiet: bool,
+    /// What the events file holds.
+    #[arg(long, value_enum, default_value_t)]
+    events_format: EventsFormatArg,
 }
 
 #[derive(Args)]
@@ -349,6 +393,7 @@ fn exec(args: ExecArgs) -> anyhow::Result<u8> {
         fail_on: args.fail_on.unwrap_or_default(),
         format: args.format,
         summary_file: args.summary_file,
+        events_format: args.events_format.into(),
     };
     Ok(awsguard::exec::run(config, options)?)
 }
@@ -396,6 +441,18 @@ fn report(args: ReportArgs) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+fn export(args: ExportArgs) -> anyhow::Result<()> {
+    debug_assert!(args.ocsf, "clap requires --ocsf");
+    let records = read_events(&args.events)?;
+    let mut out = String::new();
+    for located in &records {
+        out.push_str(&awsguard::export::to_lines(&awsguard::export::records(
+            &located.record,
+        )));
+    }
+    write_output(&args.output, &out)
 }
 
 fn inspect(args: InspectArgs) -> anyhow::Result<()> {
@@ -458,6 +515,7 @@ pub(crate) fn main(release_freed_memory: fn()) -> ExitCode {
             .map(|lines| print!("{lines}")),
         Command::Inspect(args) => inspect(args),
         Command::Report(args) => report(args),
+        Command::Export(args) => export(args),
         Command::Exec(args) => match exec(args) {
             Ok(code) => return ExitCode::from(code),
             Err(error) => Err(error),
@@ -476,7 +534,7 @@ pub(crate) fn main(release_freed_memory: fn()) -> ExitCode {
             .context("cannot start the async runtime")
             .and_then(|rt| {
                 let config = args.proxy.config()?;
-                rt.block_on(run::run(config, args.quiet))
+                rt.block_on(run::run(config, args.quiet, args.events_format.into()))
             }),
     };
     match result {

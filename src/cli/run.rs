@@ -11,6 +11,7 @@ use awsguard::ca::{self, Ca};
 use awsguard::config::{Config, EventsTarget};
 use awsguard::events::Recorder;
 use awsguard::exec::bundle;
+use awsguard::export::EventsFormat;
 use awsguard::proxy::Proxy;
 
 use super::absolute;
@@ -18,7 +19,7 @@ use super::home::{self, DailyFile, State};
 use super::live::{Console, Style};
 
 /// Runs the proxy until Ctrl-C or SIGTERM, then prints the summary.
-pub(crate) async fn run(config: Config, quiet: bool) -> anyhow::Result<()> {
+pub(crate) async fn run(config: Config, quiet: bool, format: EventsFormat) -> anyhow::Result<()> {
     let home = absolute(&config.ca_dir);
     let ca = Ca::load_or_init(
         &config.ca_dir,
@@ -32,10 +33,21 @@ pub(crate) async fn run(config: Config, quiet: bool) -> anyhow::Result<()> {
         );
         ca_cert.clone()
     });
-    let (recorder, events) = open_events(&config, &home)?;
+    let (writer, events) = open_events(&config, &home)?;
     let console = Arc::new(Console::new(Style::detect(), quiet, events.clone()));
     let observer = console.clone();
-    let recorder = recorder.with_observer(Arc::new(move |event| observer.observe(event)));
+    let recorder = match format {
+        EventsFormat::CloudTrail => Recorder::none()
+            .with_writer(writer)
+            .with_observer(Arc::new(move |event| observer.observe(event))),
+        EventsFormat::Ocsf => {
+            let ocsf = awsguard::export::ocsf_writer(writer);
+            Recorder::none().with_observer(Arc::new(move |event| {
+                ocsf(event);
+                observer.observe(event);
+            }))
+        }
+    };
     let policy = format!(
         "{} mode, minimum {}, FIPS {}",
         format!("{:?}", config.mode).to_lowercase(),
@@ -80,19 +92,28 @@ fn write_bundle(home: &Path, ca: &Ca) -> anyhow::Result<PathBuf> {
     Ok(path)
 }
 
-/// The recorder for `--events`, or the daily file under `home/events/` when none is given.
-fn open_events(config: &Config, home: &Path) -> anyhow::Result<(Recorder, Option<PathBuf>)> {
+/// Where events go: `--events` (a file opened for append, or stdout), or the daily file under
+/// `home/events/` when none is given.
+fn open_events(
+    config: &Config,
+    home: &Path,
+) -> anyhow::Result<(Box<dyn std::io::Write + Send>, Option<PathBuf>)> {
     Ok(match &config.events {
-        Some(EventsTarget::Stdout) => (Recorder::open(config.events.as_ref())?, None),
+        Some(EventsTarget::Stdout) => (Box::new(std::io::stdout()), None),
         Some(EventsTarget::File(path)) => (
-            Recorder::open(config.events.as_ref())
-                .with_context(|| format!("cannot open events file {}", path.display()))?,
+            Box::new(
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(path)
+                    .with_context(|| format!("cannot open events file {}", path.display()))?,
+            ),
             Some(absolute(path)),
         ),
         None => {
             let (file, path) = DailyFile::open(home)
                 .with_context(|| format!("cannot open the events file under {}", home.display()))?;
-            (Recorder::none().with_writer(Box::new(file)), Some(path))
+            (Box::new(file), Some(path))
         }
     })
 }

@@ -70,6 +70,8 @@ pub struct ExecOptions {
     pub format: Format,
     /// Write the summary here instead of standard error.
     pub summary_file: Option<PathBuf>,
+    /// What the events file holds.
+    pub events_format: crate::export::EventsFormat,
 }
 
 impl std::fmt::Debug for ExecOptions {
@@ -83,6 +85,7 @@ impl std::fmt::Debug for ExecOptions {
             .field("fail_on", &self.fail_on)
             .field("format", &self.format)
             .field("summary_file", &self.summary_file)
+            .field("events_format", &self.events_format)
             .finish()
     }
 }
@@ -145,16 +148,25 @@ pub async fn exec(config: Config, options: ExecOptions) -> Result<u8, ExecError>
         time::OffsetDateTime::now_utc(),
     )?;
     let bundle = bundle::temp_bundle(ca.cert_der())?;
-    let artifact = sarif_artifact(&config, &options.command);
-    let recorder = Recorder::open(config.events.as_ref())
-        .map_err(|source| ExecError::Write {
-            path: match &config.events {
-                Some(EventsTarget::File(path)) => path.clone(),
-                _ => PathBuf::from("-"),
-            },
-            source,
-        })?
-        .with_memory();
+    let artifact = sarif_artifact(&config, &options);
+    let events_error = |source| ExecError::Write {
+        path: match &config.events {
+            Some(EventsTarget::File(path)) => path.clone(),
+            _ => PathBuf::from("-"),
+        },
+        source,
+    };
+    let recorder = match options.events_format {
+        crate::export::EventsFormat::CloudTrail => {
+            Recorder::open(config.events.as_ref()).map_err(events_error)?
+        }
+        crate::export::EventsFormat::Ocsf => match open_writer(config.events.as_ref()) {
+            Ok(Some(writer)) => Recorder::none().with_observer(crate::export::ocsf_writer(writer)),
+            Ok(None) => Recorder::none(),
+            Err(source) => return Err(events_error(source)),
+        },
+    }
+    .with_memory();
     let proxy = Proxy::bind(config, ca, recorder.clone()).await?;
     let addr = proxy.local_addr()?;
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -187,17 +199,37 @@ pub async fn exec(config: Config, options: ExecOptions) -> Result<u8, ExecError>
 
 /// Where SARIF results point: the events file (counting the lines already in it, since events
 /// are appended) or, without one, the command's program.
-fn sarif_artifact(config: &Config, command: &[OsString]) -> sarif::Artifact {
-    let program = command
+fn sarif_artifact(config: &Config, options: &ExecOptions) -> sarif::Artifact {
+    let program = options
+        .command
         .first()
         .map(|p| p.to_string_lossy().into_owned())
         .unwrap_or_default();
     match &config.events {
-        Some(EventsTarget::File(path)) => {
+        // An OCSF file has several lines per event, so lines would not point at one call.
+        Some(EventsTarget::File(path))
+            if options.events_format == crate::export::EventsFormat::CloudTrail =>
+        {
             sarif::Artifact::events_file(path, count_lines(path) + 1, &program)
         }
         _ => sarif::Artifact::command(&program),
     }
+}
+
+/// The `--events` writer for OCSF records: stdout or a file opened for append.
+fn open_writer(
+    target: Option<&EventsTarget>,
+) -> std::io::Result<Option<Box<dyn std::io::Write + Send>>> {
+    Ok(match target {
+        None => None,
+        Some(EventsTarget::Stdout) => Some(Box::new(std::io::stdout())),
+        Some(EventsTarget::File(path)) => Some(Box::new(
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)?,
+        )),
+    })
 }
 
 /// Lines in `path` (0 when it does not exist yet), read in chunks.
