@@ -101,12 +101,33 @@ struct ExecArgs {
 }
 
 #[derive(Args)]
+#[command(after_help = "Example: awsguard inspect --fail-on high captured.har\n\
+          Exit codes: 0 ok, 1 a file could not be read, 3 --fail-on findings were found.")]
 struct InspectArgs {
     #[command(flatten)]
-    proxy: ProxyArgs,
-    /// Files to read: a raw HTTP/1.1 request each, or HAR archives.
+    policy: PolicyArgs,
+    /// Exit 3 when findings matched: a severity (that level and above) and/or rule ids,
+    /// comma-separated.
+    #[arg(long, value_name = "SEVERITY|RULE,...")]
+    fail_on: Option<awsguard::exec::FailOn>,
+    /// events: one JSON event per request; text: a summary; sarif: SARIF 2.1.0.
+    #[arg(long, value_enum, default_value_t)]
+    format: InspectFormat,
+    /// Files to read: a raw HTTP/1.1 request each, or HAR archives; `-` reads standard input.
     #[arg(required = true, value_name = "FILE")]
     files: Vec<PathBuf>,
+}
+
+/// `inspect --format`.
+#[derive(Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+enum InspectFormat {
+    /// One JSON event per request on standard output.
+    #[default]
+    Events,
+    /// The summary `exec` prints.
+    Text,
+    /// SARIF 2.1.0, results located at the request's file and position.
+    Sarif,
 }
 
 #[derive(Args)]
@@ -190,11 +211,10 @@ enum CaCommand {
     },
 }
 
+/// Policy settings: everything that decides what a request's verdict is, for the proxy and for
+/// offline `inspect` alike.
 #[derive(Args)]
-struct ProxyArgs {
-    /// Address to listen on (port 0 picks a free port) [default: 127.0.0.1:8080].
-    #[arg(long, value_name = "ADDR:PORT")]
-    listen: Option<std::net::SocketAddr>,
+struct PolicyArgs {
     /// audit records and forwards; enforce blocks violations [default: audit].
     #[arg(long, value_enum)]
     mode: Option<ModeArg>,
@@ -210,6 +230,25 @@ struct ProxyArgs {
     /// What to do when no FIPS endpoint exists for the service and region [default: allow].
     #[arg(long, value_enum)]
     fips_missing: Option<FipsMissingArg>,
+    /// Do not scan requests for sensitive data: enforce transport and FIPS policy and record
+    /// each call; bodies stream through unread, except a form body that names the operation.
+    #[arg(long)]
+    no_inspect: bool,
+    /// TOML file with the same settings plus rules, identifiers and allowlists.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+}
+
+/// Settings of a running proxy (`run`, `exec`): the policy plus where it listens, where events
+/// go, how it reaches upstreams and where its CA lives.
+#[derive(Args)]
+struct ProxyArgs {
+    #[command(flatten)]
+    policy: PolicyArgs,
+    /// Address to listen on, an IP or a host name (port 0 picks a free port)
+    /// [default: 127.0.0.1:8080].
+    #[arg(long, value_name = "HOST:PORT", value_parser = parse_listen)]
+    listen: Option<std::net::SocketAddr>,
     /// Append one JSON event per line to FILE (`-` = stdout).
     #[arg(long, value_name = "FILE")]
     events: Option<String>,
@@ -220,16 +259,28 @@ struct ProxyArgs {
     /// Extra trust anchor(s) for verifying upstream certificates (PEM). Repeatable.
     #[arg(long = "upstream-ca", value_name = "FILE")]
     upstream_ca: Vec<PathBuf>,
-    /// Do not scan requests for sensitive data: enforce transport and FIPS policy and record
-    /// each call; bodies stream through unread, except a form body that names the operation.
-    #[arg(long)]
-    no_inspect: bool,
-    /// TOML file with the same settings plus rules, identifiers and allowlists.
-    #[arg(long, value_name = "FILE")]
-    config: Option<PathBuf>,
     /// CA directory [default: $AWSGUARD_HOME or ./certs].
     #[arg(long = "ca-dir", value_name = "DIR")]
     ca_dir: Option<PathBuf>,
+}
+
+/// `--listen`: an address, or a host name resolved now (`localhost:8080`), preferring IPv4 so
+/// the printed `HTTPS_PROXY` works for clients that only try IPv4.
+fn parse_listen(s: &str) -> Result<std::net::SocketAddr, String> {
+    use std::net::ToSocketAddrs;
+    if let Ok(addr) = s.parse() {
+        return Ok(addr);
+    }
+    let addrs: Vec<_> = s
+        .to_socket_addrs()
+        .map_err(|e| format!("expected HOST:PORT ({e})"))?
+        .collect();
+    addrs
+        .iter()
+        .find(|a| a.is_ipv4())
+        .or(addrs.first())
+        .copied()
+        .ok_or_else(|| format!("{s} resolves to no address"))
 }
 
 #[derive(Args)]
@@ -281,10 +332,9 @@ enum FipsMissingArg {
     Block,
 }
 
-impl ProxyArgs {
+impl PolicyArgs {
     fn settings(&self) -> Settings {
         Settings {
-            listen: self.listen,
             mode: self.mode.map(|m| match m {
                 ModeArg::Audit => Mode::Audit,
                 ModeArg::Enforce => Mode::Enforce,
@@ -305,21 +355,32 @@ impl ProxyArgs {
                 FipsMissingArg::Flag => FipsMissing::Flag,
                 FipsMissingArg::Block => FipsMissing::Block,
             }),
-            events: self.events.clone(),
-            connect_to: self.connect_to.clone(),
-            upstream_ca: self.upstream_ca.clone(),
-            ca_dir: self.ca_dir.clone(),
             inspect: self.no_inspect.then_some(false),
             ..Settings::default()
         }
     }
 
-    fn config(&self) -> Result<Config, ConfigError> {
+    /// The config file (if any) under `flags`.
+    fn config(&self, flags: Settings) -> Result<Config, ConfigError> {
         let file = match &self.config {
             Some(path) => Settings::from_file(path)?,
             None => Settings::default(),
         };
-        Config::resolve(self.settings().over(file), default_ca_dir())
+        Config::resolve(flags.over(file), default_ca_dir())
+    }
+}
+
+impl ProxyArgs {
+    fn config(&self) -> Result<Config, ConfigError> {
+        let flags = Settings {
+            listen: self.listen,
+            events: self.events.clone(),
+            connect_to: self.connect_to.clone(),
+            upstream_ca: self.upstream_ca.clone(),
+            ca_dir: self.ca_dir.clone(),
+            ..self.policy.settings()
+        };
+        self.policy.config(flags)
     }
 }
 
@@ -455,22 +516,46 @@ fn export(args: ExportArgs) -> anyhow::Result<()> {
     write_output(&args.output, &out)
 }
 
-fn inspect(args: InspectArgs) -> anyhow::Result<()> {
-    let config = args.proxy.config()?;
+/// Largest capture read from standard input.
+const MAX_STDIN: u64 = 256 * 1024 * 1024;
+
+fn read_capture(path: &Path) -> anyhow::Result<Vec<u8>> {
+    if path.as_os_str() == "-" {
+        use std::io::Read;
+        let mut bytes = Vec::new();
+        std::io::stdin()
+            .lock()
+            .take(MAX_STDIN + 1)
+            .read_to_end(&mut bytes)
+            .context("cannot read standard input")?;
+        anyhow::ensure!(
+            bytes.len() as u64 <= MAX_STDIN,
+            "standard input is larger than {MAX_STDIN} bytes"
+        );
+        return Ok(bytes);
+    }
+    std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
+}
+
+/// Inspects every request of every file; returns the exit code (3 when `--fail-on` matched).
+fn inspect(args: InspectArgs) -> anyhow::Result<u8> {
+    let config = args.policy.config(args.policy.settings())?;
     let engine = awsguard::engine::Engine::new(&config);
     let mut failed = 0;
+    let mut events = Vec::new();
     for path in &args.files {
-        let requests = std::fs::read(path)
-            .with_context(|| format!("cannot read {}", path.display()))
-            .and_then(|bytes| {
-                awsguard::capture::parse_file(&bytes)
-                    .with_context(|| format!("cannot parse {}", path.display()))
-            });
+        let requests = read_capture(path).and_then(|bytes| {
+            awsguard::capture::parse_file(&bytes)
+                .with_context(|| format!("cannot parse {}", path.display()))
+        });
         match requests {
             Ok(requests) => {
                 for request in &requests {
                     let event = engine.inspect(request, time::OffsetDateTime::now_utc());
-                    println!("{}", serde_json::to_string(&event)?);
+                    if args.format == InspectFormat::Events {
+                        println!("{}", serde_json::to_string(&event)?);
+                    }
+                    events.push(event);
                 }
             }
             Err(error) => {
@@ -485,13 +570,40 @@ fn inspect(args: InspectArgs) -> anyhow::Result<()> {
             args.files.len()
         );
     }
-    Ok(())
+    let fail_on = args.fail_on.unwrap_or_default();
+    let code = if awsguard::exec::summary::any_fails(&events, &fail_on) {
+        awsguard::exec::FAIL_ON_EXIT
+    } else {
+        0
+    };
+    match args.format {
+        InspectFormat::Events => {}
+        InspectFormat::Text => print!(
+            "{}",
+            awsguard::exec::Summary::new(&events, &fail_on, 0, code.into()).to_text()
+        ),
+        InspectFormat::Sarif => {
+            // One file: results point at it, numbered by request; several: at the command.
+            let artifact = match args.files.as_slice() {
+                [one] if one.as_os_str() != "-" => {
+                    awsguard::exec::sarif::Artifact::file(one, 1, "inspect")
+                }
+                _ => awsguard::exec::sarif::Artifact::command("inspect"),
+            };
+            let log = awsguard::exec::sarif::sarif_log(&events, code.into(), true, &artifact);
+            println!("{}", serde_json::to_string_pretty(&log)?);
+        }
+    }
+    Ok(code)
 }
 
 /// Parses the command line, runs the command, renders an error once; `release_freed_memory` runs
 /// after the proxy's warm-up.
 pub(crate) fn main(release_freed_memory: fn()) -> ExitCode {
     let cli = Cli::parse();
+    // The library builds every TLS configuration with an explicit ring provider; installing it as
+    // the process default too means no rustls version can warn about a missing default.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     // Under `run` the per-call lines already say which calls were blocked or refused, so the
     // proxy's own warnings about them would print every such call twice.
     let default_filter = match &cli.command {
@@ -513,7 +625,10 @@ pub(crate) fn main(release_freed_memory: fn()) -> ExitCode {
         Command::Ca(command) => ca_command(command),
         Command::Env(args) => run::env(&args.ca_dir.unwrap_or_else(default_ca_dir), args.listen)
             .map(|lines| print!("{lines}")),
-        Command::Inspect(args) => inspect(args),
+        Command::Inspect(args) => match inspect(args) {
+            Ok(code) => return ExitCode::from(code),
+            Err(error) => Err(error),
+        },
         Command::Report(args) => report(args),
         Command::Export(args) => export(args),
         Command::Exec(args) => match exec(args) {

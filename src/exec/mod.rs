@@ -210,7 +210,7 @@ fn sarif_artifact(config: &Config, options: &ExecOptions) -> sarif::Artifact {
         Some(EventsTarget::File(path))
             if options.events_format == crate::export::EventsFormat::CloudTrail =>
         {
-            sarif::Artifact::events_file(path, count_lines(path) + 1, &program)
+            sarif::Artifact::file(path, count_lines(path) + 1, &program)
         }
         _ => sarif::Artifact::command(&program),
     }

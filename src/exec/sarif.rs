@@ -35,8 +35,9 @@ pub struct Artifact {
 }
 
 impl Artifact {
-    /// Results located in the events file at `path` whose first event is on `first_line`.
-    pub fn events_file(path: &std::path::Path, first_line: usize, program: &str) -> Self {
+    /// Results located in the file at `path`, one record per line (events) or entry (captures)
+    /// numbered from `first_line`.
+    pub fn file(path: &std::path::Path, first_line: usize, program: &str) -> Self {
         let uri = match path.to_str() {
             Some(p) if path.is_relative() && !p.contains(['\\', ' ', '#', '?', '%']) => {
                 p.trim_start_matches("./").to_owned()
