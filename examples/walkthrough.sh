@@ -72,7 +72,7 @@ AWS_USE_FIPS_ENDPOINT=true "$AWSGUARD" exec "${ROUTE[@]}" --fips enforce -- aws 
 
 step "7. CI gate: --fail-on turns findings into exit code 3; SARIF for code-scanning annotations"
 set +e
-"$AWSGUARD" exec "${ROUTE[@]}" --fail-on medium --format sarif --summary-file "$WORK/awsguard.sarif" -- \
+"$AWSGUARD" exec "${ROUTE[@]}" --fail-on medium --format sarif --output "$WORK/awsguard.sarif" -- \
     aws sqs create-queue --queue-name ci --tags owner=jane.doe@example.com >/dev/null
 code=$?
 set -e

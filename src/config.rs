@@ -230,7 +230,13 @@ impl Settings {
         })?;
         toml::from_str(&text).map_err(|e| ConfigError::Parse {
             path: path.to_path_buf(),
-            message: e.message().to_owned(),
+            message: match e.span() {
+                Some(span) => {
+                    let (line, column) = line_column(&text, span.start);
+                    format!("line {line}, column {column}: {}", e.message())
+                }
+                None => e.message().to_owned(),
+            },
         })
     }
 
@@ -269,6 +275,14 @@ impl Settings {
             allow: [base.allow, self.allow].concat(),
         }
     }
+}
+
+/// The 1-based line and column (in characters) of byte `offset` in `text`.
+fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let before = text.get(..offset).unwrap_or(text);
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
+    (line, column)
 }
 
 /// A validated configuration.

@@ -13,6 +13,8 @@
 //! - [`exec`]: `awsguard exec`: run a command through a private proxy, summarise, SARIF.
 //! - [`harness`]: a proxy on an ephemeral port for Rust integration tests.
 //! - [`capture`]: raw HTTP/1.1 and HAR captures for offline `awsguard inspect`.
+//! - [`export`]: `awsguard export --ocsf` and `--events-format ocsf`: events as OCSF 1.1.0.
+//! - [`report`]: `awsguard report`: events files read back, one self-contained HTML report.
 #![forbid(unsafe_code)]
 #![warn(missing_docs, unreachable_pub)]
 
@@ -23,8 +25,10 @@ pub mod config;
 pub mod engine;
 pub mod events;
 pub mod exec;
+pub mod export;
 pub mod harness;
 pub mod inspect;
 pub mod policy;
 pub mod proxy;
+pub mod report;
 pub mod tls;

@@ -48,10 +48,8 @@ fn ca_init_show_and_env() {
     assert!(show.stdout.contains("amazonaws.com, "), "{}", show.stdout);
     assert!(show.stdout.contains("localstack.test"), "{}", show.stdout);
     assert!(
-        show.stdout.contains(&format!(
-            "export AWS_CA_BUNDLE={}",
-            home.join("awsguard-ca.pem").display()
-        )),
+        show.stdout
+            .contains("for a running proxy: eval \"$(awsguard env)\""),
         "{}",
         show.stdout
     );
@@ -72,13 +70,15 @@ fn ca_init_show_and_env() {
         "a new CA has a new fingerprint"
     );
 
+    // No proxy runs with this home: `env` says so rather than print lines that point nowhere
+    // (tests/run_console.rs checks it against a running proxy).
     let env = awsguard(&["env", "--listen", "127.0.0.1:9999"], &home);
-    assert_eq!(
-        env.stdout,
-        format!(
-            "export HTTPS_PROXY=http://127.0.0.1:9999\nexport https_proxy=http://127.0.0.1:9999\nexport AWS_CA_BUNDLE={}\n",
-            home.join("awsguard-ca.pem").display()
-        )
+    assert_eq!(env.status, 1);
+    assert_eq!(env.stdout, "");
+    assert!(
+        env.stderr.contains("no awsguard proxy is running"),
+        "{}",
+        env.stderr
     );
 }
 

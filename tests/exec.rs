@@ -69,9 +69,10 @@ fn exec_summarises_aws_cli_calls_and_fail_on_turns_success_into_3() {
         out.stdout
     );
     let summary = &out.stderr[out.stderr.find("awsguard: 2 AWS calls").expect(&out.stderr)..];
+    let headline = summary.lines().next().unwrap();
     assert!(
-        summary
-            .starts_with("awsguard: 2 AWS calls (0 blocked); command exited 0; awsguard exits 0\n"),
+        headline.starts_with("awsguard: 2 AWS calls (0 blocked), ")
+            && headline.ends_with(" findings; command exited 0; awsguard exits 0"),
         "{summary}"
     );
     assert!(
@@ -145,29 +146,53 @@ fn exec_summarises_aws_cli_calls_and_fail_on_turns_success_into_3() {
 }
 
 #[test]
-fn exec_sarif_validates_against_the_schema() {
+fn exec_sarif_is_github_ready_and_validates_against_the_schema() {
     let pki = upstream_pki();
     let moto = start_moto(&pki);
     let dir = tempfile::tempdir().unwrap();
-    let sarif = dir.path().join("out.sarif");
-    let out = run(exec_command(
-        dir.path(),
-        &pki,
-        moto.port,
-        &[
-            "--format",
-            "sarif",
-            "--summary-file",
-            sarif.to_str().unwrap(),
-            "--fail-on",
-            "email-address",
-        ],
-        &["sh", "-c", AWS_CALLS],
-    )
-    .stdin(Stdio::null()));
-    assert_eq!(out.status, 3, "{}", out.stderr);
-    let log: serde_json::Value = serde_json::from_slice(&std::fs::read(&sarif).unwrap()).unwrap();
-    let results = log["runs"][0]["results"].as_array().unwrap();
+    let events = dir.path().join("events.jsonl");
+    let sarif_run = |name: &str| {
+        let sarif = dir.path().join(name);
+        let out = run(exec_command(
+            dir.path(),
+            &pki,
+            moto.port,
+            &[
+                "--format",
+                "sarif",
+                "--output",
+                sarif.to_str().unwrap(),
+                "--events",
+                events.to_str().unwrap(),
+                "--fail-on",
+                "email-address",
+            ],
+            &["sh", "-c", AWS_CALLS],
+        )
+        .stdin(Stdio::null()));
+        assert_eq!(out.status, 3, "{}", out.stderr);
+        // The report went to the file; stderr gets one line saying so.
+        let ours: Vec<_> = out
+            .stderr
+            .lines()
+            .filter(|l| l.starts_with("awsguard"))
+            .collect();
+        assert_eq!(ours.len(), 1, "{}", out.stderr);
+        assert!(
+            ours[0].starts_with("awsguard: 2 AWS calls (0 blocked), ")
+                && ours[0].ends_with(&format!("awsguard exits 3 ({})", sarif.display())),
+            "{}",
+            ours[0]
+        );
+        (
+            sarif.clone(),
+            serde_json::from_slice::<serde_json::Value>(&std::fs::read(&sarif).unwrap()).unwrap(),
+        )
+    };
+    let (sarif, log) = sarif_run("first.sarif");
+    let run0 = &log["runs"][0];
+    assert_eq!(run0["automationDetails"]["id"], "awsguard/sh/");
+    let results = run0["results"].as_array().unwrap();
     let rules: Vec<_> = results
         .iter()
         .map(|r| r["ruleId"].as_str().unwrap())
@@ -183,7 +208,58 @@ fn exec_sarif_validates_against_the_schema() {
         email["locations"][0]["logicalLocations"][0]["fullyQualifiedName"],
         "queue.amazonaws.com/CreateQueue/body:tags.owner"
     );
+    // The physical location is the events file and the line of the call's event.
+    let physical = &email["locations"][0]["physicalLocation"];
+    let uri = physical["artifactLocation"]["uri"].as_str().unwrap();
+    assert_eq!(uri, url::Url::from_file_path(&events).unwrap().as_str());
+    let line = physical["region"]["startLine"].as_u64().unwrap() as usize;
+    let text = std::fs::read_to_string(&events).unwrap();
+    let event: serde_json::Value =
+        serde_json::from_str(text.lines().nth(line - 1).unwrap()).unwrap();
+    assert_eq!(event["eventName"], "CreateQueue");
+    let rule = run0["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == "email-address")
+        .unwrap();
+    assert_eq!(rule["properties"]["security-severity"], "5.5");
+    assert!(rule["help"]["text"]
+        .as_str()
+        .unwrap()
+        .contains("personal data"));
     assert_eq!(log["runs"][0]["invocations"][0]["exitCode"], 3);
+
+    // A second run appends to the events file: its lines move on, its fingerprints do not.
+    let (_, again) = sarif_run("second.sarif");
+    let fingerprints = |log: &serde_json::Value| {
+        let mut all: Vec<String> = log["runs"][0]["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                r["partialFingerprints"]["awsguardFinding/v1"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned()
+            })
+            .collect();
+        all.sort();
+        all
+    };
+    assert_eq!(fingerprints(&log), fingerprints(&again));
+    let email_again = again["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["ruleId"] == "email-address")
+        .unwrap();
+    assert!(
+        email_again["locations"][0]["physicalLocation"]["region"]["startLine"]
+            .as_u64()
+            .unwrap() as usize
+            > line
+    );
 
     let schema = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/testdata/sarif-2.1.0.json");
     let check = run(Command::new("python3").arg("-c").arg(
@@ -414,7 +490,8 @@ fn the_walkthrough_script_runs() {
         "An error occurred (AwsGuardPolicyViolation) when calling the CreateQueue operation",
         "FIPS endpoint: sts-fips.us-east-1.amazonaws.com",
         "FIPS: 1 to FIPS endpoints",
-        "awsguard: 2 AWS calls (0 blocked); command exited 0; awsguard exits 0",
+        "awsguard: 2 AWS calls (0 blocked), ",
+        "; command exited 0; awsguard exits 0",
         "warning  email-address      queue.amazonaws.com/CreateQueue/body:tags.owner",
     ] {
         assert!(

@@ -264,7 +264,11 @@ impl Event {
 pub struct Recorder {
     writer: Option<Arc<Output>>,
     memory: Option<Arc<Mutex<VecDeque<Event>>>>,
+    observer: Option<Observer>,
 }
+
+/// A callback that sees every recorded event (see [`Recorder::with_observer`]).
+pub type Observer = Arc<dyn Fn(&Event) + Send + Sync>;
 
 /// What the writer thread is sent.
 enum Message {
@@ -305,6 +309,7 @@ impl std::fmt::Debug for Recorder {
         f.debug_struct("Recorder")
             .field("writer", &self.writer.is_some())
             .field("memory", &self.memory.is_some())
+            .field("observer", &self.observer.is_some())
             .finish()
     }
 }
@@ -377,9 +382,20 @@ impl Recorder {
         self
     }
 
+    /// Also hands every event to `observer` as it is recorded, on the recording task: the live
+    /// per-call line and the exit summary of `awsguard run` are built this way, from the same
+    /// events the file gets. The observer must be quick and must not block.
+    pub fn with_observer(mut self, observer: Observer) -> Self {
+        self.observer = Some(observer);
+        self
+    }
+
     /// Records one event. A failing writer is reported on stderr, never fatal to the call.
     pub fn record(&self, mut event: Event) {
         event.classify();
+        if let Some(observer) = &self.observer {
+            observer(&event);
+        }
         if let Some(writer) = &self.writer {
             // Serialised whole before it is queued, so a write never cuts a line: readers of the
             // file only ever see complete events.

@@ -23,7 +23,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use crate::ca::{self, Ca, CaError};
-use crate::config::Config;
+use crate::config::{Config, EventsTarget};
 use crate::events::{Event, Recorder};
 use crate::proxy::{Proxy, ProxyError};
 use bundle::BundleError;
@@ -70,6 +70,8 @@ pub struct ExecOptions {
     pub format: Format,
     /// Write the summary here instead of standard error.
     pub summary_file: Option<PathBuf>,
+    /// What the events file holds.
+    pub events_format: crate::export::EventsFormat,
 }
 
 impl std::fmt::Debug for ExecOptions {
@@ -83,6 +85,7 @@ impl std::fmt::Debug for ExecOptions {
             .field("fail_on", &self.fail_on)
             .field("format", &self.format)
             .field("summary_file", &self.summary_file)
+            .field("events_format", &self.events_format)
             .finish()
     }
 }
@@ -152,7 +155,23 @@ pub async fn exec(config: Config, options: ExecOptions) -> Result<u8, ExecError>
         config.ca_policy(),
     )?;
     let bundle = bundle::temp_bundle(ca.cert_der())?;
-    let recorder = Recorder::open(config.events.as_ref())?.with_memory();
+    let artifact = sarif_artifact(&config, &options);
+    let events_error = |source| ExecError::Write {
+        path: match &config.events {
+            Some(EventsTarget::File(path)) => path.clone(),
+            _ => PathBuf::from("-"),
+        },
+        source,
+    };
+    let recorder = match options.events_format {
+        crate::export::EventsFormat::CloudTrail => Recorder::open(config.events.as_ref())?,
+        crate::export::EventsFormat::Ocsf => match open_writer(config.events.as_ref()) {
+            Ok(Some(writer)) => Recorder::none().with_observer(crate::export::ocsf_writer(writer)),
+            Ok(None) => Recorder::none(),
+            Err(source) => return Err(events_error(source)),
+        },
+    }
+    .with_memory();
     let proxy = Proxy::bind(config, ca, recorder.clone()).await?;
     let addr = proxy.local_addr()?;
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -179,11 +198,63 @@ pub async fn exec(config: Config, options: ExecOptions) -> Result<u8, ExecError>
     } else {
         command_code
     };
-    report(&events, &options, command_code, code)?;
+    report(&events, &options, &artifact, command_code, code)?;
     if let Some(error) = recorder.sink_error() {
         return Err(ExecError::EventsLost(error));
     }
     Ok(code)
+}
+
+/// Where SARIF results point: the events file (counting the lines already in it, since events
+/// are appended) or, without one, the command's program.
+fn sarif_artifact(config: &Config, options: &ExecOptions) -> sarif::Artifact {
+    let program = options
+        .command
+        .first()
+        .map(|p| p.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    match &config.events {
+        // An OCSF file has several lines per event, so lines would not point at one call.
+        Some(EventsTarget::File(path))
+            if options.events_format == crate::export::EventsFormat::CloudTrail =>
+        {
+            sarif::Artifact::file(path, count_lines(path) + 1, &program)
+        }
+        _ => sarif::Artifact::command(&program),
+    }
+}
+
+/// The `--events` writer for OCSF records: stdout or a file opened for append.
+fn open_writer(
+    target: Option<&EventsTarget>,
+) -> std::io::Result<Option<Box<dyn std::io::Write + Send>>> {
+    Ok(match target {
+        None => None,
+        Some(EventsTarget::Stdout) => Some(Box::new(std::io::stdout())),
+        Some(EventsTarget::File(path)) => Some(Box::new(
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)?,
+        )),
+    })
+}
+
+/// Lines in `path` (0 when it does not exist yet), read in chunks.
+fn count_lines(path: &std::path::Path) -> usize {
+    use std::io::Read;
+    let Ok(mut file) = std::fs::File::open(path) else {
+        return 0;
+    };
+    let mut buf = [0u8; 64 * 1024];
+    let mut lines = 0;
+    while let Ok(n) = file.read(&mut buf) {
+        if n == 0 {
+            break;
+        }
+        lines += memchr::memchr_iter(b'\n', &buf[..n]).count();
+    }
+    lines
 }
 
 /// Spawns the command with `vars` added, forwards signals to it, and waits for it.
@@ -221,31 +292,44 @@ fn exit_code(status: ExitStatus) -> u8 {
 }
 
 /// The summary in the chosen format.
-pub fn render(events: &[Event], options: &ExecOptions, command_code: u8, code: u8) -> String {
+pub fn render(
+    events: &[Event],
+    options: &ExecOptions,
+    artifact: &sarif::Artifact,
+    command_code: u8,
+    code: u8,
+) -> String {
     let summary = || Summary::new(events, &options.fail_on, command_code.into(), code.into());
     match options.format {
         Format::Text => summary().to_text(),
         Format::Json => summary().to_json() + "\n",
         Format::Sarif => {
-            let log = sarif::sarif_log(events, code.into(), true);
+            let log = sarif::sarif_log(events, code.into(), true, artifact);
             serde_json::to_string_pretty(&log).unwrap_or_default() + "\n"
         }
     }
 }
 
-/// Writes the summary to the summary file or standard error.
+/// Writes the summary to the summary file (then one line on standard error, so a CI log still
+/// says what happened) or to standard error.
 fn report(
     events: &[Event],
     options: &ExecOptions,
+    artifact: &sarif::Artifact,
     command_code: u8,
     code: u8,
 ) -> Result<(), ExecError> {
-    let text = render(events, options, command_code, code);
+    let text = render(events, options, artifact, command_code, code);
     match &options.summary_file {
-        Some(path) => std::fs::write(path, text).map_err(|source| ExecError::Write {
-            path: path.clone(),
-            source,
-        }),
+        Some(path) => {
+            std::fs::write(path, text).map_err(|source| ExecError::Write {
+                path: path.clone(),
+                source,
+            })?;
+            let summary = Summary::new(events, &options.fail_on, command_code.into(), code.into());
+            eprintln!("{} ({})", summary.headline(), path.display());
+            Ok(())
+        }
         None => {
             eprint!("{text}");
             Ok(())
@@ -301,21 +385,22 @@ mod tests {
             fail_on: "medium".parse().unwrap(),
             ..ExecOptions::default()
         };
-        let text = render(&events, &options, 0, 3);
+        let artifact = sarif::Artifact::command("aws");
+        let text = render(&events, &options, &artifact, 0, 3);
         assert!(
             text.starts_with(
-                "awsguard: 2 AWS calls (0 blocked); command exited 0; awsguard exits 3\n"
+                "awsguard: 2 AWS calls (0 blocked), 3 findings; command exited 0; awsguard exits 3\n"
             ),
             "{text}"
         );
         options.format = Format::Json;
         let json: serde_json::Value =
-            serde_json::from_str(&render(&events, &options, 0, 3)).unwrap();
+            serde_json::from_str(&render(&events, &options, &artifact, 0, 3)).unwrap();
         assert_eq!(json["exitCode"], 3);
         assert_eq!(json["findings"][0]["rule"], "email-address");
         options.format = Format::Sarif;
         let sarif: serde_json::Value =
-            serde_json::from_str(&render(&events, &options, 0, 3)).unwrap();
+            serde_json::from_str(&render(&events, &options, &artifact, 0, 3)).unwrap();
         assert_eq!(sarif["version"], "2.1.0");
     }
 

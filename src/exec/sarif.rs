@@ -1,8 +1,12 @@
-//! SARIF 2.1.0 output of `awsguard exec --format sarif`, so CI systems can annotate a run.
+//! SARIF 2.1.0 output of `awsguard exec --format sarif`, shaped for GitHub code scanning.
 //!
 //! One result per finding: `ruleId` is the rule, `level` comes from the severity (high → error,
-//! medium → warning, low → note), and the location is logical (there is no source file): the
-//! request host and operation plus the field path. Called by [`crate::exec`]. Pure.
+//! medium → warning, low → note). There is no source file, so the physical location is the
+//! [`Artifact`] the call is recorded in (the events file and the event's line, or the command),
+//! and a logical location names the host, operation and field path. `partialFingerprints` hash
+//! what identifies a finding across runs (rule, service, operation, location, redacted excerpt;
+//! never the time), so code scanning tracks one alert rather than a new one per run. Rules carry
+//! `security-severity` and help text. Called by [`crate::exec`]. Pure.
 
 use std::collections::BTreeMap;
 
@@ -11,6 +15,101 @@ use serde_json::{json, Value};
 use crate::events::Event;
 use crate::exec::summary::call_parts;
 use crate::inspect::{rule_info, Severity};
+use crate::report::rule_help;
+
+/// The key of the fingerprint in `partialFingerprints` (versioned: changing what is hashed
+/// changes the key, so old and new alerts are not confused).
+pub const FINGERPRINT_KEY: &str = "awsguardFinding/v1";
+
+/// What the results point at: a file of one event per line (`first_line` is the line of the
+/// run's first event), or the command when no events file was written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Artifact {
+    /// A relative path (resolved against the repository root by code scanning) or a `file:` URI.
+    pub uri: String,
+    /// Line of the first event.
+    pub first_line: usize,
+    /// The category for `automationDetails` (`awsguard/<program>/`), so runs of different
+    /// commands are tracked separately.
+    pub category: String,
+}
+
+impl Artifact {
+    /// Results located in the file at `path`, one record per line (events) or entry (captures)
+    /// numbered from `first_line`.
+    pub fn file(path: &std::path::Path, first_line: usize, program: &str) -> Self {
+        let uri = match path.to_str() {
+            Some(p) if path.is_relative() && !p.contains(['\\', ' ', '#', '?', '%']) => {
+                p.trim_start_matches("./").to_owned()
+            }
+            _ => std::path::absolute(path)
+                .ok()
+                .and_then(|abs| url::Url::from_file_path(abs).ok())
+                .map_or_else(|| path.display().to_string(), |u| u.to_string()),
+        };
+        Artifact {
+            uri,
+            first_line,
+            category: category(program),
+        }
+    }
+
+    /// Results located at the command (`program`), numbered by event.
+    pub fn command(program: &str) -> Self {
+        Artifact {
+            uri: program.to_owned(),
+            first_line: 1,
+            category: category(program),
+        }
+    }
+}
+
+fn category(program: &str) -> String {
+    let name: String = program
+        .rsplit('/')
+        .next()
+        .unwrap_or(program)
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("awsguard/{name}/")
+}
+
+/// The `security-severity` GitHub ranks alerts by (7.0+ high, 4.0+ medium, below low).
+pub fn security_severity(severity: Severity) -> &'static str {
+    match severity {
+        Severity::High => "8.0",
+        Severity::Medium => "5.5",
+        Severity::Low => "2.0",
+    }
+}
+
+/// A stable hash of what identifies a finding across runs.
+fn fingerprint(event: &Event, rule: &str, location: &str, excerpt: &str) -> String {
+    let mut data = Vec::new();
+    for part in [
+        rule,
+        event.event_source.as_deref().unwrap_or(&event.request_host),
+        event.event_name.as_deref().unwrap_or(""),
+        location,
+        excerpt,
+    ] {
+        data.extend_from_slice(part.as_bytes());
+        data.push(0);
+    }
+    ring::digest::digest(&ring::digest::SHA256, &data)
+        .as_ref()
+        .iter()
+        .take(16)
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
 
 /// The schema URI written in `$schema`.
 pub const SCHEMA_URI: &str = "https://json.schemastore.org/sarif-2.1.0.json";
@@ -26,10 +125,10 @@ pub fn level(severity: Severity) -> &'static str {
 
 /// A SARIF log with one run: the rules that fired, one result per finding, and the invocation
 /// (awsguard's exit code; `successful` is whether awsguard itself worked).
-pub fn sarif_log(events: &[Event], exit_code: i32, successful: bool) -> Value {
+pub fn sarif_log(events: &[Event], exit_code: i32, successful: bool, artifact: &Artifact) -> Value {
     let rules = rule_index(events);
     let mut results = Vec::new();
-    for event in events {
+    for (i, event) in events.iter().enumerate() {
         for finding in &event.findings {
             let index = rules.keys().position(|r| *r == finding.rule);
             let call = call_parts(event);
@@ -44,12 +143,19 @@ pub fn sarif_log(events: &[Event], exit_code: i32, successful: bool) -> Value {
                     finding.field, finding.excerpt
                 ) },
                 "locations": [{
+                    "physicalLocation": {
+                        "artifactLocation": { "uri": artifact.uri },
+                        "region": { "startLine": artifact.first_line + i }
+                    },
                     "logicalLocations": [{
                         "name": finding.location,
                         "fullyQualifiedName": qualified,
                         "kind": "member"
                     }]
                 }],
+                "partialFingerprints": {
+                    FINGERPRINT_KEY: fingerprint(event, &finding.rule, &finding.location, &finding.excerpt)
+                },
                 "properties": {
                     "severity": finding.severity.as_str(),
                     "field": finding.field,
@@ -71,6 +177,7 @@ pub fn sarif_log(events: &[Event], exit_code: i32, successful: bool) -> Value {
                 "version": env!("CARGO_PKG_VERSION"),
                 "rules": rules.values().cloned().collect::<Vec<_>>()
             } },
+            "automationDetails": { "id": artifact.category },
             "invocations": [{ "executionSuccessful": successful, "exitCode": exit_code }],
             "results": results
         }]
@@ -83,11 +190,21 @@ fn rule_index(events: &[Event]) -> BTreeMap<String, Value> {
     for finding in events.iter().flat_map(|e| &e.findings) {
         rules.entry(finding.rule.clone()).or_insert_with(|| {
             let default = rule_info(&finding.rule).map_or(finding.severity, |r| r.severity);
+            let help = rule_help(&finding.rule);
             json!({
                 "id": finding.rule,
                 "name": finding.rule,
                 "shortDescription": { "text": describe(&finding.rule) },
-                "defaultConfiguration": { "level": level(default) }
+                "fullDescription": { "text": format!("{}. {}", describe(&finding.rule), help.fix) },
+                "help": {
+                    "text": help.fix,
+                    "markdown": format!("**{}**\n\n{}", describe(&finding.rule), help.fix)
+                },
+                "defaultConfiguration": { "level": level(default) },
+                "properties": {
+                    "security-severity": security_severity(default),
+                    "tags": ["security", format!("{:?}", finding.category).to_lowercase()]
+                }
             })
         });
     }
@@ -96,24 +213,10 @@ fn rule_index(events: &[Event]) -> BTreeMap<String, Value> {
 
 /// One line about what a rule finds.
 fn describe(rule: &str) -> String {
-    let text = match rule {
-        "email-address" => "Email address in a tag, name or description",
-        "aws-access-key-id" => "AWS access key id in request data",
-        "aws-secret-access-key" => "AWS secret access key in request data",
-        "private-key" => "Private key in request data",
-        "json-web-token" => "JSON Web Token in request data",
-        "credit-card-number" => "Payment card number in request data",
-        "iban" => "IBAN in request data",
-        "phone-number" => "Phone number in request data",
-        "us-ssn" => "US social security number in request data",
-        "url-credentials" => "URL with a password in its userinfo",
-        "url-secret-parameter" => "URL with a secret-looking query parameter",
-        "tls-version" => "TLS version below the minimum",
-        "cleartext" => "Plain http:// request to AWS",
-        "non-fips-endpoint" => "Standard endpoint used where a FIPS endpoint exists",
-        other => return format!("Custom identifier {other}"),
-    };
-    text.to_owned()
+    if rule.starts_with("custom:") || rule_info(rule).is_none() {
+        return format!("Custom identifier {rule}");
+    }
+    rule_help(rule).summary.to_owned()
 }
 
 #[cfg(test)]
@@ -123,7 +226,7 @@ mod tests {
 
     #[test]
     fn one_result_per_finding_with_levels_and_logical_locations() {
-        let log = sarif_log(&fixtures::events(), 3, true);
+        let log = sarif_log(&fixtures::events(), 3, true, &Artifact::command("aws"));
         assert_eq!(log["version"], "2.1.0");
         let run = &log["runs"][0];
         assert_eq!(run["tool"]["driver"]["name"], "awsguard");
@@ -157,7 +260,7 @@ mod tests {
     fn unidentified_calls_are_located_by_host_alone() {
         let mut events = fixtures::events();
         events[1].event_name = None;
-        let log = sarif_log(&events, 0, true);
+        let log = sarif_log(&events, 0, true, &Artifact::command("aws"));
         let result = &log["runs"][0]["results"][2];
         assert_eq!(
             result["locations"][0]["logicalLocations"][0]["fullyQualifiedName"],
@@ -168,7 +271,7 @@ mod tests {
 
     #[test]
     fn no_findings_is_an_empty_result_list() {
-        let log = sarif_log(&[], 0, true);
+        let log = sarif_log(&[], 0, true, &Artifact::command("aws"));
         assert_eq!(log["runs"][0]["results"], json!([]));
         assert_eq!(log["runs"][0]["tool"]["driver"]["rules"], json!([]));
     }

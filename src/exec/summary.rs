@@ -170,18 +170,28 @@ impl Summary {
         serde_json::to_string_pretty(self).unwrap_or_else(|_| "{}".to_owned())
     }
 
-    /// The summary for people, one section per line group.
-    pub fn to_text(&self) -> String {
-        let mut out = String::new();
-        let _ = writeln!(
-            out,
-            "awsguard: {} AWS call{} ({} blocked); command exited {}; awsguard exits {}",
+    /// The first line of the text summary: calls, blocked, findings, exit codes.
+    pub fn headline(&self) -> String {
+        let findings: usize = self.findings.iter().map(|f| f.count).sum();
+        let findings = if findings == 0 {
+            String::new()
+        } else {
+            format!(", {findings} finding{}", plural(findings))
+        };
+        format!(
+            "awsguard: {} AWS call{} ({} blocked){findings}; command exited {}; awsguard exits {}",
             self.calls,
             plural(self.calls),
             self.blocked,
             self.command_exit_code,
             self.exit_code
-        );
+        )
+    }
+
+    /// The summary for people, one section per line group.
+    pub fn to_text(&self) -> String {
+        let mut out = self.headline();
+        out.push('\n');
         self.text_operations(&mut out);
         let _ = writeln!(
             out,

@@ -576,3 +576,22 @@ pub fn intercepted(
     }
     tls
 }
+
+/// A CreateQueue with an email address in a tag, through the proxy at `listen` trusting
+/// `ca_pem`: in enforce mode awsguard answers it itself, so no upstream or network is needed.
+pub fn blocked_create_queue(listen: &str, ca_pem: &Path) -> Output {
+    run(Command::new("curl")
+        .env_remove("NO_PROXY")
+        .env_remove("no_proxy")
+        .args(["-sS", "--proxy", &format!("http://{listen}"), "--cacert"])
+        .arg(ca_pem)
+        .args([
+            "-H",
+            "x-amz-target: AmazonSQS.CreateQueue",
+            "-H",
+            "content-type: application/x-amz-json-1.0",
+            "--data",
+            r#"{"QueueName":"orders","tags":{"owner":"jane.doe@example.com"}}"#,
+            "https://sqs.us-east-1.amazonaws.com/",
+        ]))
+}

@@ -64,7 +64,7 @@ fn text_rendering_is_stable() {
     let fail_on: FailOn = "email-address".parse().unwrap();
     let text = Summary::new(&events, &fail_on, 0, 3).to_text();
     let expected = "\
-awsguard: 2 AWS calls (1 blocked); command exited 0; awsguard exits 3
+awsguard: 2 AWS calls (1 blocked), 3 findings; command exited 0; awsguard exits 3
     sqs CreateQueue        1
     sts GetCallerIdentity  1 (1 blocked)
   TLS: client TLSv1.3 x2; upstream TLSv1.2 x1
@@ -137,7 +137,7 @@ mod properties {
                 prop_assert!(group.locations.iter().all(|l| l.chars().count() <= MAX_LOCATION_LEN + 1));
             }
             let _ = s.to_text();
-            let log = crate::exec::sarif::sarif_log(&events, 0, true);
+            let log = crate::exec::sarif::sarif_log(&events, 0, true, &crate::exec::sarif::Artifact::command("aws"));
             prop_assert_eq!(log["runs"][0]["results"].as_array().map(Vec::len), Some(events.len()));
         }
     }
