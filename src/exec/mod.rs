@@ -240,9 +240,13 @@ fn open_writer(
     })
 }
 
-/// Lines in `path` (0 when it does not exist yet), read in chunks.
+/// Lines in `path` (0 when it does not exist yet, or is not a regular file: a device such as
+/// `/dev/full` reads forever), read in chunks.
 fn count_lines(path: &std::path::Path) -> usize {
     use std::io::Read;
+    if !std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
+        return 0;
+    }
     let Ok(mut file) = std::fs::File::open(path) else {
         return 0;
     };

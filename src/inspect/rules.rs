@@ -76,21 +76,13 @@ const URLS: &[&str] = &[
     "query",
 ];
 
-const TAGS_FIX: &str =
-    "tags and names flow into billing, logs and consoles: keep personal data and secrets out of them";
-const SECRET_FIX: &str =
-    "move the secret to Secrets Manager or an SSM SecureString parameter and reference it";
-
 const fn content(
     id: &'static str,
     category: Category,
     severity: Severity,
     help: &'static str,
+    fix: &'static str,
 ) -> RuleInfo {
-    let fix = match category {
-        Category::Credential => SECRET_FIX,
-        _ => TAGS_FIX,
-    };
     RuleInfo {
         id,
         category,
@@ -110,7 +102,7 @@ pub const UNINSPECTABLE_BODY: RuleInfo = RuleInfo {
     fields: &["body"],
     enforcement: Enforcement::Mode,
     help: "A body that should be inspected was not read whole (too large, nested or unsupported encoding, too deep, invalid syntax); low severity when too large for an operation with payload members (Lambda ZipFile)",
-    fix: "send the body uncompressed and well-formed within the inspection limit, or set [rules.uninspectable-body] mode = \"audit\" to let such calls through",
+    fix: "Send the body well-formed, uncompressed or gzip once, within inspect-limit; or set [rules.uninspectable-body] mode = \"audit\" to let such calls through.",
 };
 
 /// A leg negotiated (or offered only) TLS below `--min-tls`.
@@ -121,7 +113,7 @@ pub const TLS_VERSION: RuleInfo = RuleInfo {
     fields: &["transport"],
     enforcement: Enforcement::Always,
     help: "TLS version below the minimum on the client or upstream leg",
-    fix: "use a client (and upstream) that speaks the minimum TLS version",
+    fix: "Upgrade the client (or its TLS library) to the minimum TLS version; AWS endpoints support TLS 1.2 and 1.3.",
 };
 
 /// Plain HTTP to an AWS host.
@@ -132,7 +124,7 @@ pub const CLEARTEXT: RuleInfo = RuleInfo {
     fields: &["transport"],
     enforcement: Enforcement::Always,
     help: "Plain http:// request to an AWS host",
-    fix: "use https:// (the AWS SDKs and CLI do by default)",
+    fix: "Use https:// endpoints; the SDKs and the AWS CLI do by default.",
 };
 
 /// A standard endpoint where FIPS policy applies.
@@ -143,7 +135,7 @@ pub const NON_FIPS_ENDPOINT: RuleInfo = RuleInfo {
     fields: &["endpoint"],
     enforcement: Enforcement::Setting,
     help: "Standard endpoint used where a FIPS endpoint exists (or none exists)",
-    fix: "set AWS_USE_FIPS_ENDPOINT=true (or use_fips_endpoint = true in the AWS config file)",
+    fix: "Set AWS_USE_FIPS_ENDPOINT=true (or use_fips_endpoint = true in the AWS config file) so the SDK picks the FIPS endpoint.",
 };
 
 /// Every built-in rule (DESIGN.md "Rule ids"): credentials are high, personal and financial data
@@ -154,54 +146,63 @@ pub static RULES: &[RuleInfo] = &[
         Category::Pii,
         Severity::Medium,
         "Email address (`jane@example.com`; a real public suffix, not `icon@2x.png`)",
+        "Tags, names and descriptions are not for personal data: AWS copies them into billing, logs and consoles. Use an opaque owner id or a team name instead.",
     ),
     content(
         "aws-access-key-id",
         Category::Credential,
         Severity::High,
         "AWS access key id (`AKIA…`/`ASIA…`); documentation keys (`…EXAMPLE`) are not findings",
+        "Rotate the key, then pass credentials through the SDK credential chain or Secrets Manager, never as a tag or name.",
     ),
     content(
         "aws-secret-access-key",
         Category::Credential,
         Severity::High,
         "40-character AWS secret access key next to a secret-key keyword",
+        "Deactivate and rotate the key now; store secrets in Secrets Manager or SSM SecureString parameters.",
     ),
     content(
         "private-key",
         Category::Credential,
         Severity::High,
         "PEM, OpenSSH, PGP or PuTTY private key block",
+        "Treat the key as compromised and replace it; keep keys in Secrets Manager or KMS.",
     ),
     content(
         "json-web-token",
         Category::Credential,
         Severity::High,
         "JSON Web Token (three base64url parts, JSON header with alg)",
+        "Revoke the token; pass tokens at run time rather than storing them in metadata.",
     ),
     content(
         "credit-card-number",
         Category::Financial,
         Severity::Medium,
         "Payment card number: 13–19 digits, known issuer prefix, Luhn check",
+        "Card numbers belong only in a PCI-scoped store; remove them from tags and names.",
     ),
     content(
         "iban",
         Category::Financial,
         Severity::Medium,
         "IBAN (`DE89370400440532013000`: country length and mod-97 check)",
+        "Bank account numbers do not belong in resource metadata; use a reference id.",
     ),
     content(
         "phone-number",
         Category::Pii,
         Severity::Medium,
         "Phone number (`+1 415 555 2671`; national numbers only next to a phone keyword)",
+        "Keep contact details out of tags and names; reference a directory entry instead.",
     ),
     content(
         "us-ssn",
         Category::Pii,
         Severity::Medium,
         "US social security number (`536-22-8741`) next to an SSN keyword; invalid ranges excluded",
+        "Never put an SSN in resource metadata; store it in a protected data store.",
     ),
     RuleInfo {
         id: "url-credentials",
@@ -210,7 +211,7 @@ pub static RULES: &[RuleInfo] = &[
         fields: URLS,
         enforcement: Enforcement::Mode,
         help: "URL with a password in its userinfo (`postgres://app:pw@db/…`, any scheme)",
-        fix: "remove the password from the URL and pass it through a secrets store",
+        fix: "Remove the password from the URL and rotate it; reference a secret (Secrets Manager, SSM SecureString) instead.",
     },
     RuleInfo {
         id: "url-secret-parameter",
@@ -219,7 +220,7 @@ pub static RULES: &[RuleInfo] = &[
         fields: URLS,
         enforcement: Enforcement::Mode,
         help: "URL with a secret query parameter (`access_token`, `api_key`, `password`, `X-Amz-Signature`…)",
-        fix: "remove the secret query parameter from the URL and pass it through a secrets store",
+        fix: "Strip the token or signature from the URL and rotate it if it was long-lived; pass it in a header or a secret store.",
     },
     UNINSPECTABLE_BODY,
     TLS_VERSION,
