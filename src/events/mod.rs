@@ -99,6 +99,23 @@ pub struct ConnectionDetails {
     pub offered_tls_versions: Vec<String>,
     /// What happened, for people.
     pub message: Option<String>,
+    /// A relayed WebSocket, when it closed: bytes each way, duration, why.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub relay: Option<RelayStats>,
+}
+
+/// What a relayed WebSocket carried (`websocket-closed` connection events).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RelayStats {
+    /// Bytes the client sent after the upgrade.
+    pub bytes_from_client: u64,
+    /// Bytes the upstream sent after the upgrade.
+    pub bytes_from_upstream: u64,
+    /// From the 101 to the close, in milliseconds.
+    pub duration_ms: u64,
+    /// `closed`, or what failed.
+    pub close_reason: String,
 }
 
 /// A field no rule judged because of its purpose (`secret`, `payload`): where it sat, never its

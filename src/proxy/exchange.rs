@@ -111,7 +111,17 @@ pub(crate) async fn handle(
     }
     // From here the call is on its way to AWS: it is recorded however it ends.
     let mut record = CallRecord::new(event, shared.recorder.clone(), shared.shutdown.clone());
-    let upstream_req = upstream_request(&conn, parts, upstream_body);
+    let upgrade = super::upgrade::is_upgrade(&parts)
+        .then(|| parts.headers.get(header::UPGRADE).cloned())
+        .flatten();
+    let mut upstream_req = upstream_request(&conn, parts, upstream_body);
+    if let Some(protocol) = upgrade {
+        // Hop-by-hop headers are dropped above; an upgrade asks the upstream for the same.
+        let headers = upstream_req.headers_mut();
+        headers.insert(header::UPGRADE, protocol);
+        headers.insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
+        return Ok(super::upgrade::forward(&shared, &conn, upstream_req, record).await);
+    }
     match shared.upstream.send(&conn.route, upstream_req).await {
         Ok((response, tls)) => {
             let (mut parts, body) = response.into_parts();

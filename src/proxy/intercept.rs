@@ -15,7 +15,6 @@ use tokio::sync::watch;
 
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use hyper_util::server::graceful::GracefulConnection;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio_rustls::TlsAcceptor;
 
@@ -165,14 +164,19 @@ async fn serve_http<I>(
             .timer(TokioTimer::new())
             .keep_alive_interval(Some(limits.header_read_timeout))
             .max_header_list_size(u32::try_from(limits.max_header_bytes).unwrap_or(u32::MAX));
-        ends.run(builder.serve_connection(io, service)).await
+        ends.run(builder.serve_connection(io, service), |c| {
+            c.graceful_shutdown()
+        })
+        .await
     } else {
         let mut builder = hyper::server::conn::http1::Builder::new();
         builder
             .timer(TokioTimer::new())
             .header_read_timeout(limits.header_read_timeout)
             .max_buf_size(limits.max_header_bytes.max(8192));
-        ends.run(builder.serve_connection(io, service)).await
+        // With upgrades: a WebSocket call switches protocols after its decision.
+        let conn = builder.serve_connection(io, service).with_upgrades();
+        ends.run(conn, |c| c.graceful_shutdown()).await
     };
     if let Err(error) = result {
         tracing::debug!(%error, "intercepted connection ended with an error");
@@ -201,7 +205,12 @@ struct Ends {
 impl Ends {
     /// Runs `conn` to completion; closes it gracefully on shutdown or when idle for `idle`, and
     /// drops it (its calls record themselves as cut) when the grace period is over.
-    async fn run<C: GracefulConnection>(self, conn: C) -> Result<(), C::Error> {
+    /// `close` starts a graceful close (hyper-util's `GracefulConnection` does not cover HTTP/1
+    /// connections with upgrades).
+    async fn run<C, E>(self, conn: C, close: fn(Pin<&mut C>)) -> Result<(), E>
+    where
+        C: std::future::Future<Output = Result<(), E>>,
+    {
         tokio::pin!(conn);
         let mut closing = false;
         // An idle HTTP/2 connection closes only once the client acknowledges the GOAWAY's
@@ -214,13 +223,13 @@ impl Ends {
                 () = super::stopped(self.cut.clone()) => return Ok(()),
                 () = tokio::time::sleep_until(give_up), if idle_close.is_some() => return Ok(()),
                 () = super::stopped(self.shutdown.clone()), if !closing => {
-                    conn.as_mut().graceful_shutdown();
+                    close(conn.as_mut());
                     closing = true;
                 }
                 () = tokio::time::sleep(self.activity.idle_left(self.idle)), if !closing => {
                     if self.activity.idle_left(self.idle).is_zero() {
                         tracing::debug!("closing an idle intercepted connection");
-                        conn.as_mut().graceful_shutdown();
+                        close(conn.as_mut());
                         closing = true;
                         idle_close = Some(tokio::time::Instant::now() + self.idle);
                     }

@@ -18,6 +18,7 @@ mod intercept;
 mod record;
 mod rewind;
 mod tunnel;
+mod upgrade;
 mod upstream;
 
 pub(crate) use body::BodyTimeouts;

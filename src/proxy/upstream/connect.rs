@@ -127,7 +127,8 @@ impl Connector {
         // The task ends when the connection closes, or once every sender is dropped (idle
         // expiry, pool bound, shutdown): nothing keeps it alive on its own.
         tokio::spawn(async move {
-            if let Err(error) = connection.await {
+            // With upgrades: a WebSocket call takes the connection over after its 101.
+            if let Err(error) = connection.with_upgrades().await {
                 tracing::debug!(%error, "upstream connection ended with an error");
             }
         });

@@ -22,8 +22,8 @@ use hyper_util::rt::{TokioExecutor, TokioTimer};
 use super::body::RequestBody;
 use crate::events::Outcome;
 pub(crate) use body::UpstreamBody;
-use connect::Conn;
-pub(crate) use connect::{ConnectError, Connector, UpstreamTls};
+
+pub(crate) use connect::{Conn, ConnectError, Connector, UpstreamTls};
 use pool::Pool;
 pub(crate) use pool::{PoolLimits, Route};
 
@@ -91,6 +91,12 @@ impl Upstream {
             pool: Pool::new(limits),
             response_timeout,
         }
+    }
+
+    /// A new connection of `route` outside the pool, for a call that takes the connection over
+    /// (a WebSocket upgrade): it never goes back to the pool.
+    pub(crate) async fn dial(&self, route: &Route) -> Result<Conn, ConnectError> {
+        self.connector.connect(route.host(), route.port()).await
     }
 
     /// The route to `host:port`: looked up once per client connection, used for its requests.
