@@ -15,7 +15,8 @@ fn expect_continue_is_answered_over_http1() {
     let file = proxy.dir.path().join("upload.bin");
     let sha = write_pattern_file(&file, 3 * 1024 * 1024);
     let data = format!("@{}", file.display());
-    for http in ["--http1.1"] {
+    {
+        let http = "--http1.1";
         let out = curl(
             &proxy,
             &[
