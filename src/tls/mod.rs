@@ -156,7 +156,9 @@ pub fn client_config(
         .with_protocol_versions(min.versions())?
         .with_root_certificates(roots)
         .with_no_client_auth();
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    // HTTP/2 first: many client streams share one upstream connection, and h2-only upstreams
+    // work. A WebSocket upgrade dials with HTTP/1.1 alone (`Connector::connect_http1`).
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     Ok(config)
 }
 

@@ -305,6 +305,16 @@ pub struct EchoUpstream {
 }
 
 pub fn start_echo_upstream(pki: &Pki) -> EchoUpstream {
+    start_echo_upstream_speaking(pki, false)
+}
+
+/// The echo upstream speaking HTTP/2 only (ALPN `h2` alone): an HTTP/1.1-only client gets no
+/// protocol.
+pub fn start_echo_upstream_h2(pki: &Pki) -> EchoUpstream {
+    start_echo_upstream_speaking(pki, true)
+}
+
+fn start_echo_upstream_speaking(pki: &Pki, h2: bool) -> EchoUpstream {
     use rustls_pki_types::pem::PemObject;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
@@ -324,7 +334,11 @@ pub fn start_echo_upstream(pki: &Pki) -> EchoUpstream {
     .with_no_client_auth()
     .with_single_cert(certs, key)
     .unwrap();
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    config.alpn_protocols = if h2 {
+        vec![b"h2".to_vec()]
+    } else {
+        vec![b"http/1.1".to_vec()]
+    };
     let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
     let listener = runtime
         .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
@@ -345,9 +359,18 @@ pub fn start_echo_upstream(pki: &Pki) -> EchoUpstream {
                     return;
                 };
                 let service = hyper::service::service_fn(echo);
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(hyper_util::rt::TokioIo::new(tls), service)
+                let io = hyper_util::rt::TokioIo::new(tls);
+                if h2 {
+                    let _ = hyper::server::conn::http2::Builder::new(
+                        hyper_util::rt::TokioExecutor::new(),
+                    )
+                    .serve_connection(io, service)
                     .await;
+                } else {
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(io, service)
+                        .await;
+                }
             });
         }
     });
@@ -368,12 +391,14 @@ async fn echo(
         let body = PatternBody::new(n);
         return Ok(hyper::Response::new(http_body_util::Either::Right(body)));
     }
+    // HTTP/2 names the host in `:authority`, HTTP/1.1 in `Host`.
     let host = req
         .headers()
         .get("host")
         .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_owned();
+        .map(str::to_owned)
+        .or_else(|| req.uri().authority().map(|a| a.to_string()))
+        .unwrap_or_default();
     let mut body = req.into_body();
     let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
     let mut len = 0u64;

@@ -8,7 +8,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use hyper::client::conn::http1::{self, SendRequest};
-use hyper_util::rt::TokioIo;
+use hyper::client::conn::http2;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use rustls::ClientConfig;
 use rustls_pki_types::ServerName;
 use tokio::net::TcpStream;
@@ -46,6 +47,8 @@ pub(crate) enum ConnectError {
         #[source]
         source: io::Error,
     },
+    #[error("upstream {0} speaks only HTTP/2, which cannot carry this upgrade")]
+    Http2Only(String),
     #[error("http handshake with upstream {host} failed")]
     Http {
         host: String,
@@ -54,7 +57,21 @@ pub(crate) enum ConnectError {
     },
 }
 
-/// An open upstream connection: where requests are sent, and what TLS it negotiated.
+/// An open HTTP/2 upstream connection: one is shared by every call to its route, each call a
+/// stream on it (the peer's `MAX_CONCURRENT_STREAMS` queues the surplus).
+#[derive(Clone)]
+pub(crate) struct H2Conn {
+    pub(crate) sender: http2::SendRequest<RequestBody>,
+    pub(crate) tls: Arc<UpstreamTls>,
+}
+
+/// A new upstream connection, in the protocol the upstream chose by ALPN.
+pub(crate) enum Dialed {
+    Http1(Conn),
+    Http2(H2Conn),
+}
+
+/// An open HTTP/1.1 upstream connection: where requests are sent, and what TLS it negotiated.
 pub(crate) struct Conn {
     pub(crate) sender: SendRequest<RequestBody>,
     /// Shared by every request on the connection: computed once, at the handshake.
@@ -64,6 +81,8 @@ pub(crate) struct Conn {
 /// Dials upstream connections.
 pub(crate) struct Connector {
     tls: TlsConnector,
+    /// The same TLS settings offering HTTP/1.1 alone, for calls that take the connection over.
+    tls_http1: TlsConnector,
     connect_to: Vec<ConnectTo>,
     min_tls: MinTls,
     timeout: Duration,
@@ -77,16 +96,37 @@ impl Connector {
         min_tls: MinTls,
         timeout: Duration,
     ) -> Self {
+        let mut http1_only = (*tls).clone();
+        http1_only.alpn_protocols = vec![b"http/1.1".to_vec()];
         Connector {
             tls: TlsConnector::from(tls),
+            tls_http1: TlsConnector::from(Arc::new(http1_only)),
             connect_to,
             min_tls,
             timeout,
         }
     }
 
-    /// Opens a verified connection to `host:port` (or its `--connect-to` target).
-    pub(crate) async fn connect(&self, host: &str, port: u16) -> Result<Conn, ConnectError> {
+    /// Opens a verified connection to `host:port` (or its `--connect-to` target), HTTP/2 when
+    /// the upstream offers it.
+    pub(crate) async fn connect(&self, host: &str, port: u16) -> Result<Dialed, ConnectError> {
+        self.dial(host, port, &self.tls).await
+    }
+
+    /// [`Connector::connect`] offering HTTP/1.1 alone (a WebSocket upgrade needs it).
+    pub(crate) async fn connect_http1(&self, host: &str, port: u16) -> Result<Conn, ConnectError> {
+        match self.dial(host, port, &self.tls_http1).await? {
+            Dialed::Http1(conn) => Ok(conn),
+            Dialed::Http2(_) => Err(ConnectError::Http2Only(host.to_owned())),
+        }
+    }
+
+    async fn dial(
+        &self,
+        host: &str,
+        port: u16,
+        connector: &TlsConnector,
+    ) -> Result<Dialed, ConnectError> {
         let target = self
             .connect_to
             .iter()
@@ -103,11 +143,12 @@ impl Connector {
                 source,
             })?;
         let _ = tcp.set_nodelay(true);
-        let tls = tokio::time::timeout(self.timeout, self.tls.connect(name, tcp))
+        let tls = tokio::time::timeout(self.timeout, connector.connect(name, tcp))
             .await
             .map_err(|_| ConnectError::Timeout(target))?
             .map_err(|source| self.tls_error(host, source))?;
         let (_, session) = tls.get_ref();
+        let h2 = session.alpn_protocol() == Some(b"h2");
         let info = UpstreamTls {
             version: session
                 .protocol_version()
@@ -118,6 +159,26 @@ impl Connector {
                 .map(suite_name)
                 .unwrap_or_default(),
         };
+        if h2 {
+            let (sender, connection) = http2::Builder::new(TokioExecutor::new())
+                .timer(TokioTimer::new())
+                .handshake(TokioIo::new(tls))
+                .await
+                .map_err(|source| ConnectError::Http {
+                    host: host.to_owned(),
+                    source,
+                })?;
+            // Ends when the connection closes or every clone of its sender is dropped.
+            tokio::spawn(async move {
+                if let Err(error) = connection.await {
+                    tracing::debug!(%error, "upstream h2 connection ended with an error");
+                }
+            });
+            return Ok(Dialed::Http2(H2Conn {
+                sender,
+                tls: Arc::new(info),
+            }));
+        }
         let (sender, connection) = http1::handshake(TokioIo::new(tls))
             .await
             .map_err(|source| ConnectError::Http {
@@ -132,10 +193,10 @@ impl Connector {
                 tracing::debug!(%error, "upstream connection ended with an error");
             }
         });
-        Ok(Conn {
+        Ok(Dialed::Http1(Conn {
             sender,
             tls: Arc::new(info),
-        })
+        }))
     }
 
     fn tls_error(&self, host: &str, source: io::Error) -> ConnectError {

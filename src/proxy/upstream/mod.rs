@@ -23,9 +23,9 @@ use super::body::RequestBody;
 use crate::events::Outcome;
 pub(crate) use body::UpstreamBody;
 
-pub(crate) use connect::{Conn, ConnectError, Connector, UpstreamTls};
+pub(crate) use connect::{Conn, ConnectError, Connector, Dialed, H2Conn, UpstreamTls};
 use pool::Pool;
-pub(crate) use pool::{PoolLimits, Route};
+pub(crate) use pool::{PoolLimits, Route, PROTOCOL_HTTP1, PROTOCOL_HTTP2};
 
 /// How long an idle upstream connection is kept, and how many per route.
 pub(crate) const POOL_LIMITS: PoolLimits = PoolLimits {
@@ -96,7 +96,9 @@ impl Upstream {
     /// A new connection of `route` outside the pool, for a call that takes the connection over
     /// (a WebSocket upgrade): it never goes back to the pool.
     pub(crate) async fn dial(&self, route: &Route) -> Result<Conn, ConnectError> {
-        self.connector.connect(route.host(), route.port()).await
+        self.connector
+            .connect_http1(route.host(), route.port())
+            .await
     }
 
     /// The route to `host:port`: looked up once per client connection, used for its requests.
@@ -122,6 +124,19 @@ impl Upstream {
         route: &Arc<Route>,
         req: Request<RequestBody>,
     ) -> Result<Answer, UpstreamError> {
+        let req = match route.shared_h2() {
+            None => req,
+            Some(conn) => match send_h2(route, conn, req).await {
+                Ok(answer) => return Ok(answer),
+                Err(mut error) => match error.take_message() {
+                    Some(req) => {
+                        tracing::debug!(host = %route.host(), "shared h2 upstream connection closed; retrying on a new one");
+                        req
+                    }
+                    None => return Err(UpstreamError::Exchange(error.into_error())),
+                },
+            },
+        };
         let req = match route.checkout() {
             None => req,
             Some(conn) => match send_on(route, conn, req).await {
@@ -135,11 +150,60 @@ impl Upstream {
                 },
             },
         };
-        let conn = self.connector.connect(route.host(), route.port()).await?;
-        send_on(route, conn, req)
-            .await
-            .map_err(|error| UpstreamError::Exchange(error.into_error()))
+        // Until the route is known to speak HTTP/1.1 only, dials take turns: the calls of a
+        // burst then find the first one's HTTP/2 connection and share it.
+        let turn = match route.protocol() {
+            PROTOCOL_HTTP1 => None,
+            _ => Some(route.dialing().lock().await),
+        };
+        if let Some(conn) = route.shared_h2() {
+            drop(turn);
+            return send_h2(route, conn, req)
+                .await
+                .map_err(|error| UpstreamError::Exchange(error.into_error()));
+        }
+        let dialed = self.connector.connect(route.host(), route.port()).await;
+        let sent = match dialed? {
+            Dialed::Http1(conn) => {
+                route.set_protocol(PROTOCOL_HTTP1);
+                drop(turn);
+                send_on(route, conn, req).await
+            }
+            Dialed::Http2(conn) => {
+                route.set_protocol(PROTOCOL_HTTP2);
+                route.share_h2(conn.clone());
+                drop(turn);
+                send_h2(route, conn, req).await
+            }
+        };
+        sent.map_err(|error| UpstreamError::Exchange(error.into_error()))
     }
+}
+
+/// Sends `req` as a stream on the route's shared HTTP/2 connection: the URI carries the
+/// authority (`:authority`), which replaces the `Host` header.
+async fn send_h2(
+    route: &Arc<Route>,
+    mut conn: H2Conn,
+    mut req: Request<RequestBody>,
+) -> Result<Answer, TrySendError<Request<RequestBody>>> {
+    let authority = if route.port() == 443 {
+        route.host().to_owned()
+    } else {
+        format!("{}:{}", route.host(), route.port())
+    };
+    let path = req
+        .uri()
+        .path_and_query()
+        .map_or("/", http::uri::PathAndQuery::as_str)
+        .to_owned();
+    if let Ok(uri) = http::Uri::try_from(format!("https://{authority}{path}")) {
+        *req.uri_mut() = uri;
+    }
+    *req.version_mut() = http::Version::HTTP_2;
+    req.headers_mut().remove(http::header::HOST);
+    let response = conn.sender.try_send_request(req).await?;
+    Ok((response.map(UpstreamBody::from), conn.tls.clone()))
 }
 
 async fn send_on(

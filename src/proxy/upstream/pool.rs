@@ -13,13 +13,14 @@
 //! there are routes, and stops at once when the pool is dropped.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU8, Ordering as AtomicOrdering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use std::time::{Duration, Instant};
 
 use tokio::runtime::Handle;
 use tokio::sync::watch;
 
-use super::connect::Conn;
+use super::connect::{Conn, H2Conn};
 
 /// How many connections may wait, and for how long.
 #[derive(Debug, Clone, Copy)]
@@ -47,7 +48,21 @@ pub(crate) struct Route {
     port: u16,
     limits: PoolLimits,
     idle: Mutex<Vec<Idle>>,
+    /// The route's HTTP/2 connection, shared by all its calls, and when a call last took it.
+    h2: Mutex<Option<(H2Conn, Instant)>>,
+    /// What the upstream chose by ALPN on the last dial: [`PROTOCOL_UNKNOWN`], `_HTTP1`, `_HTTP2`.
+    protocol: AtomicU8,
+    /// Held while dialing a route that may speak HTTP/2, so a burst of calls opens one shared
+    /// connection rather than one each.
+    dialing: tokio::sync::Mutex<()>,
 }
+
+/// No dial yet: whether the upstream speaks HTTP/2 is not known.
+pub(crate) const PROTOCOL_UNKNOWN: u8 = 0;
+/// The upstream chose HTTP/1.1: calls dial their own connections concurrently.
+pub(crate) const PROTOCOL_HTTP1: u8 = 1;
+/// The upstream chose HTTP/2: calls share one connection.
+pub(crate) const PROTOCOL_HTTP2: u8 = 2;
 
 struct Idle {
     conn: Conn,
@@ -83,6 +98,9 @@ impl Pool {
                     port,
                     limits: self.limits,
                     idle: Mutex::new(Vec::new()),
+                    h2: Mutex::new(None),
+                    protocol: AtomicU8::new(PROTOCOL_UNKNOWN),
+                    dialing: tokio::sync::Mutex::new(()),
                 })
             })
             .clone();
@@ -138,6 +156,43 @@ impl Route {
     }
 
     /// The most recently used idle connection that can take a request now, if any.
+    /// The shared HTTP/2 connection, if one is open and not idle past the timeout.
+    pub(crate) fn shared_h2(&self) -> Option<H2Conn> {
+        let mut h2 = lock(&self.h2);
+        match h2.as_mut() {
+            Some((conn, used))
+                if !conn.sender.is_closed() && used.elapsed() < self.limits.idle_timeout =>
+            {
+                *used = Instant::now();
+                Some(conn.clone())
+            }
+            _ => {
+                *h2 = None;
+                None
+            }
+        }
+    }
+
+    /// What the last dial negotiated.
+    pub(crate) fn protocol(&self) -> u8 {
+        self.protocol.load(AtomicOrdering::Acquire)
+    }
+
+    /// Notes what a dial negotiated.
+    pub(crate) fn set_protocol(&self, protocol: u8) {
+        self.protocol.store(protocol, AtomicOrdering::Release);
+    }
+
+    /// The lock a dial that may share its connection takes.
+    pub(crate) fn dialing(&self) -> &tokio::sync::Mutex<()> {
+        &self.dialing
+    }
+
+    /// Makes `conn` the route's shared HTTP/2 connection.
+    pub(crate) fn share_h2(&self, conn: H2Conn) {
+        *lock(&self.h2) = Some((conn, Instant::now()));
+    }
+
     pub(crate) fn checkout(&self) -> Option<Conn> {
         let mut idle = lock(&self.idle);
         while let Some(entry) = idle.pop() {
@@ -182,12 +237,20 @@ impl Route {
 
     /// Drops idle connections that waited too long or closed; returns how many are left.
     fn expire(&self, now: Instant) -> usize {
+        let mut h2 = lock(&self.h2);
+        if h2.as_ref().is_some_and(|(conn, used)| {
+            conn.sender.is_closed() || now.duration_since(*used) >= self.limits.idle_timeout
+        }) {
+            *h2 = None;
+        }
+        let shared = usize::from(h2.is_some());
+        drop(h2);
         let mut idle = lock(&self.idle);
         idle.retain(|entry| {
             now.duration_since(entry.since) < self.limits.idle_timeout
                 && !entry.conn.sender.is_closed()
         });
-        idle.len()
+        idle.len() + shared
     }
 }
 
