@@ -208,10 +208,10 @@ impl GuardBuilder {
         bundle::write_bundle(&bundle_path, ca.cert_der())?;
         let ca_cert = ca.paths().cert.clone();
         let ca_der = ca.cert_der().clone();
-        let client_tls = Arc::new(tls::client_config(
-            MinTls::Tls12,
-            std::slice::from_ref(&ca_der),
-        )?);
+        let mut client_tls = tls::client_config(MinTls::Tls12, std::slice::from_ref(&ca_der))?;
+        // What `connect`'s documentation promises: a stream for hyper's HTTP/1.1 handshake.
+        client_tls.alpn_protocols = vec![b"http/1.1".to_vec()];
+        let client_tls = Arc::new(client_tls);
         let recorder = Recorder::none().with_memory();
         let (ready_tx, ready_rx) = mpsc::channel();
         let (stop, stop_rx) = oneshot::channel();

@@ -280,7 +280,9 @@ mod tests {
         .unwrap();
         let anchor = ca.cert_der().clone();
         let leaf = LeafIssuer::new(Arc::new(ca), NonZeroUsize::MIN).unwrap();
-        let server = tls::server_config(MinTls::Tls12, Arc::new(leaf)).unwrap();
+        let mut server = tls::server_config(MinTls::Tls12, Arc::new(leaf)).unwrap();
+        // It serves HTTP/1.1 alone, so it must not accept h2 by ALPN.
+        server.alpn_protocols = vec![b"http/1.1".to_vec()];
         let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(server));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
