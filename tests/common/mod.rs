@@ -170,7 +170,10 @@ pub fn start_proxy_wrapped(args: &[&str], envs: &[(&str, &str)], wrapper: &[&str
         }
         None => Command::new(env!("CARGO_BIN_EXE_awsguard")),
     };
+    // --quiet: no line per call on stderr, so throughput and memory measurements stay those of
+    // the proxy (tests/run_console.rs checks the console).
     cmd.arg("run")
+        .arg("--quiet")
         .arg("--listen")
         .arg("127.0.0.1:0")
         .arg("--ca-dir")
