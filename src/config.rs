@@ -99,6 +99,38 @@ impl ConnectTo {
     }
 }
 
+/// A host pattern in `passthrough` and `--upstream-no-proxy`: an exact host or `*.suffix`
+/// (which matches hosts below the suffix, never the suffix itself).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostPattern(String);
+
+impl HostPattern {
+    /// Parses a pattern; `None` when it is empty or holds characters no host name has.
+    pub fn parse(s: &str) -> Option<HostPattern> {
+        let pattern = s.trim().trim_end_matches('.').to_ascii_lowercase();
+        let name = pattern.strip_prefix("*.").unwrap_or(&pattern);
+        let valid = !name.is_empty()
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.' || b == b'_');
+        valid.then_some(HostPattern(pattern))
+    }
+
+    /// Whether `host` (any case, trailing dot or not) matches.
+    pub fn matches(&self, host: &str) -> bool {
+        let host = host.trim_end_matches('.').to_ascii_lowercase();
+        match self.0.strip_prefix("*.") {
+            Some(suffix) => host.len() > suffix.len() && host.ends_with(&format!(".{suffix}")),
+            None => host == self.0,
+        }
+    }
+
+    /// The pattern as written (lower-cased).
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 /// Bounds on connections, headers and time.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Limits {
@@ -213,6 +245,11 @@ pub struct Settings {
     pub allow_open_key: Option<bool>,
     /// Load a CA certificate without name constraints (warned about loudly).
     pub allow_unconstrained_ca: Option<bool>,
+    /// Hosts tunnelled blind, never intercepted: a host or `*.suffix` each.
+    pub passthrough: Vec<String>,
+    /// Ports whose CONNECTs to AWS hosts are intercepted (443 when none are given); CONNECTs to
+    /// other ports are tunnelled blind.
+    pub intercept_ports: Vec<u16>,
     /// `[rules.<id>]`: per-rule mode and severity (file only).
     pub rules: BTreeMap<String, RuleOverride>,
     /// `[[identifiers]]`: custom identifiers (file only).
@@ -266,6 +303,12 @@ impl Settings {
             upstream_timeout: self.upstream_timeout.or(base.upstream_timeout),
             allow_open_key: self.allow_open_key.or(base.allow_open_key),
             allow_unconstrained_ca: self.allow_unconstrained_ca.or(base.allow_unconstrained_ca),
+            passthrough: [base.passthrough, self.passthrough].concat(),
+            intercept_ports: if self.intercept_ports.is_empty() {
+                base.intercept_ports
+            } else {
+                self.intercept_ports
+            },
             rules: if self.rules.is_empty() {
                 base.rules
             } else {
@@ -320,6 +363,10 @@ pub struct Config {
     pub allow_open_key: bool,
     /// A CA certificate without name constraints is loaded anyway (`--allow-unconstrained-ca`).
     pub allow_unconstrained_ca: bool,
+    /// Hosts tunnelled blind (`passthrough`, `--passthrough`).
+    pub passthrough: Vec<HostPattern>,
+    /// Ports intercepted for AWS hosts (`intercept-ports`; 443 by default).
+    pub intercept_ports: Vec<u16>,
 }
 
 impl Config {
@@ -400,6 +447,19 @@ impl Config {
         if let Some(secs) = settings.upstream_timeout {
             limits.upstream_response_timeout = seconds("upstream-timeout", secs)?;
         }
+        let passthrough = settings
+            .passthrough
+            .iter()
+            .map(|s| HostPattern::parse(s).ok_or_else(|| ConfigError::Passthrough(s.clone())))
+            .collect::<Result<_, _>>()?;
+        let intercept_ports = if settings.intercept_ports.is_empty() {
+            vec![443]
+        } else {
+            settings.intercept_ports.clone()
+        };
+        if intercept_ports.contains(&0) {
+            return Err(ConfigError::Zero("intercept-ports"));
+        }
         let rules = RulesConfig {
             rules: settings.rules,
             identifiers: settings.identifiers,
@@ -423,6 +483,8 @@ impl Config {
             limits,
             allow_open_key: settings.allow_open_key.unwrap_or(false),
             allow_unconstrained_ca: settings.allow_unconstrained_ca.unwrap_or(false),
+            passthrough,
+            intercept_ports,
         })
     }
 
@@ -469,6 +531,9 @@ pub enum ConfigError {
     /// Bad `--connect-to`.
     #[error("invalid --connect-to {0:?} (expected PATTERN=HOST:PORT, PATTERN a host or *.suffix)")]
     ConnectTo(String),
+    /// Bad `passthrough` pattern.
+    #[error("invalid passthrough pattern {0:?} (expected a host or *.suffix)")]
+    Passthrough(String),
     /// Bad listen address.
     #[error("invalid listen address {0:?}")]
     Listen(String),

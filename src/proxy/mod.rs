@@ -4,7 +4,9 @@
 //! resolves, then lets connections finish for a short grace period.
 //!
 //! - `front`: the plain HTTP leg (CONNECT, absolute-form `http://`).
-//! - `tunnel`: non-AWS hosts, bytes copied blind.
+//! - `route`: the pure decision between intercepting, tunnelling and refusing a connection.
+//! - `tunnel`: connections not intercepted (non-AWS hosts, other ports, non-HTTP protocols,
+//!   client certificates, `passthrough`), bytes copied blind.
 //! - `intercept`: AWS hosts, TLS terminated with a leaf certificate, HTTP served.
 //! - `exchange`: one intercepted request: engine, forward or block, record.
 //! - `upstream`: verified TLS connections, reused across client connections. `body`:
@@ -17,6 +19,7 @@ mod hello_peek;
 mod intercept;
 mod record;
 mod rewind;
+mod route;
 mod tunnel;
 mod upstream;
 
@@ -84,6 +87,20 @@ pub(crate) struct Shared {
     pub(crate) cut: watch::Receiver<bool>,
     /// Inspection buffer budget shared by all requests, in KiB permits.
     pub(crate) inspect_budget: Arc<Semaphore>,
+}
+
+impl Shared {
+    /// Where a connection to `host:port` goes, given what its client has sent so far.
+    fn route(&self, host: &str, port: u16, hello: route::Hello<'_>) -> route::Route {
+        let permits = |name: &str| self.ca.permits(name);
+        let rules = route::Rules {
+            permits: &permits,
+            intercept_ports: &self.config.intercept_ports,
+            passthrough: &self.config.passthrough,
+            min_tls: self.config.handshake_min_tls(),
+        };
+        route::decide(host, port, hello, &rules)
+    }
 }
 
 /// Resolves once shutdown has been requested.

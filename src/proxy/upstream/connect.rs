@@ -40,6 +40,11 @@ pub(crate) enum ConnectError {
     Timeout(String),
     #[error("upstream {host} does not support {min} or later")]
     TlsVersion { host: String, min: String },
+    #[error(
+        "upstream {host} asked for a client certificate, which awsguard cannot present: \
+         add {host} to passthrough (config key or --passthrough) to tunnel it untouched"
+    )]
+    ClientCertificate { host: String },
     #[error("tls handshake with upstream {host} failed")]
     Tls {
         host: String,
@@ -138,6 +143,11 @@ impl Connector {
     }
 
     fn tls_error(&self, host: &str, source: io::Error) -> ConnectError {
+        if asked_for_client_certificate(&source) {
+            return ConnectError::ClientCertificate {
+                host: host.to_owned(),
+            };
+        }
         let too_old = source
             .get_ref()
             .and_then(|e| e.downcast_ref::<rustls::Error>())
@@ -160,4 +170,28 @@ impl Connector {
             }
         }
     }
+}
+
+/// Whether `error` (or a cause) is the upstream refusing the handshake for want of a client
+/// certificate. Over TLS 1.3 that alert comes after awsguard's side of the handshake is done,
+/// so it shows up on the first request rather than at connect.
+pub(crate) fn asked_for_client_certificate(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut next = Some(error);
+    while let Some(e) = next {
+        // io::Error::source skips the error it wraps: look inside it too.
+        let inner = e
+            .downcast_ref::<io::Error>()
+            .and_then(|io| io.get_ref())
+            .map(|inner| inner as &(dyn std::error::Error + 'static));
+        for candidate in [Some(e), inner].into_iter().flatten() {
+            if let Some(rustls::Error::AlertReceived(
+                rustls::AlertDescription::CertificateRequired,
+            )) = candidate.downcast_ref::<rustls::Error>()
+            {
+                return true;
+            }
+        }
+        next = e.source();
+    }
+    false
 }

@@ -130,9 +130,16 @@ impl Upstream {
             },
         };
         let conn = self.connector.connect(route.host(), route.port()).await?;
-        send_on(route, conn, req)
-            .await
-            .map_err(|error| UpstreamError::Exchange(error.into_error()))
+        send_on(route, conn, req).await.map_err(|error| {
+            let error = error.into_error();
+            if connect::asked_for_client_certificate(&error) {
+                UpstreamError::Connect(ConnectError::ClientCertificate {
+                    host: route.host().to_owned(),
+                })
+            } else {
+                UpstreamError::Exchange(error)
+            }
+        })
     }
 }
 
