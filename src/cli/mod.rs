@@ -294,6 +294,15 @@ struct ProxyArgs {
     /// ports are tunnelled blind.
     #[arg(long = "intercept-port", value_name = "PORT")]
     intercept_ports: Vec<u16>,
+    /// Open every upstream connection through this HTTP proxy with CONNECT:
+    /// http://[user:password@]host:port, or `env` for awsguard's own HTTPS_PROXY and NO_PROXY.
+    /// The password is sent only to that proxy and never shown.
+    #[arg(long = "upstream-proxy", value_name = "URL|env")]
+    upstream_proxy: Option<String>,
+    /// Reach matching hosts directly, not through --upstream-proxy: NO_PROXY syntax (host,
+    /// .suffix, *.suffix, *; comma-separated). Repeatable.
+    #[arg(long = "upstream-no-proxy", value_name = "PATTERNS")]
+    upstream_no_proxy: Vec<String>,
 }
 
 /// `--listen`: an address, or a host name resolved now (`localhost:8080`), preferring IPv4 so
@@ -414,6 +423,11 @@ impl ProxyArgs {
             allow_unconstrained_ca: self.allow_unconstrained_ca.then_some(true),
             passthrough: self.passthrough.clone(),
             intercept_ports: self.intercept_ports.clone(),
+            upstream_proxy: self
+                .upstream_proxy
+                .clone()
+                .map(awsguard::config::ProxySetting::new),
+            upstream_no_proxy: self.upstream_no_proxy.clone(),
             ..self.policy.settings()
         };
         self.policy.config(flags)

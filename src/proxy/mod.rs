@@ -11,8 +11,10 @@
 //! - `exchange`: one intercepted request: engine, forward or block, record.
 //! - `upstream`: verified TLS connections, reused across client connections. `body`:
 //!   buffered/streamed bodies.
+//! - `dial`: the TCP side of every upstream connection, direct or through `--upstream-proxy`.
 
 mod body;
+mod dial;
 mod exchange;
 mod front;
 mod hello_peek;
@@ -80,6 +82,8 @@ pub(crate) struct Shared {
     pub(crate) server_tls: Arc<ServerConfig>,
     pub(crate) upstream: upstream::Upstream,
     pub(crate) plain: upstream::PlainClient,
+    /// Opens tunnels' upstream connections (the intercepted ones' go through `upstream`).
+    pub(crate) dialer: Arc<dial::Dialer>,
     pub(crate) engine: Engine,
     pub(crate) recorder: Recorder,
     pub(crate) shutdown: watch::Receiver<bool>,
@@ -159,7 +163,12 @@ impl Proxy {
             anchors.extend(tls::load_anchors(path)?);
         }
         let client_tls = Arc::new(tls::client_config(min_tls, &anchors)?);
+        let dialer = Arc::new(dial::Dialer::new(
+            config.upstream_proxy.clone(),
+            config.limits.connect_timeout,
+        ));
         let connector = upstream::Connector::new(
+            dialer.clone(),
             client_tls,
             config.connect_to.clone(),
             min_tls,
@@ -199,6 +208,7 @@ impl Proxy {
                 config.limits.upstream_response_timeout,
             ),
             plain: upstream::plain_client(),
+            dialer,
             config,
             ca,
             leaf,

@@ -215,7 +215,13 @@ mod tests {
     }
 
     /// Passthrough patterns, intercepted ports, CONNECT host and port, expected route.
-    type Case = (&'static [&'static str], &'static [u16], &'static str, u16, Route);
+    type Case = (
+        &'static [&'static str],
+        &'static [u16],
+        &'static str,
+        u16,
+        Route,
+    );
 
     #[test]
     fn connect_targets_alone() {

@@ -22,15 +22,11 @@ const PEEK_TIMEOUT: Duration = Duration::from_millis(500);
 /// Opens the upstream side of a tunnel, before the client is told the CONNECT succeeded.
 pub(crate) async fn dial(shared: &Shared, host: &str, port: u16) -> Result<TcpStream, String> {
     let target = shared.config.upstream_target(host, port);
-    let timeout = shared.config.limits.connect_timeout;
-    match tokio::time::timeout(timeout, TcpStream::connect(&target)).await {
-        Ok(Ok(stream)) => {
-            let _ = stream.set_nodelay(true);
-            Ok(stream)
-        }
-        Ok(Err(error)) => Err(format!("cannot connect to {target}: {error}")),
-        Err(_) => Err(format!("timed out connecting to {target}")),
-    }
+    shared
+        .dialer
+        .open(host, &target)
+        .await
+        .map_err(|error| super::upstream::describe(&error))
 }
 
 /// Records a tunnel whose upstream could not be reached (the client is told so by its caller).

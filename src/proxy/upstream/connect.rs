@@ -1,4 +1,5 @@
-//! Dialing one upstream connection: TCP (to where `--connect-to` says), the rustls handshake with
+//! Dialing one upstream connection: TCP (to where `--connect-to` says, through the upstream
+//! proxy if there is one), the rustls handshake with
 //! the original host as SNI, then an HTTP/1.1 client connection driven by its own task.
 //!
 //! Called by the upstream client when no idle connection is available for a route.
@@ -11,11 +12,11 @@ use hyper::client::conn::http1::{self, SendRequest};
 use hyper_util::rt::TokioIo;
 use rustls::ClientConfig;
 use rustls_pki_types::ServerName;
-use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 
 use crate::config::ConnectTo;
 use crate::proxy::body::RequestBody;
+use crate::proxy::dial::{DialError, Dialer};
 use crate::tls::{suite_name, version_name, MinTls};
 
 /// The negotiated upstream TLS parameters, reported in events next to the client leg's.
@@ -30,12 +31,8 @@ pub(crate) struct UpstreamTls {
 pub(crate) enum ConnectError {
     #[error("invalid upstream host name {0}")]
     InvalidHost(String),
-    #[error("cannot connect to {target}")]
-    Tcp {
-        target: String,
-        #[source]
-        source: io::Error,
-    },
+    #[error(transparent)]
+    Dial(#[from] DialError),
     #[error("timed out connecting to {0}")]
     Timeout(String),
     #[error("upstream {host} does not support {min} or later")]
@@ -68,6 +65,7 @@ pub(crate) struct Conn {
 
 /// Dials upstream connections.
 pub(crate) struct Connector {
+    dialer: Arc<Dialer>,
     tls: TlsConnector,
     connect_to: Vec<ConnectTo>,
     min_tls: MinTls,
@@ -75,14 +73,17 @@ pub(crate) struct Connector {
 }
 
 impl Connector {
-    /// `timeout` bounds the TCP connect and the TLS handshake, each.
+    /// `timeout` bounds the TLS handshake; `dialer` opens the TCP connection (through the
+    /// upstream proxy, if there is one).
     pub(crate) fn new(
+        dialer: Arc<Dialer>,
         tls: Arc<ClientConfig>,
         connect_to: Vec<ConnectTo>,
         min_tls: MinTls,
         timeout: Duration,
     ) -> Self {
         Connector {
+            dialer,
             tls: TlsConnector::from(tls),
             connect_to,
             min_tls,
@@ -100,14 +101,7 @@ impl Connector {
             .unwrap_or_else(|| format!("{host}:{port}"));
         let name = ServerName::try_from(host.to_owned())
             .map_err(|_| ConnectError::InvalidHost(host.to_owned()))?;
-        let tcp = tokio::time::timeout(self.timeout, TcpStream::connect(&target))
-            .await
-            .map_err(|_| ConnectError::Timeout(target.clone()))?
-            .map_err(|source| ConnectError::Tcp {
-                target: target.clone(),
-                source,
-            })?;
-        let _ = tcp.set_nodelay(true);
+        let tcp = self.dialer.open(host, &target).await?;
         let tls = tokio::time::timeout(self.timeout, self.tls.connect(name, tcp))
             .await
             .map_err(|_| ConnectError::Timeout(target))?

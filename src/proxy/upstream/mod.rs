@@ -59,6 +59,9 @@ impl UpstreamError {
         match self {
             UpstreamError::Connect(ConnectError::TlsVersion { .. }) => Outcome::UpstreamTlsRefused,
             UpstreamError::Connect(ConnectError::Timeout(_)) => Outcome::UpstreamTimeout,
+            UpstreamError::Connect(ConnectError::Dial(error)) if error.is_timeout() => {
+                Outcome::UpstreamTimeout
+            }
             UpstreamError::Connect(_) => Outcome::UpstreamUnreachable,
             UpstreamError::Exchange(error) if error.is_timeout() => Outcome::UpstreamTimeout,
             // A body error is the client's: its request body stream failed while being sent.
@@ -246,7 +249,9 @@ mod tests {
         });
         let client = tls::client_config(MinTls::Tls12, &[anchor]).unwrap();
         let route = ConnectTo::parse(&format!("*.amazonaws.com=127.0.0.1:{port}")).unwrap();
+        let dialer = crate::proxy::dial::Dialer::new(None, Duration::from_secs(5));
         let connector = Connector::new(
+            Arc::new(dialer),
             Arc::new(client),
             vec![route],
             MinTls::Tls12,
