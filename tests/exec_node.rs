@@ -26,7 +26,18 @@ fn exec(dir: &Path, pki: &Pki, target: u16, cmd: &[&str]) -> Output {
         .env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .env("HOME", dir)
-        .env("NODE_OPTIONS", "--no-deprecation"))
+        .env("NODE_OPTIONS", "--no-deprecation")
+        .env("AWS_ACCESS_KEY_ID", TEST_ACCESS_KEY_ID)
+        .env(
+            "AWS_SECRET_ACCESS_KEY",
+            "testing/secret/key/not/real/0000000000",
+        )
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_CONFIG_FILE", dir.join("no-config"))
+        .env("AWS_SHARED_CREDENTIALS_FILE", dir.join("no-credentials"))
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        // Where `require` finds the SDK (tests/node/node_modules, installed by tools/test).
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/node")))
 }
 
 fn events(dir: &Path) -> Vec<serde_json::Value> {
@@ -100,6 +111,50 @@ fn node_https_and_http2_go_through_the_proxy_unchanged() {
             .collect();
         assert_eq!(calls.len(), 1, "{calls:?}");
         assert_eq!(calls[0]["requestHost"], host);
+    }
+}
+
+/// The JS SDK v3 with its default client and handler, code unchanged: CommonJS and ES module.
+const SDK_CJS: &str = r#"
+const { STSClient, GetCallerIdentityCommand } = require('@aws-sdk/client-sts');
+new STSClient({}).send(new GetCallerIdentityCommand({}))
+  .then((r) => console.log(`account=${r.Account}`))
+  .catch((e) => { console.log(`error=${e.name} ${e.message}`); process.exitCode = 1; });
+"#;
+const SDK_ESM: &str = r#"
+import { STSClient, GetCallerIdentityCommand } from '@aws-sdk/client-sts';
+const r = await new STSClient({}).send(new GetCallerIdentityCommand({}));
+console.log(`account=${r.Account}`);
+"#;
+
+#[test]
+fn the_js_sdk_v3_default_client_is_captured() {
+    let pki = upstream_pki();
+    let moto = start_moto(&pki);
+    for args in [
+        vec!["node", "-e", SDK_CJS],
+        vec!["node", "--input-type=module", "-e", SDK_ESM],
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let out = exec(dir.path(), &pki, moto.port, &args);
+        assert_eq!(out.status, 0, "{}\n{}", out.stdout, out.stderr);
+        // moto's default account.
+        assert!(
+            out.stdout.contains("account=123456789012"),
+            "{}",
+            out.stdout
+        );
+        assert!(
+            out.stderr.contains("awsguard: 1 AWS call"),
+            "{}",
+            out.stderr
+        );
+        let call = events(dir.path())
+            .into_iter()
+            .find(|e| e["eventType"] == "api-call")
+            .unwrap();
+        assert_eq!(call["eventName"], "GetCallerIdentity");
+        assert_eq!(call["requestHost"], "sts.us-east-1.amazonaws.com");
     }
 }
 

@@ -87,7 +87,26 @@
     });
     socket.on('end', () => stream.push(null));
     socket.on('error', (error) => stream.destroy(error));
+    stream.proxySocket = socket;
     return stream;
+  }
+
+  // TLS over the tunnel. An agent unrefs its idle keep-alive sockets so the program can exit;
+  // that must reach the proxy connection underneath, or the program waits for it to close.
+  function secureTunnel(host, port, options) {
+    const inner = tunnel(host, port);
+    const secure = tls.connect({ ...options, socket: inner });
+    const unref = secure.unref.bind(secure);
+    const ref = secure.ref.bind(secure);
+    secure.unref = () => {
+      inner.proxySocket.unref();
+      return unref();
+    };
+    secure.ref = () => {
+      inner.proxySocket.ref();
+      return ref();
+    };
+    return secure;
   }
 
   const originalCreateConnection = https.Agent.prototype.createConnection;
@@ -97,7 +116,7 @@
     if (!opts || !proxied(host)) return originalCreateConnection.call(this, options, ...rest);
     const port = Number(opts.port || 443);
     const servername = opts.servername || (net.isIP(host) ? undefined : host);
-    return tls.connect({ ...opts, socket: tunnel(host, port), servername });
+    return secureTunnel(host, port, { ...opts, servername });
   };
 
   const originalConnect = http2.connect;
@@ -122,7 +141,7 @@
     const port = Number(url.port || 443);
     const servername = options.servername || (net.isIP(host) ? undefined : host);
     const createConnection = () =>
-      tls.connect({ ...options, socket: tunnel(host, port), servername, ALPNProtocols: ['h2'] });
+      secureTunnel(host, port, { ...options, servername, ALPNProtocols: ['h2'] });
     return originalConnect.call(this, authority, { ...options, createConnection }, listener);
   };
 
