@@ -62,14 +62,24 @@ fn serve(mut client: TcpStream, log: &Mutex<Vec<(String, String)>>, expected: Op
     let line = head.lines().next().unwrap_or_default().to_owned();
     let auth = head
         .lines()
-        .find_map(|l| l.strip_prefix("Proxy-Authorization: "))
-        .unwrap_or_default()
-        .to_owned();
+        .find_map(|l| {
+            let (name, value) = l.split_once(':')?;
+            name.eq_ignore_ascii_case("proxy-authorization")
+                .then(|| value.trim().to_owned())
+        })
+        .unwrap_or_default();
     log.lock().unwrap().push((line.clone(), auth.clone()));
     if expected.is_some_and(|e| e != auth) {
         let _ = client.write_all(
             b"HTTP/1.1 407 Proxy Authentication Required\r\n\
 Proxy-Authenticate: Basic realm=\"corp\"\r\ncontent-length: 0\r\n\r\n",
+        );
+        return;
+    }
+    if !line.starts_with("CONNECT ") {
+        // A proxied plain http:// request: answered here.
+        let _ = client.write_all(
+            b"HTTP/1.1 200 OK\r\ncontent-length: 14\r\nconnection: close\r\n\r\nvia-corp-proxy",
         );
         return;
     }
@@ -164,6 +174,33 @@ fn intercepted_calls_and_blind_tunnels_go_through_the_proxy_with_basic_credentia
         "{seen:?}"
     );
     proxy.wait_event(|e| e["connection"]["reason"] == "not-aws");
+    assert_no_password(&proxy);
+}
+
+#[test]
+fn plain_http_is_forwarded_to_the_proxy_with_credentials() {
+    let corp = CorporateProxy::start(true);
+    let credentials = format!("user:{PASSWORD_IN_URL}@");
+    let proxy = start_proxy(&["--upstream-proxy", &corp.url(&credentials)]);
+    let out = run(Command::new("curl").args([
+        "-sS",
+        "--proxy",
+        &proxy.url(),
+        "http://example.test/page",
+    ]));
+    assert_eq!(
+        out.stdout,
+        "via-corp-proxy",
+        "{}",
+        proxy.stderr.lock().unwrap()
+    );
+    assert_eq!(
+        corp.seen(),
+        vec![(
+            "GET http://example.test/page HTTP/1.1".to_owned(),
+            "Basic dXNlcjpzM2NyQHQgcGFzcw==".to_owned()
+        )]
+    );
     assert_no_password(&proxy);
 }
 

@@ -1,6 +1,6 @@
 //! Opening the TCP side of every upstream connection, intercepted or blind: directly, or
 //! through the corporate proxy (`--upstream-proxy`) with `CONNECT` and `Proxy-Authorization:
-//! Basic`.
+//! Basic`. Plain `http://` forwarding goes to that proxy as an ordinary proxied request.
 //!
 //! The proxy's password goes into that one header and nowhere else: errors name the proxy by
 //! `host:port` only.
@@ -9,9 +9,14 @@ use std::io;
 use std::time::Duration;
 
 use base64::Engine as _;
+use http::{HeaderValue, Request, Response};
+use hyper::body::Incoming;
+use hyper::client::conn::http1;
+use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
+use super::body::RequestBody;
 use crate::config::UpstreamProxy;
 
 /// Largest proxy answer to a CONNECT read (status line and headers).
@@ -50,6 +55,15 @@ pub(crate) enum DialError {
     },
     #[error("the upstream proxy {proxy} sent a malformed answer to CONNECT")]
     ProxyMalformed { proxy: String },
+}
+
+/// Why a plain `http://` request could not be forwarded through the upstream proxy.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum ForwardError {
+    #[error(transparent)]
+    Dial(#[from] DialError),
+    #[error("the exchange with the upstream proxy failed")]
+    Http(#[from] hyper::Error),
 }
 
 impl DialError {
@@ -137,13 +151,61 @@ impl Dialer {
     }
 }
 
+impl Dialer {
+    /// Sends an absolute-form plain `http://` request through `proxy` as an ordinary proxied
+    /// request (no CONNECT), on a connection of its own.
+    pub(crate) async fn forward(
+        &self,
+        proxy: &UpstreamProxy,
+        mut req: Request<RequestBody>,
+    ) -> Result<Response<Incoming>, ForwardError> {
+        let address = proxy.address();
+        let tcp = tokio::time::timeout(self.timeout, TcpStream::connect(&address))
+            .await
+            .map_err(|_| DialError::ProxyTimeout {
+                proxy: address.clone(),
+            })?
+            .map_err(|source| DialError::ProxyUnreachable {
+                proxy: address.clone(),
+                source,
+            })?;
+        let _ = tcp.set_nodelay(true);
+        if let Some(value) = basic(proxy).and_then(|v| HeaderValue::from_str(&v).ok()) {
+            req.headers_mut()
+                .insert(http::header::PROXY_AUTHORIZATION, value);
+        }
+        let (mut sender, conn) = http1::handshake(TokioIo::new(tcp)).await?;
+        tokio::spawn(async move {
+            if let Err(error) = conn.await {
+                tracing::debug!(%error, "upstream proxy connection ended with an error");
+            }
+        });
+        let response = sender.send_request(req).await?;
+        if response.status() == http::StatusCode::PROXY_AUTHENTICATION_REQUIRED {
+            return Err(DialError::ProxyAuth {
+                proxy: address,
+                sent: proxy.credentials.is_some(),
+            }
+            .into());
+        }
+        Ok(response)
+    }
+}
+
+/// The `Proxy-Authorization` value when the proxy has credentials.
+fn basic(proxy: &UpstreamProxy) -> Option<String> {
+    proxy.credentials.as_ref().map(|(user, password)| {
+        let token = base64::engine::general_purpose::STANDARD
+            .encode(format!("{user}:{}", password.expose()));
+        format!("Basic {token}")
+    })
+}
+
 /// The CONNECT request for `target`, with Basic credentials when the proxy has them.
 fn connect_request(proxy: &UpstreamProxy, target: &str) -> String {
     let mut request = format!("CONNECT {target} HTTP/1.1\r\nHost: {target}\r\n");
-    if let Some((user, password)) = &proxy.credentials {
-        let token = base64::engine::general_purpose::STANDARD
-            .encode(format!("{user}:{}", password.expose()));
-        request.push_str(&format!("Proxy-Authorization: Basic {token}\r\n"));
+    if let Some(value) = basic(proxy) {
+        request.push_str(&format!("Proxy-Authorization: {value}\r\n"));
     }
     request.push_str("\r\n");
     request

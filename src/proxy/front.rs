@@ -188,14 +188,31 @@ async fn plain_http(
     let (mut parts, body) = req.into_parts();
     super::exchange::strip_hop_by_hop(&mut parts.headers);
     let upstream_req = Request::from_parts(parts, RequestBody::streaming(body));
-    match shared.plain.request(upstream_req).await {
+    let via = shared
+        .config
+        .upstream_proxy
+        .as_ref()
+        .and_then(|proxy| proxy.for_host(&host));
+    let answer = match via {
+        Some(proxy) => shared
+            .dialer
+            .forward(proxy, upstream_req)
+            .await
+            .map_err(|error| super::upstream::describe(&error)),
+        None => shared
+            .plain
+            .request(upstream_req)
+            .await
+            .map_err(|error| super::upstream::describe(&error)),
+    };
+    match answer {
         Ok(response) => {
             let (mut parts, body) = response.into_parts();
             super::exchange::strip_hop_by_hop(&mut parts.headers);
             Response::from_parts(parts, Either::Left(body.into()))
         }
         Err(error) => {
-            tracing::warn!(%host, error = %super::upstream::describe(&error), "plain http forward failed");
+            tracing::warn!(%host, %error, "plain http forward failed");
             text(
                 StatusCode::BAD_GATEWAY,
                 "awsguard could not reach the host\n",
