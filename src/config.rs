@@ -99,6 +99,206 @@ impl ConnectTo {
     }
 }
 
+/// A host pattern in `passthrough` and `--upstream-no-proxy`: an exact host or `*.suffix`
+/// (which matches hosts below the suffix, never the suffix itself).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostPattern(String);
+
+impl HostPattern {
+    /// Parses a pattern; `None` when it is empty or holds characters no host name has.
+    pub fn parse(s: &str) -> Option<HostPattern> {
+        let pattern = s.trim().trim_end_matches('.').to_ascii_lowercase();
+        let name = pattern.strip_prefix("*.").unwrap_or(&pattern);
+        let valid = !name.is_empty()
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.' || b == b'_');
+        valid.then_some(HostPattern(pattern))
+    }
+
+    /// Whether `host` (any case, trailing dot or not) matches.
+    pub fn matches(&self, host: &str) -> bool {
+        let host = host.trim_end_matches('.').to_ascii_lowercase();
+        match self.0.strip_prefix("*.") {
+            Some(suffix) => host.len() > suffix.len() && host.ends_with(&format!(".{suffix}")),
+            None => host == self.0,
+        }
+    }
+
+    /// The pattern as written (lower-cased).
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A value that may hold a secret (the upstream proxy URL with its password): kept as written,
+/// never shown — its `Debug` hides the password.
+#[derive(Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct ProxySetting(String);
+
+impl ProxySetting {
+    /// Wraps what the user wrote.
+    pub fn new(value: String) -> Self {
+        ProxySetting(value)
+    }
+}
+
+impl std::fmt::Debug for ProxySetting {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.0 == "env" {
+            return f.write_str("\"env\"");
+        }
+        match url::Url::parse(&with_scheme(&self.0)) {
+            Ok(url) if url.has_host() => write!(f, "{:?}", redacted_url(&url)),
+            _ => f.write_str("\"<unparsable, hidden>\""),
+        }
+    }
+}
+
+/// A proxy URL with `http://` in front when it has no scheme (HTTPS_PROXY is often written so).
+fn with_scheme(value: &str) -> String {
+    if value.contains("://") {
+        value.to_owned()
+    } else {
+        format!("http://{value}")
+    }
+}
+
+/// `url` without its password.
+fn redacted_url(url: &url::Url) -> String {
+    let mut url = url.clone();
+    if url.password().is_some() {
+        let _ = url.set_password(Some("***"));
+    }
+    url.to_string()
+}
+
+/// A password that never shows: `Debug` and `Display` print `***`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// The value, for the one place that sends it (the `Proxy-Authorization` header).
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("***")
+    }
+}
+
+impl std::fmt::Display for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("***")
+    }
+}
+
+/// The corporate HTTP proxy every upstream connection goes through (`--upstream-proxy`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UpstreamProxy {
+    /// Proxy host.
+    pub host: String,
+    /// Proxy port.
+    pub port: u16,
+    /// `user:password` for `Proxy-Authorization: Basic`, if given.
+    pub credentials: Option<(String, Secret)>,
+    /// Hosts reached directly (`--upstream-no-proxy`, `NO_PROXY`).
+    pub no_proxy: NoProxy,
+}
+
+impl UpstreamProxy {
+    /// Parses `http://[user:pass@]host[:port]` (port 80 by default; user and password may be
+    /// percent-encoded). Errors never repeat the value: it may hold a password.
+    pub fn parse(value: &str, no_proxy: NoProxy) -> Result<UpstreamProxy, ConfigError> {
+        let bad = |why: &'static str| ConfigError::UpstreamProxy(why);
+        let url = url::Url::parse(&with_scheme(value)).map_err(|_| bad("not a URL"))?;
+        if url.scheme() != "http" {
+            return Err(bad("only http:// proxies are supported"));
+        }
+        let host = url
+            .host_str()
+            .filter(|h| !h.is_empty())
+            .ok_or(bad("no host"))?
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_owned();
+        let port = url.port_or_known_default().ok_or(bad("no port"))?;
+        let decode = |s: &str| {
+            percent_encoding::percent_decode_str(s)
+                .decode_utf8()
+                .map(|s| s.into_owned())
+                .map_err(|_| bad("user or password is not UTF-8"))
+        };
+        let credentials = if url.username().is_empty() && url.password().is_none() {
+            None
+        } else {
+            let user = decode(url.username())?;
+            let password = decode(url.password().unwrap_or(""))?;
+            Some((user, Secret(password)))
+        };
+        Ok(UpstreamProxy {
+            host,
+            port,
+            credentials,
+            no_proxy,
+        })
+    }
+
+    /// `host:port` of the proxy, for messages (never the credentials).
+    pub fn address(&self) -> String {
+        if self.host.contains(':') {
+            format!("[{}]:{}", self.host, self.port)
+        } else {
+            format!("{}:{}", self.host, self.port)
+        }
+    }
+
+    /// The proxy to use for `host`: `None` when `NO_PROXY` says to go direct.
+    pub fn for_host(&self, host: &str) -> Option<&UpstreamProxy> {
+        (!self.no_proxy.matches(host)).then_some(self)
+    }
+}
+
+/// `NO_PROXY`-style bypass list: `*` (everything), a host, `.suffix` or `*.suffix` (a host and
+/// everything below it, as curl reads `NO_PROXY`). Ports and address ranges are not read.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NoProxy(Vec<String>);
+
+impl NoProxy {
+    /// Reads comma-separated entries from each of `lists`.
+    pub fn parse<'a>(lists: impl IntoIterator<Item = &'a str>) -> NoProxy {
+        let mut entries = Vec::new();
+        for list in lists {
+            for entry in list.split(',') {
+                let entry = entry.trim().trim_end_matches('.').to_ascii_lowercase();
+                let entry = entry
+                    .strip_prefix("*.")
+                    .or_else(|| entry.strip_prefix('.'))
+                    .unwrap_or(&entry)
+                    .to_owned();
+                if !entry.is_empty() {
+                    entries.push(entry);
+                }
+            }
+        }
+        NoProxy(entries)
+    }
+
+    /// Whether `host` is reached directly.
+    pub fn matches(&self, host: &str) -> bool {
+        let host = host.trim_end_matches('.').to_ascii_lowercase();
+        self.0.iter().any(|entry| {
+            entry == "*"
+                || host == *entry
+                || (host.len() > entry.len() && host.ends_with(&format!(".{entry}")))
+        })
+    }
+}
+
 /// Bounds on connections, headers and time.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Limits {
@@ -213,6 +413,17 @@ pub struct Settings {
     pub allow_open_key: Option<bool>,
     /// Load a CA certificate without name constraints (warned about loudly).
     pub allow_unconstrained_ca: Option<bool>,
+    /// Hosts tunnelled blind, never intercepted: a host or `*.suffix` each.
+    pub passthrough: Vec<String>,
+    /// Ports whose CONNECTs to AWS hosts are intercepted (443 when none are given); CONNECTs to
+    /// other ports are tunnelled blind.
+    pub intercept_ports: Vec<u16>,
+    /// `http://[user:pass@]host:port` of a proxy every upstream connection goes through, or
+    /// `env` for awsguard's own `HTTPS_PROXY` and `NO_PROXY`.
+    pub upstream_proxy: Option<ProxySetting>,
+    /// Hosts reached directly, not through `upstream-proxy` (`NO_PROXY` syntax, one or more
+    /// comma-separated entries each).
+    pub upstream_no_proxy: Vec<String>,
     /// `[rules.<id>]`: per-rule mode and severity (file only).
     pub rules: BTreeMap<String, RuleOverride>,
     /// `[[identifiers]]`: custom identifiers (file only).
@@ -266,6 +477,14 @@ impl Settings {
             upstream_timeout: self.upstream_timeout.or(base.upstream_timeout),
             allow_open_key: self.allow_open_key.or(base.allow_open_key),
             allow_unconstrained_ca: self.allow_unconstrained_ca.or(base.allow_unconstrained_ca),
+            passthrough: [base.passthrough, self.passthrough].concat(),
+            upstream_proxy: self.upstream_proxy.or(base.upstream_proxy),
+            upstream_no_proxy: [base.upstream_no_proxy, self.upstream_no_proxy].concat(),
+            intercept_ports: if self.intercept_ports.is_empty() {
+                base.intercept_ports
+            } else {
+                self.intercept_ports
+            },
             rules: if self.rules.is_empty() {
                 base.rules
             } else {
@@ -320,6 +539,12 @@ pub struct Config {
     pub allow_open_key: bool,
     /// A CA certificate without name constraints is loaded anyway (`--allow-unconstrained-ca`).
     pub allow_unconstrained_ca: bool,
+    /// Hosts tunnelled blind (`passthrough`, `--passthrough`).
+    pub passthrough: Vec<HostPattern>,
+    /// Ports intercepted for AWS hosts (`intercept-ports`; 443 by default).
+    pub intercept_ports: Vec<u16>,
+    /// The proxy upstream connections go through, if any (`upstream-proxy`).
+    pub upstream_proxy: Option<UpstreamProxy>,
 }
 
 impl Config {
@@ -400,6 +625,25 @@ impl Config {
         if let Some(secs) = settings.upstream_timeout {
             limits.upstream_response_timeout = seconds("upstream-timeout", secs)?;
         }
+        let passthrough = settings
+            .passthrough
+            .iter()
+            .map(|s| HostPattern::parse(s).ok_or_else(|| ConfigError::Passthrough(s.clone())))
+            .collect::<Result<_, _>>()?;
+        let intercept_ports = if settings.intercept_ports.is_empty() {
+            vec![443]
+        } else {
+            settings.intercept_ports.clone()
+        };
+        if intercept_ports.contains(&0) {
+            return Err(ConfigError::Zero("intercept-ports"));
+        }
+        let upstream_proxy = resolve_upstream_proxy(
+            settings.upstream_proxy.as_ref(),
+            &settings.upstream_no_proxy,
+            listen,
+            |name| std::env::var(name).ok(),
+        )?;
         let rules = RulesConfig {
             rules: settings.rules,
             identifiers: settings.identifiers,
@@ -423,6 +667,9 @@ impl Config {
             limits,
             allow_open_key: settings.allow_open_key.unwrap_or(false),
             allow_unconstrained_ca: settings.allow_unconstrained_ca.unwrap_or(false),
+            passthrough,
+            intercept_ports,
+            upstream_proxy,
         })
     }
 
@@ -444,6 +691,46 @@ impl Config {
             .map(|c| c.target.clone())
             .unwrap_or_else(|| format!("{host}:{port}"))
     }
+}
+
+/// The upstream proxy from `upstream-proxy` (`env`: read from the variables `var` gives) and the
+/// bypass lists.
+fn resolve_upstream_proxy(
+    setting: Option<&ProxySetting>,
+    no_proxy: &[String],
+    listen: SocketAddr,
+    var: impl Fn(&str) -> Option<String>,
+) -> Result<Option<UpstreamProxy>, ConfigError> {
+    let Some(ProxySetting(value)) = setting else {
+        return Ok(None);
+    };
+    let flags = no_proxy.iter().map(String::as_str);
+    if value != "env" {
+        return UpstreamProxy::parse(value, NoProxy::parse(flags)).map(Some);
+    }
+    let first = |names: [&str; 2]| names.iter().find_map(|n| var(n).filter(|v| !v.is_empty()));
+    let Some(from_env) = first(["HTTPS_PROXY", "https_proxy"]) else {
+        return Ok(None);
+    };
+    let env_no_proxy = first(["NO_PROXY", "no_proxy"]).unwrap_or_default();
+    let proxy = UpstreamProxy::parse(
+        &from_env,
+        NoProxy::parse(flags.chain([env_no_proxy.as_str()])),
+    )?;
+    // `awsguard env` exports HTTPS_PROXY pointing at awsguard: following it would loop.
+    let is_self = proxy.port == listen.port()
+        && proxy
+            .host
+            .parse::<std::net::IpAddr>()
+            .map_or(proxy.host == "localhost", |ip| {
+                ip == listen.ip() || (ip.is_loopback() && listen.ip().is_loopback())
+            });
+    if is_self {
+        return Err(ConfigError::UpstreamProxy(
+            "HTTPS_PROXY points at awsguard's own listen address",
+        ));
+    }
+    Ok(Some(proxy))
 }
 
 /// Why settings are invalid.
@@ -469,6 +756,12 @@ pub enum ConfigError {
     /// Bad `--connect-to`.
     #[error("invalid --connect-to {0:?} (expected PATTERN=HOST:PORT, PATTERN a host or *.suffix)")]
     ConnectTo(String),
+    /// Bad `passthrough` pattern.
+    #[error("invalid passthrough pattern {0:?} (expected a host or *.suffix)")]
+    Passthrough(String),
+    /// Bad `upstream-proxy` (the value is not repeated: it may hold a password).
+    #[error("invalid upstream-proxy (expected http://[user:pass@]host:port or env): {0}")]
+    UpstreamProxy(&'static str),
     /// Bad listen address.
     #[error("invalid listen address {0:?}")]
     Listen(String),
@@ -578,5 +871,96 @@ value = "@example\\.com$"
     fn unknown_file_keys_are_rejected_with_their_name() {
         let err = toml::from_str::<Settings>("modee = \"audit\"").unwrap_err();
         assert!(err.message().contains("modee"), "{}", err.message());
+    }
+
+    #[test]
+    fn upstream_proxy_urls_and_their_passwords() {
+        let p =
+            UpstreamProxy::parse("http://me:p%40ss@proxy.corp:3128", NoProxy::default()).unwrap();
+        assert_eq!((p.host.as_str(), p.port), ("proxy.corp", 3128));
+        let (user, password) = p.credentials.clone().unwrap();
+        assert_eq!((user.as_str(), password.expose()), ("me", "p@ss"));
+        assert_eq!(p.address(), "proxy.corp:3128");
+        let debug = format!("{p:?}");
+        assert!(
+            !debug.contains("p@ss") && !debug.contains("p%40ss"),
+            "{debug}"
+        );
+        let plain = UpstreamProxy::parse("10.0.0.1:8080", NoProxy::default()).unwrap();
+        assert_eq!(
+            (plain.address(), plain.credentials),
+            ("10.0.0.1:8080".into(), None)
+        );
+        assert_eq!(
+            UpstreamProxy::parse("http://proxy.corp", NoProxy::default())
+                .unwrap()
+                .port,
+            80
+        );
+        for bad in [
+            "https://u:hunter2@proxy:1",
+            "http://u:hunter2@:1",
+            "socks5://u:hunter2@h:1",
+        ] {
+            let error = UpstreamProxy::parse(bad, NoProxy::default()).unwrap_err();
+            assert!(!error.to_string().contains("hunter2"), "{error}");
+        }
+        let setting = ProxySetting::new("http://u:hunter2@proxy:1".into());
+        assert_eq!(format!("{setting:?}"), "\"http://u:***@proxy:1/\"");
+        assert_eq!(
+            format!("{:?}", ProxySetting::new("x:hunter2@".into())),
+            "\"<unparsable, hidden>\""
+        );
+    }
+
+    #[test]
+    fn no_proxy_entries() {
+        let no = NoProxy::parse([".corp.example, sts.amazonaws.com", "*.internal"]);
+        for (host, direct) in [
+            ("corp.example", true),
+            ("a.corp.example", true),
+            ("sts.amazonaws.com", true),
+            ("STS.amazonaws.com.", true),
+            ("sqs.amazonaws.com", false),
+            ("x.internal", true),
+            ("notcorp.example", false),
+        ] {
+            assert_eq!(no.matches(host), direct, "{host}");
+        }
+        assert!(NoProxy::parse(["*"]).matches("anything"));
+        assert!(!NoProxy::parse([""]).matches("anything"));
+    }
+
+    #[test]
+    fn upstream_proxy_from_the_environment() {
+        let listen: SocketAddr = "127.0.0.1:8080".parse().unwrap();
+        let env = ProxySetting::new("env".into());
+        let vars = |pairs: &'static [(&'static str, &'static str)]| {
+            move |name: &str| {
+                pairs
+                    .iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| (*v).to_owned())
+            }
+        };
+        let p = resolve_upstream_proxy(
+            Some(&env),
+            &["flag.example".into()],
+            listen,
+            vars(&[("https_proxy", "http://proxy:3128"), ("NO_PROXY", ".corp")]),
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(p.address(), "proxy:3128");
+        assert!(p.for_host("a.corp").is_none());
+        assert!(p.for_host("flag.example").is_none());
+        assert!(p.for_host("sts.amazonaws.com").is_some());
+        assert_eq!(
+            resolve_upstream_proxy(Some(&env), &[], listen, vars(&[])).unwrap(),
+            None
+        );
+        // HTTPS_PROXY set by `awsguard env` names awsguard itself.
+        let looped = vars(&[("HTTPS_PROXY", "http://127.0.0.1:8080")]);
+        assert!(resolve_upstream_proxy(Some(&env), &[], listen, looped).is_err());
     }
 }

@@ -286,6 +286,23 @@ struct ProxyArgs {
     /// Load a CA certificate without name constraints (dangerous; warned about on every start).
     #[arg(long)]
     allow_unconstrained_ca: bool,
+    /// Tunnel connections to matching hosts blind, never intercepted: a host or *.suffix.
+    /// Repeatable; adds to the config file's `passthrough`.
+    #[arg(long, value_name = "PATTERN")]
+    passthrough: Vec<String>,
+    /// Intercept CONNECTs to AWS hosts on PORT (repeatable; replaces the default 443); other
+    /// ports are tunnelled blind.
+    #[arg(long = "intercept-port", value_name = "PORT")]
+    intercept_ports: Vec<u16>,
+    /// Open every upstream connection through this HTTP proxy with CONNECT:
+    /// http://[user:password@]host:port, or `env` for awsguard's own HTTPS_PROXY and NO_PROXY.
+    /// The password is sent only to that proxy and never shown.
+    #[arg(long = "upstream-proxy", value_name = "URL|env")]
+    upstream_proxy: Option<String>,
+    /// Reach matching hosts directly, not through --upstream-proxy: NO_PROXY syntax (host,
+    /// .suffix, *.suffix, *; comma-separated). Repeatable.
+    #[arg(long = "upstream-no-proxy", value_name = "PATTERNS")]
+    upstream_no_proxy: Vec<String>,
 }
 
 /// `--listen`: an address, or a host name resolved now (`localhost:8080`), preferring IPv4 so
@@ -404,6 +421,13 @@ impl ProxyArgs {
             ca_dir: self.ca_dir.clone(),
             allow_open_key: self.allow_open_key.then_some(true),
             allow_unconstrained_ca: self.allow_unconstrained_ca.then_some(true),
+            passthrough: self.passthrough.clone(),
+            intercept_ports: self.intercept_ports.clone(),
+            upstream_proxy: self
+                .upstream_proxy
+                .clone()
+                .map(awsguard::config::ProxySetting::new),
+            upstream_no_proxy: self.upstream_no_proxy.clone(),
             ..self.policy.settings()
         };
         self.policy.config(flags)

@@ -272,6 +272,7 @@ mod tests {
             server_name: Some(text.to_owned()),
             offered_tls_versions: vec!["TLSv1.3".into()],
             message: Some(text.to_owned()),
+            reason: Some(text.to_owned()),
             relay: Some(crate::events::RelayStats {
                 bytes_from_client: 1,
                 bytes_from_upstream: 2,

@@ -99,6 +99,11 @@ pub struct ConnectionDetails {
     pub offered_tls_versions: Vec<String>,
     /// What happened, for people.
     pub message: Option<String>,
+    /// Why a connection was tunnelled blind or refused, for machines: `not-aws`, `sni-not-aws`,
+    /// `port`, `non-http-alpn`, `client-certificate`, `passthrough` (see `proxy::route`).
+    /// Left out when there is none, so events of other outcomes keep their shape.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
     /// A relayed WebSocket, when it closed: bytes each way, duration, why.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub relay: Option<RelayStats>,

@@ -1,5 +1,6 @@
 //! `awsguard exec -- CMD ARGS...`: a proxy on a free loopback port, CMD run with the environment
-//! that sends its AWS calls through it, signals forwarded, and a summary at exit.
+//! that sends its AWS calls through it (Node.js programs get a preload, see [`node`]), signals
+//! forwarded, and a summary at exit.
 //!
 //! Called by `main.rs` ([`run`]). The pure parts live in submodules: [`env`](mod@env) (child
 //! variables), [`bundle`] (system roots + awsguard CA), [`FailOn`] (`--fail-on`), [`summary`] and
@@ -8,6 +9,7 @@
 pub mod bundle;
 pub mod env;
 mod fail_on;
+pub mod node;
 pub mod sarif;
 mod signals;
 pub mod summary;
@@ -181,12 +183,21 @@ pub async fn exec(config: Config, options: ExecOptions) -> Result<u8, ExecError>
     let no_proxy = std::env::var("NO_PROXY")
         .or_else(|_| std::env::var("no_proxy"))
         .ok();
-    let vars = env::child_env(
+    let mut vars = env::child_env(
         &format!("http://{addr}"),
         bundle.path(),
         no_proxy.as_deref(),
         crate::aws::partition_dns_suffixes(),
     );
+    let preload = node::temp_preload().map_err(|source| ExecError::Write {
+        path: std::env::temp_dir(),
+        source,
+    })?;
+    let node_options = std::env::var("NODE_OPTIONS").ok();
+    vars.push((
+        "NODE_OPTIONS".to_owned(),
+        node::node_options(node_options.as_deref(), preload.path()),
+    ));
     let status = run_child(&options.command, &vars).await;
     let _ = stop.send(());
     let _ = tokio::time::timeout(DRAIN, server).await;
@@ -199,6 +210,14 @@ pub async fn exec(config: Config, options: ExecOptions) -> Result<u8, ExecError>
         command_code
     };
     report(&events, &options, &artifact, command_code, code)?;
+    let program = options
+        .command
+        .first()
+        .map(|p| p.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    if let Some(note) = node::no_traffic_note(&program, &events) {
+        eprint!("{note}");
+    }
     if let Some(error) = recorder.sink_error() {
         return Err(ExecError::EventsLost(error));
     }

@@ -13,14 +13,15 @@ use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use time::OffsetDateTime;
 use tokio::net::TcpStream;
 
 use http_body_util::Either;
 
 use super::body::{full, RequestBody, ResponseBody};
+use super::record::connection_event;
+use super::route::{Hello, Route};
 use super::{intercept, tunnel, ConnPermit, Shared};
-use crate::events::{ConnectionDetails, Decision, Event, EventType};
+use crate::events::Decision;
 use crate::policy;
 
 /// Serves one client connection to the proxy port.
@@ -118,25 +119,24 @@ async fn connect(
         return text(StatusCode::BAD_REQUEST, "CONNECT needs host:port\n");
     };
     let host = authority.host().trim_end_matches('.').to_ascii_lowercase();
-    if shared.ca.permits(&host) {
-        tokio::spawn(async move {
-            if let Ok(upgraded) = hyper::upgrade::on(req).await {
-                intercept::run(shared, TokioIo::new(upgraded), host, port, peer).await;
-            }
-            drop(permit);
-        });
-        return Response::new(full(""));
-    }
+    let reason = match shared.route(&host, port, Hello::Pending) {
+        Route::Intercept => {
+            tokio::spawn(async move {
+                if let Ok(upgraded) = hyper::upgrade::on(req).await {
+                    intercept::run(shared, TokioIo::new(upgraded), host, port, peer).await;
+                }
+                drop(permit);
+            });
+            return Response::new(full(""));
+        }
+        Route::Tunnel { reason } => reason,
+        // Refusals need the client's first bytes, which come only after the 200.
+        Route::Refuse { .. } => return text(StatusCode::FORBIDDEN, "refused by awsguard\n"),
+    };
     let upstream = match tunnel::dial(&shared, &host, port).await {
         Ok(upstream) => upstream,
         Err(message) => {
-            tracing::warn!(%host, %message, "tunnel failed");
-            let mut event = connection_event(&host, peer, "upstream-failed");
-            event.response_status = Some(StatusCode::BAD_GATEWAY.as_u16());
-            if let Some(details) = event.connection.as_mut() {
-                details.message = Some(message);
-            }
-            shared.recorder.record(event);
+            tunnel::record_dial_failure(&shared, &host, peer, &reason, message);
             return text(
                 StatusCode::BAD_GATEWAY,
                 "awsguard could not reach the host\n",
@@ -145,8 +145,9 @@ async fn connect(
     };
     tokio::spawn(async move {
         if let Ok(upgraded) = hyper::upgrade::on(req).await {
-            tunnel::run(shared, TokioIo::new(upgraded), upstream, host, peer).await;
+            tunnel::run(shared, TokioIo::new(upgraded), upstream, host, peer, reason).await;
         }
+        drop(permit);
     });
     Response::new(full(""))
 }
@@ -187,14 +188,31 @@ async fn plain_http(
     let (mut parts, body) = req.into_parts();
     super::exchange::strip_hop_by_hop(&mut parts.headers);
     let upstream_req = Request::from_parts(parts, RequestBody::streaming(body));
-    match shared.plain.request(upstream_req).await {
+    let via = shared
+        .config
+        .upstream_proxy
+        .as_ref()
+        .and_then(|proxy| proxy.for_host(&host));
+    let answer = match via {
+        Some(proxy) => shared
+            .dialer
+            .forward(proxy, upstream_req)
+            .await
+            .map_err(|error| super::upstream::describe(&error)),
+        None => shared
+            .plain
+            .request(upstream_req)
+            .await
+            .map_err(|error| super::upstream::describe(&error)),
+    };
+    match answer {
         Ok(response) => {
             let (mut parts, body) = response.into_parts();
             super::exchange::strip_hop_by_hop(&mut parts.headers);
             Response::from_parts(parts, Either::Left(body.into()))
         }
         Err(error) => {
-            tracing::warn!(%host, error = %super::upstream::describe(&error), "plain http forward failed");
+            tracing::warn!(%host, %error, "plain http forward failed");
             text(
                 StatusCode::BAD_GATEWAY,
                 "awsguard could not reach the host\n",
@@ -218,21 +236,6 @@ content-length: 40\r\nconnection: close\r\n\r\nawsguard: too many connections (l
         details.message = Some("too many connections open (--max-connections)".into());
     }
     shared.recorder.record(event);
-}
-
-/// A connection event for `host` with `outcome`.
-pub(crate) fn connection_event(host: &str, peer: SocketAddr, outcome: &str) -> Event {
-    let mut event = Event::new(
-        EventType::Connection,
-        host,
-        &peer.ip().to_string(),
-        OffsetDateTime::now_utc(),
-    );
-    event.connection = Some(ConnectionDetails {
-        outcome: outcome.to_owned(),
-        ..ConnectionDetails::default()
-    });
-    event
 }
 
 pub(crate) fn text(status: StatusCode, body: &'static str) -> Response<ResponseBody> {

@@ -1,5 +1,6 @@
-//! Intercepted connections: check the ClientHello against the TLS policy, terminate TLS with a
-//! leaf certificate for the host, then serve HTTP/1.1 or HTTP/2 (by ALPN) request by request.
+//! Intercepted connections: route again on the ClientHello (it may still turn the connection
+//! into a blind tunnel, or refuse it), terminate TLS with a leaf certificate for the host, then
+//! serve HTTP/1.1 or HTTP/2 (by ALPN) request by request.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -20,9 +21,10 @@ use tokio_rustls::TlsAcceptor;
 
 use super::body::ResponseBody;
 use super::exchange::{self, ConnInfo};
-use super::front::connection_event;
 use super::hello_peek::{peek_hello, Peeked};
+use super::record::connection_event;
 use super::rewind::Rewind;
+use super::route::{self, RefuseReason, Route};
 use super::Shared;
 use crate::ca::FixedCert;
 use crate::events::Decision;
@@ -45,29 +47,39 @@ pub(crate) async fn run<S>(
 {
     let timeout = shared.config.limits.handshake_timeout;
     let (peeked, replay) = peek_hello(&mut client, timeout).await;
-    let hello = match peeked {
-        Peeked::Hello(hello) => hello,
-        Peeked::NotTls(error) => return refuse_non_tls(&shared, &host, peer, &replay, error),
+    let hello = match &peeked {
+        Peeked::Hello(hello) => route::Hello::Seen(hello),
+        Peeked::NotTls(_) => route::Hello::NotTls,
         Peeked::Nothing => return,
     };
-    if let Some(sni) = hello
-        .server_name
-        .as_deref()
-        .filter(|sni| !shared.ca.permits(sni))
-    {
-        // The client names a host awsguard may not sign for: never decrypt it, tunnel it blind.
-        tracing::info!(%host, %sni, "SNI outside the intercepted domains: tunnelling blind");
-        return match super::tunnel::dial(&shared, &host, port).await {
-            Ok(upstream) => {
-                super::tunnel::run(shared, Rewind::new(replay, client), upstream, host, peer).await
+    match shared.route(&host, port, hello) {
+        Route::Intercept => {}
+        Route::Tunnel { reason } => {
+            tracing::info!(%host, %reason, "not intercepted");
+            return match super::tunnel::dial(&shared, &host, port).await {
+                Ok(upstream) => {
+                    let client = Rewind::new(replay, client);
+                    super::tunnel::run(shared, client, upstream, host, peer, reason).await
+                }
+                Err(message) => {
+                    super::tunnel::record_dial_failure(&shared, &host, peer, &reason, message)
+                }
+            };
+        }
+        Route::Refuse { reason } => {
+            return match (reason, peeked) {
+                (RefuseReason::TlsVersion, Peeked::Hello(hello)) => {
+                    let _ = client.write_all(&PROTOCOL_VERSION_ALERT).await;
+                    refuse_tls_version(&shared, &host, peer, &hello)
+                }
+                (_, Peeked::NotTls(error)) => refuse_non_tls(&shared, &host, peer, &replay, error),
+                (_, _) => {}
             }
-            Err(message) => tracing::warn!(%host, %message, "tunnel failed"),
-        };
+        }
     }
-    if !shared.config.handshake_min_tls().accepts(&hello) {
-        let _ = client.write_all(&PROTOCOL_VERSION_ALERT).await;
-        return refuse_tls_version(&shared, &host, peer, &hello);
-    }
+    let Peeked::Hello(hello) = peeked else {
+        return;
+    };
     let config = match &hello.server_name {
         Some(_) => shared.server_tls.clone(),
         None => match shared.leaf.certified(&host) {

@@ -4,19 +4,24 @@
 //! resolves, then lets connections finish for a short grace period.
 //!
 //! - `front`: the plain HTTP leg (CONNECT, absolute-form `http://`).
-//! - `tunnel`: non-AWS hosts, bytes copied blind.
+//! - `route`: the pure decision between intercepting, tunnelling and refusing a connection.
+//! - `tunnel`: connections not intercepted (non-AWS hosts, other ports, non-HTTP protocols,
+//!   client certificates, `passthrough`), bytes copied blind.
 //! - `intercept`: AWS hosts, TLS terminated with a leaf certificate, HTTP served.
 //! - `exchange`: one intercepted request: engine, forward or block, record.
 //! - `upstream`: verified TLS connections, reused across client connections. `body`:
 //!   buffered/streamed bodies.
+//! - `dial`: the TCP side of every upstream connection, direct or through `--upstream-proxy`.
 
 mod body;
+mod dial;
 mod exchange;
 mod front;
 mod hello_peek;
 mod intercept;
 mod record;
 mod rewind;
+mod route;
 mod tunnel;
 mod upgrade;
 mod upstream;
@@ -78,6 +83,8 @@ pub(crate) struct Shared {
     pub(crate) server_tls: Arc<ServerConfig>,
     pub(crate) upstream: upstream::Upstream,
     pub(crate) plain: upstream::PlainClient,
+    /// Opens tunnels' upstream connections (the intercepted ones' go through `upstream`).
+    pub(crate) dialer: Arc<dial::Dialer>,
     pub(crate) engine: Engine,
     pub(crate) recorder: Recorder,
     pub(crate) shutdown: watch::Receiver<bool>,
@@ -85,6 +92,20 @@ pub(crate) struct Shared {
     pub(crate) cut: watch::Receiver<bool>,
     /// Inspection buffer budget shared by all requests, in KiB permits.
     pub(crate) inspect_budget: Arc<Semaphore>,
+}
+
+impl Shared {
+    /// Where a connection to `host:port` goes, given what its client has sent so far.
+    fn route(&self, host: &str, port: u16, hello: route::Hello<'_>) -> route::Route {
+        let permits = |name: &str| self.ca.permits(name);
+        let rules = route::Rules {
+            permits: &permits,
+            intercept_ports: &self.config.intercept_ports,
+            passthrough: &self.config.passthrough,
+            min_tls: self.config.handshake_min_tls(),
+        };
+        route::decide(host, port, hello, &rules)
+    }
 }
 
 /// Resolves once shutdown has been requested.
@@ -143,7 +164,12 @@ impl Proxy {
             anchors.extend(tls::load_anchors(path)?);
         }
         let client_tls = Arc::new(tls::client_config(min_tls, &anchors)?);
+        let dialer = Arc::new(dial::Dialer::new(
+            config.upstream_proxy.clone(),
+            config.limits.connect_timeout,
+        ));
         let connector = upstream::Connector::new(
+            dialer.clone(),
             client_tls,
             config.connect_to.clone(),
             min_tls,
@@ -183,6 +209,7 @@ impl Proxy {
                 config.limits.upstream_response_timeout,
             ),
             plain: upstream::plain_client(),
+            dialer,
             config,
             ca,
             leaf,

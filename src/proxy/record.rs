@@ -8,7 +8,11 @@
 
 use tokio::sync::watch;
 
-use crate::events::{self, Event, Outcome, Recorder};
+use std::net::SocketAddr;
+
+use time::OffsetDateTime;
+
+use crate::events::{self, ConnectionDetails, Event, EventType, Outcome, Recorder};
 
 /// Most bytes of an error response body kept to read AWS's error code from.
 const SNIFF_CAP: usize = 16 * 1024;
@@ -91,4 +95,19 @@ impl Drop for CallRecord {
         };
         self.complete(outcome);
     }
+}
+
+/// A connection event for `host` with `outcome`.
+pub(crate) fn connection_event(host: &str, peer: SocketAddr, outcome: &str) -> Event {
+    let mut event = Event::new(
+        EventType::Connection,
+        host,
+        &peer.ip().to_string(),
+        OffsetDateTime::now_utc(),
+    );
+    event.connection = Some(ConnectionDetails {
+        outcome: outcome.to_owned(),
+        ..ConnectionDetails::default()
+    });
+    event
 }

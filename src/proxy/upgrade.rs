@@ -82,7 +82,7 @@ pub(crate) async fn forward(
     tokio::spawn(async move {
         let stats = relay(client_upgrade, upstream_upgrade).await;
         let mut event =
-            super::front::connection_event(&host, relay_peer(&peer), "websocket-closed");
+            super::record::connection_event(&host, relay_peer(&peer), "websocket-closed");
         if let Some(details) = event.connection.as_mut() {
             *details = ConnectionDetails {
                 outcome: "websocket-closed".into(),

@@ -1,4 +1,5 @@
-//! Dialing one upstream connection: TCP (to where `--connect-to` says), the rustls handshake with
+//! Dialing one upstream connection: TCP (to where `--connect-to` says, through the upstream
+//! proxy if there is one), the rustls handshake with
 //! the original host as SNI, then an HTTP/1.1 client connection driven by its own task.
 //!
 //! Called by the upstream client when no idle connection is available for a route.
@@ -12,11 +13,11 @@ use hyper::client::conn::http2;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use rustls::ClientConfig;
 use rustls_pki_types::ServerName;
-use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 
 use crate::config::ConnectTo;
 use crate::proxy::body::RequestBody;
+use crate::proxy::dial::{DialError, Dialer};
 use crate::tls::{suite_name, version_name, MinTls};
 
 /// The negotiated upstream TLS parameters, reported in events next to the client leg's.
@@ -31,16 +32,17 @@ pub(crate) struct UpstreamTls {
 pub(crate) enum ConnectError {
     #[error("invalid upstream host name {0}")]
     InvalidHost(String),
-    #[error("cannot connect to {target}")]
-    Tcp {
-        target: String,
-        #[source]
-        source: io::Error,
-    },
+    #[error(transparent)]
+    Dial(#[from] DialError),
     #[error("timed out connecting to {0}")]
     Timeout(String),
     #[error("upstream {host} does not support {min} or later")]
     TlsVersion { host: String, min: String },
+    #[error(
+        "upstream {host} asked for a client certificate, which awsguard cannot present: \
+         add {host} to passthrough (config key or --passthrough) to tunnel it untouched"
+    )]
+    ClientCertificate { host: String },
     #[error("tls handshake with upstream {host} failed")]
     Tls {
         host: String,
@@ -80,6 +82,7 @@ pub(crate) struct Conn {
 
 /// Dials upstream connections.
 pub(crate) struct Connector {
+    dialer: Arc<Dialer>,
     tls: TlsConnector,
     /// The same TLS settings offering HTTP/1.1 alone, for calls that take the connection over.
     tls_http1: TlsConnector,
@@ -89,8 +92,10 @@ pub(crate) struct Connector {
 }
 
 impl Connector {
-    /// `timeout` bounds the TCP connect and the TLS handshake, each.
+    /// `timeout` bounds the TLS handshake; `dialer` opens the TCP connection (through the
+    /// upstream proxy, if there is one).
     pub(crate) fn new(
+        dialer: Arc<Dialer>,
         tls: Arc<ClientConfig>,
         connect_to: Vec<ConnectTo>,
         min_tls: MinTls,
@@ -99,6 +104,7 @@ impl Connector {
         let mut http1_only = (*tls).clone();
         http1_only.alpn_protocols = vec![b"http/1.1".to_vec()];
         Connector {
+            dialer,
             tls: TlsConnector::from(tls),
             tls_http1: TlsConnector::from(Arc::new(http1_only)),
             connect_to,
@@ -135,14 +141,7 @@ impl Connector {
             .unwrap_or_else(|| format!("{host}:{port}"));
         let name = ServerName::try_from(host.to_owned())
             .map_err(|_| ConnectError::InvalidHost(host.to_owned()))?;
-        let tcp = tokio::time::timeout(self.timeout, TcpStream::connect(&target))
-            .await
-            .map_err(|_| ConnectError::Timeout(target.clone()))?
-            .map_err(|source| ConnectError::Tcp {
-                target: target.clone(),
-                source,
-            })?;
-        let _ = tcp.set_nodelay(true);
+        let tcp = self.dialer.open(host, &target).await?;
         let tls = tokio::time::timeout(self.timeout, connector.connect(name, tcp))
             .await
             .map_err(|_| ConnectError::Timeout(target))?
@@ -200,6 +199,11 @@ impl Connector {
     }
 
     fn tls_error(&self, host: &str, source: io::Error) -> ConnectError {
+        if asked_for_client_certificate(&source) {
+            return ConnectError::ClientCertificate {
+                host: host.to_owned(),
+            };
+        }
         let too_old = source
             .get_ref()
             .and_then(|e| e.downcast_ref::<rustls::Error>())
@@ -222,4 +226,28 @@ impl Connector {
             }
         }
     }
+}
+
+/// Whether `error` (or a cause) is the upstream refusing the handshake for want of a client
+/// certificate. Over TLS 1.3 that alert comes after awsguard's side of the handshake is done,
+/// so it shows up on the first request rather than at connect.
+pub(crate) fn asked_for_client_certificate(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut next = Some(error);
+    while let Some(e) = next {
+        // io::Error::source skips the error it wraps: look inside it too.
+        let inner = e
+            .downcast_ref::<io::Error>()
+            .and_then(|io| io.get_ref())
+            .map(|inner| inner as &(dyn std::error::Error + 'static));
+        for candidate in [Some(e), inner].into_iter().flatten() {
+            if let Some(rustls::Error::AlertReceived(
+                rustls::AlertDescription::CertificateRequired,
+            )) = candidate.downcast_ref::<rustls::Error>()
+            {
+                return true;
+            }
+        }
+        next = e.source();
+    }
+    false
 }

@@ -59,6 +59,9 @@ impl UpstreamError {
         match self {
             UpstreamError::Connect(ConnectError::TlsVersion { .. }) => Outcome::UpstreamTlsRefused,
             UpstreamError::Connect(ConnectError::Timeout(_)) => Outcome::UpstreamTimeout,
+            UpstreamError::Connect(ConnectError::Dial(error)) if error.is_timeout() => {
+                Outcome::UpstreamTimeout
+            }
             UpstreamError::Connect(_) => Outcome::UpstreamUnreachable,
             UpstreamError::Exchange(error) if error.is_timeout() => Outcome::UpstreamTimeout,
             // A body error is the client's: its request body stream failed while being sent.
@@ -160,7 +163,7 @@ impl Upstream {
             drop(turn);
             return send_h2(route, conn, req)
                 .await
-                .map_err(|error| UpstreamError::Exchange(error.into_error()));
+                .map_err(|error| exchange_error(route, error.into_error()));
         }
         let dialed = self.connector.connect(route.host(), route.port()).await;
         let sent = match dialed? {
@@ -176,7 +179,19 @@ impl Upstream {
                 send_h2(route, conn, req).await
             }
         };
-        sent.map_err(|error| UpstreamError::Exchange(error.into_error()))
+        sent.map_err(|error| exchange_error(route, error.into_error()))
+    }
+}
+
+/// An exchange that failed on a new connection: a TLS 1.3 upstream that asks for a client
+/// certificate only says so once the request is sent.
+fn exchange_error(route: &Route, error: hyper::Error) -> UpstreamError {
+    if connect::asked_for_client_certificate(&error) {
+        UpstreamError::Connect(ConnectError::ClientCertificate {
+            host: route.host().to_owned(),
+        })
+    } else {
+        UpstreamError::Exchange(error)
     }
 }
 
@@ -311,7 +326,9 @@ mod tests {
         });
         let client = tls::client_config(MinTls::Tls12, &[anchor]).unwrap();
         let route = ConnectTo::parse(&format!("*.amazonaws.com=127.0.0.1:{port}")).unwrap();
+        let dialer = crate::proxy::dial::Dialer::new(None, Duration::from_secs(5));
         let connector = Connector::new(
+            Arc::new(dialer),
             Arc::new(client),
             vec![route],
             MinTls::Tls12,
