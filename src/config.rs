@@ -963,4 +963,43 @@ value = "@example\\.com$"
         let looped = vars(&[("HTTPS_PROXY", "http://127.0.0.1:8080")]);
         assert!(resolve_upstream_proxy(Some(&env), &[], listen, looped).is_err());
     }
+
+    #[test]
+    fn passthrough_ports_and_upstream_proxy_from_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("awsguard.toml");
+        std::fs::write(
+            &path,
+            "passthrough = [\"*.iot.us-east-1.amazonaws.com\"]\n\
+             intercept-ports = [443, 8443]\n\
+             upstream-proxy = \"http://u:hunter2@proxy.corp:3128\"\n\
+             upstream-no-proxy = [\".corp\"]\n",
+        )
+        .unwrap();
+        let file = Settings::from_file(&path).unwrap();
+        assert!(!format!("{file:?}").contains("hunter2"));
+        let flags = Settings {
+            passthrough: vec!["sts.amazonaws.com".into()],
+            ..Settings::default()
+        };
+        let c = Config::resolve(flags.over(file), "certs".into()).unwrap();
+        assert_eq!(c.intercept_ports, [443, 8443]);
+        assert_eq!(c.passthrough.len(), 2);
+        assert!(c.passthrough[0].matches("abc-ats.iot.us-east-1.amazonaws.com"));
+        let proxy = c.upstream_proxy.as_ref().unwrap();
+        assert_eq!(proxy.address(), "proxy.corp:3128");
+        assert!(proxy.for_host("git.corp").is_none());
+        assert!(!format!("{c:?}").contains("hunter2"));
+        let bad = Settings {
+            passthrough: vec!["bad pattern".into()],
+            ..Settings::default()
+        };
+        assert!(Config::resolve(bad, "certs".into()).is_err());
+        assert_eq!(
+            Config::resolve(Settings::default(), "certs".into())
+                .unwrap()
+                .intercept_ports,
+            [443]
+        );
+    }
 }
