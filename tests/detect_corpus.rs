@@ -37,8 +37,11 @@ impl Record {
 }
 
 fn records() -> Vec<Record> {
-    CORPUS
-        .lines()
+    parse(CORPUS)
+}
+
+fn parse(text: &str) -> Vec<Record> {
+    text.lines()
         .enumerate()
         .map(|(i, line)| {
             serde_json::from_str(line).unwrap_or_else(|e| panic!("line {}: {e}", i + 1))
@@ -87,9 +90,53 @@ fn ratio(a: usize, b: usize) -> f64 {
 
 #[test]
 fn precision_and_recall_per_rule() {
+    let counts = score(&records());
+    assert_eq!(counts.len(), 12, "every rule group is in the corpus");
+    for (rule, c) in &counts {
+        assert!(c.tp >= 30, "{rule}: only {} positives", c.tp + c.fn_);
+        assert!(
+            c.precision() >= MIN_SCORE,
+            "{rule}: precision {:.3}",
+            c.precision()
+        );
+        assert!(c.recall() >= MIN_SCORE, "{rule}: recall {:.3}", c.recall());
+    }
+}
+
+/// The independent corpus `tools/gen_corpus.py` writes (Faker locales, `phonenumbers` examples,
+/// `python-stdnum` oracles): its table, when the file is there (`AWSGUARD_DETECT_CORPUS` or
+/// `target/detect-corpus/fields.jsonl`). `tools/test` generates it first.
+#[test]
+fn independent_corpus() {
+    let path = std::env::var("AWSGUARD_DETECT_CORPUS").unwrap_or_else(|_| {
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/target/detect-corpus/fields.jsonl"
+        )
+        .to_string()
+    });
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        println!("no generated corpus at {path}: run python3 tools/gen_corpus.py");
+        return;
+    };
+    let counts = score(&parse(&text));
+    // Floors below the goal (recall 0.98) where the README's Accuracy section says why:
+    // cards (Faker's JCB range includes unissued 3500-3527 and 9xxx prefixes) and phones
+    // (national formats of small territories are not tried without a country code).
+    for (rule, c) in &counts {
+        assert!(
+            c.precision() >= 0.99,
+            "{rule}: precision {:.3}",
+            c.precision()
+        );
+        assert!(c.recall() >= 0.90, "{rule}: recall {:.3}", c.recall());
+    }
+}
+
+/// Scans every record, prints the per-rule table and the misses, and returns the counts.
+fn score(records: &[Record]) -> BTreeMap<String, Counts> {
     let scanner = Scanner::new(&config()).unwrap();
     let ctx = ScanContext::default();
-    let records = records();
     let mut counts: BTreeMap<String, Counts> = BTreeMap::new();
     let mut misses = Vec::new();
     for (i, r) in records.iter().enumerate() {
@@ -141,16 +188,7 @@ fn precision_and_recall_per_rule() {
     for m in &misses {
         println!("miss: {m}");
     }
-    assert_eq!(counts.len(), 12, "every rule group is in the corpus");
-    for (rule, c) in &counts {
-        assert!(c.tp >= 30, "{rule}: only {} positives", c.tp + c.fn_);
-        assert!(
-            c.precision() >= MIN_SCORE,
-            "{rule}: precision {:.3}",
-            c.precision()
-        );
-        assert!(c.recall() >= MIN_SCORE, "{rule}: recall {:.3}", c.recall());
-    }
+    counts
 }
 
 /// One realistic control-plane request's fields: tags, names, descriptions, a policy document,

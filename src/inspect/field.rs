@@ -168,9 +168,8 @@ pub struct Location<'a>(Repr<'a>);
 enum Repr<'a> {
     /// Already rendered.
     Text(&'a str),
-    /// `prefix` then `name`, as is (`header:` + a header name).
-    Joined(&'a str, &'a str),
-    /// A form parameter: `prefix` + its key if the key may be shown, else its position.
+    /// A form parameter or header: `prefix` + its key if the key may be shown, else its
+    /// position.
     Form {
         prefix: &'a str,
         key: &'a str,
@@ -184,12 +183,7 @@ enum Repr<'a> {
 }
 
 impl<'a> Location<'a> {
-    /// `prefix` + `name`: the name is written as is.
-    pub(crate) fn joined(prefix: &'a str, name: &'a str) -> Self {
-        Location(Repr::Joined(prefix, name))
-    }
-
-    /// The form parameter `key` at `position` ([`push_form_location`]).
+    /// The form parameter (or header) `key` at `position` ([`push_form_location`]).
     pub(crate) fn form(prefix: &'a str, key: &'a str, position: usize) -> Self {
         Location(Repr::Form {
             prefix,
@@ -207,7 +201,6 @@ impl<'a> Location<'a> {
     pub fn render(self) -> Cow<'a, str> {
         match self.0 {
             Repr::Text(text) => Cow::Borrowed(text),
-            Repr::Joined(prefix, name) => Cow::Owned([prefix, name].concat()),
             Repr::Form {
                 prefix,
                 key,

@@ -72,7 +72,7 @@ fn is_not_field(name: &str) -> bool {
 
 /// Emits the fields carried by `headers`.
 pub(crate) fn extract(headers: &HeaderMap, sink: &mut Sink<'_, '_>) -> Result<(), DecodeError> {
-    for (name, value) in headers {
+    for (position, (name, value)) in headers.iter().enumerate() {
         let name = name.as_str();
         if is_not_field(name) {
             continue;
@@ -81,7 +81,10 @@ pub(crate) fn extract(headers: &HeaderMap, sink: &mut Sink<'_, '_>) -> Result<()
         if name == TAGGING {
             tagging(&value, sink)?;
         } else {
-            sink.plain(Location::joined("header:", name), FieldKind::Header, &value)?;
+            // Header names are the client's to choose (`x-amz-meta-*`): a name that is not
+            // location-safe becomes its position, as a map key would.
+            let location = Location::form("header:", name, position);
+            sink.plain(location, FieldKind::Header, &value)?;
         }
     }
     Ok(())

@@ -106,16 +106,21 @@ pub(crate) fn collect(
 /// Whether a key from the request may be written into a location as is.
 ///
 /// Identifier-like keys (`owner`, `aws:cloudformation:stack-name`, `Tags.member.1.Key`) are;
-/// keys with `@`, `=`, spaces or other punctuation, longer than 64 bytes, or with a long run of
-/// letters and digits (key-shaped, e.g. `AKIA…`) are not.
+/// keys with `@`, `=`, spaces or other punctuation, longer than 64 bytes, with a long run of
+/// letters and digits (key-shaped, e.g. `AKIA…`), or with seven digits or more (what a phone,
+/// SSN, card or account number needs, even grouped as `4111-1111-1111-1111`) are not.
 pub(crate) fn is_location_safe(key: &str) -> bool {
     if key.is_empty() || key.len() > 64 {
         return false;
     }
     let charset_ok = key.bytes().all(|b| SAFE_BYTES[usize::from(b)]);
+    let digits = key.bytes().filter(u8::is_ascii_digit).count();
     // A run of 16 needs 16 bytes: most keys are shorter and need no second pass.
-    charset_ok && (key.len() < 16 || !has_secret_shaped_run(key))
+    charset_ok && digits < MAX_KEY_DIGITS && (key.len() < 16 || !has_secret_shaped_run(key))
 }
+
+/// Keys with this many digits or more are not written into locations.
+const MAX_KEY_DIGITS: usize = 7;
 
 /// The bytes a location-safe key may hold: ASCII letters and digits, `_`, `-`, `.`, `:`, `/`.
 /// A table, because every key of every request is checked.
@@ -233,6 +238,10 @@ mod tests {
         assert!(!is_location_safe("AKIAIOSFODNN7EXAMPLE"));
         assert!(!is_location_safe("abcdefghijklmnopqrstuvwxyz"));
         assert!(!is_location_safe(&"a".repeat(65)));
+        assert!(!is_location_safe("4111-1111-1111-1111"));
+        assert!(!is_location_safe("536-22-8741"));
+        assert!(!is_location_safe("tel-020-7946-0958"));
+        assert!(is_location_safe("Tags.member.10.Key"));
     }
 
     #[test]

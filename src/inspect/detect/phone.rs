@@ -1,11 +1,16 @@
 //! `phone-number`: an international number (`+` and country code), or a national number next to
-//! a phone keyword (`phone`, `tel`, `mobile`, …), that libphonenumber's metadata (the
-//! `phonenumber` crate) says is a valid number.
+//! a phone keyword (`phone`, `tel`, `mobile`, `Handy`, `téléphone`, `телефон`, `电话`, `전화`, …),
+//! that libphonenumber's metadata (the `phonenumber` crate) says is a valid number.
 //!
 //! Called by the scanner on content fields with digits and either a `+` or a phone keyword.
-//! Candidates are reduced to plain digits before they reach the parser.
+//! Candidates are reduced to plain digits before they reach the parser. Next to a keyword, a
+//! number may also be written in any of [`NATIONAL_REGIONS`]' national formats (with or without
+//! a trunk prefix) or with the `00` international prefix; an extension (`x123`, `ext. 45`) may
+//! follow. Dates next to a keyword (`phone rota 2024-01-15`) are not numbers.
 
-use memchr::memmem;
+use std::sync::OnceLock;
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use phonenumber::country::Id;
 
 use super::{contains_word, floor_boundary, Hit, KeyContext};
@@ -13,12 +18,141 @@ use crate::inspect::redact;
 
 /// Rule id.
 pub(crate) const RULE: &str = "phone-number";
-/// Keywords that count anywhere in a word.
-pub(crate) const KEYWORDS: &[&str] = &["phone", "mobile", "whatsapp", "telefon"];
+/// Keywords that count anywhere in a word, in the languages of the locales the corpus covers.
+/// Matched after ASCII lower-casing, so letters of other scripts are listed in each case they
+/// are written in (`Телефон`, `телефон`; a stem such as `елефон` covers both).
+pub(crate) const KEYWORDS: &[&str] = &[
+    "phone",
+    "mobil",
+    "whatsapp",
+    "telefon",
+    "teléfon",
+    "téléfon",
+    "telèfon",
+    "telefoon",
+    "handy",
+    "celular",
+    "cellulare",
+    "móvil",
+    "movil",
+    "móvel",
+    "movel",
+    "portable",
+    "komórk",
+    "komork",
+    "puhelin",
+    "matkapuhelin",
+    "gsm",
+    "elefon",
+    "τηλ",
+    "Τηλ",
+    "ΤΗΛ",
+    "κινητ",
+    "Κινητ",
+    "елефон",
+    "тел.",
+    "тел:",
+    "Тел.",
+    "Тел:",
+    "ТЕЛ.",
+    "моб",
+    "Моб",
+    "мобіл",
+    "电话",
+    "電話",
+    "手机",
+    "手機",
+    "携帯",
+    "전화",
+    "휴대폰",
+    "핸드폰",
+    "연락처",
+    "טלפון",
+    "هاتف",
+    "جوال",
+    "โทร",
+    "điện thoại",
+    "dien thoai",
+    "nomor hp",
+    "no hp",
+];
 /// Short keywords that must stand as their own word.
-const SHORT_KEYWORDS: &[&str] = &["tel", "cell", "fax", "msisdn", "sms"];
-/// Regions tried for national numbers written with a trunk `0` (no country code).
-const REGIONS: &[Id] = &[Id::GB, Id::DE, Id::FR, Id::IN, Id::AU];
+pub(crate) const SHORT_KEYWORDS: &[&str] = &[
+    "tel", "tél", "cell", "fax", "msisdn", "sms", "tlf", "mob", "cel",
+];
+/// Regions whose national formats are tried, in this order, for numbers written without a
+/// country code next to a keyword: the locales of the accuracy corpus and the most populous
+/// numbering plans. NANP (no trunk prefix) first, as before.
+const NATIONAL_REGIONS: &[Id] = &[
+    Id::US,
+    Id::GB,
+    Id::DE,
+    Id::FR,
+    Id::IN,
+    Id::AU,
+    Id::BR,
+    Id::CN,
+    Id::RU,
+    Id::PL,
+    Id::CZ,
+    Id::PT,
+    Id::MX,
+    Id::KR,
+    Id::GR,
+    Id::ES,
+    Id::IT,
+    Id::NL,
+    Id::BE,
+    Id::AT,
+    Id::CH,
+    Id::SE,
+    Id::NO,
+    Id::DK,
+    Id::FI,
+    Id::IE,
+    Id::JP,
+    Id::TW,
+    Id::HK,
+    Id::SG,
+    Id::TR,
+    Id::UA,
+    Id::IL,
+    Id::ZA,
+    Id::AR,
+    Id::CO,
+    Id::CL,
+    Id::PE,
+    Id::VN,
+    Id::TH,
+    Id::ID,
+    Id::PH,
+    Id::MY,
+    Id::NZ,
+    Id::HU,
+    Id::RO,
+    Id::SK,
+    Id::BG,
+    Id::HR,
+    Id::SI,
+    Id::EE,
+    Id::LV,
+    Id::LT,
+    Id::IR,
+    Id::SA,
+    Id::AE,
+    Id::EG,
+    Id::NG,
+    Id::KE,
+    Id::PK,
+    Id::BD,
+    Id::NP,
+    Id::KZ,
+    Id::BY,
+    Id::AZ,
+    Id::GE,
+    Id::AM,
+    Id::CA,
+];
 const KEYWORD_DISTANCE: usize = 30;
 const MIN_INTL: usize = 8;
 const MIN_NATIONAL: usize = 7;
@@ -32,6 +166,20 @@ pub(crate) fn has_keyword(text: &str) -> bool {
         return true;
     }
     SHORT_KEYWORDS.iter().any(|k| contains_word(text, k, true))
+}
+
+/// Every keyword of [`KEYWORDS`] then [`SHORT_KEYWORDS`], as one automaton (ASCII
+/// case-insensitive, overlapping matches), built on first use.
+fn keyword_automaton() -> Option<&'static AhoCorasick> {
+    static AC: OnceLock<Option<AhoCorasick>> = OnceLock::new();
+    AC.get_or_init(|| {
+        AhoCorasickBuilder::new()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::Standard)
+            .build(KEYWORDS.iter().chain(SHORT_KEYWORDS))
+            .ok()
+    })
+    .as_ref()
 }
 
 /// Bytes that can start a number (`+`, `(`, a digit), as a table: one load per byte of prose
@@ -53,6 +201,7 @@ pub(crate) fn find(value: &str, ctx: KeyContext<'_>, out: &mut Vec<Hit>) {
     let b = value.as_bytes();
     let keyed = has_keyword(ctx.keys);
     let mut ahead = None;
+    let mut wide = WIDE_BUDGET;
     // One buffer for every candidate: prose holds a number every few words.
     let mut cand = Candidate::default();
     let mut plus = NextPlus::default();
@@ -82,7 +231,7 @@ pub(crate) fn find(value: &str, ctx: KeyContext<'_>, out: &mut Vec<Hit>) {
                     ahead.get_or_insert_with(|| KeywordsAhead::new(value)),
                 )
         };
-        if let Some((end, excerpt)) = judge(value, i, &cand, near) {
+        if let Some((end, excerpt)) = judge(value, i, &cand, near, &mut wide) {
             out.push(Hit::new(RULE, i, end, excerpt));
         }
         i = cand.end.max(i + 1);
@@ -100,7 +249,7 @@ pub(crate) fn find(value: &str, ctx: KeyContext<'_>, out: &mut Vec<Hit>) {
 /// that a skipped start would have taken reaches past the returned position. And a start
 /// skipped inside such a run would have had no keyword in its window either: the window's
 /// bytes past the run start are run bytes, and its start is no further left. Searching is left
-/// to `memmem` and `memchr`; which starts their matches rule out is this detector's own window
+/// to the keyword automaton and `memchr`; which starts their matches rule out is this detector's own window
 /// rule, which no crate knows.
 fn live_from(value: &str, start: usize, ahead: &mut KeywordsAhead, plus: &mut NextPlus) -> usize {
     let from = floor_boundary(value, start.saturating_sub(KEYWORD_DISTANCE));
@@ -139,88 +288,154 @@ fn keyword_before(value: &str, start: usize, ahead: &mut KeywordsAhead) -> bool 
         && has_keyword(&value.get(from..start).unwrap_or("").to_ascii_lowercase())
 }
 
-/// The next occurrence of each keyword in one value, searched forward only.
+/// Every keyword occurrence in one value, found in one pass, consumed forward only.
 ///
-/// Candidates are met left to right, so their look-back windows only move right: one forward
-/// search per keyword over the whole value tells which windows hold no keyword at all, and only
-/// the others get the word-boundary check. In prose full of numbers this saves a lower-cased copy
-/// and nine substring searches per number.
+/// Candidates are met left to right, so their look-back windows only move right: one search over
+/// the whole value tells which windows hold no keyword at all, and only the others get the
+/// word-boundary check. In prose full of numbers this saves a lower-cased copy and a search per
+/// keyword per number.
 struct KeywordsAhead {
-    lower: String,
-    /// Per keyword of [`KEYWORDS`] then [`SHORT_KEYWORDS`]: where it next occurs, if it does.
-    next: Vec<Option<usize>>,
+    /// (start, end) of each occurrence, by start.
+    found: Vec<(usize, usize)>,
+    /// Index of the first occurrence not yet passed.
+    next: usize,
 }
 
 impl KeywordsAhead {
-    fn words() -> impl Iterator<Item = &'static str> {
-        KEYWORDS.iter().chain(SHORT_KEYWORDS).copied()
-    }
-
     fn new(value: &str) -> KeywordsAhead {
-        let lower = value.to_ascii_lowercase();
-        // `memmem` searches with vector instructions, where `str::find` goes byte by byte.
-        let next = Self::words()
-            .map(|k| memmem::find(lower.as_bytes(), k.as_bytes()))
-            .collect();
-        KeywordsAhead { lower, next }
+        let mut found: Vec<(usize, usize)> = keyword_automaton()
+            .map(|ac| {
+                ac.find_overlapping_iter(value)
+                    .map(|m| (m.start(), m.end()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        found.sort_unstable();
+        KeywordsAhead { found, next: 0 }
     }
 
-    /// Moves every keyword's next occurrence to at or after `from`.
+    /// Passes every occurrence that starts before `from`.
     fn advance(&mut self, from: usize) {
-        let lower = &self.lower;
-        for (k, next) in Self::words().zip(self.next.iter_mut()) {
-            while let Some(at) = next.filter(|at| *at < from) {
-                // Keywords are ASCII: one past a match start is a char boundary.
-                *next = lower
-                    .as_bytes()
-                    .get(at + 1..)
-                    .and_then(|s| memmem::find(s, k.as_bytes()))
-                    .map(|p| p + at + 1);
-            }
+        while self.found.get(self.next).is_some_and(|(at, _)| *at < from) {
+            self.next += 1;
         }
     }
 
     /// Whether some keyword occurs wholly inside `from..to`. Calls must not move `from` left.
     fn any_within(&mut self, from: usize, to: usize) -> bool {
         self.advance(from);
-        Self::words()
-            .zip(&self.next)
-            .any(|(k, next)| next.is_some_and(|at| at + k.len() <= to))
+        self.found
+            .get(self.next..)
+            .unwrap_or(&[])
+            .iter()
+            .take_while(|(at, _)| *at < to)
+            .any(|(_, end)| *end <= to)
     }
 
     /// Where the first keyword occurrence at or after `from` starts. Calls must not move `from`
     /// left (shared with [`KeywordsAhead::any_within`]).
     fn first_from(&mut self, from: usize) -> Option<usize> {
         self.advance(from);
-        self.next.iter().flatten().min().copied()
+        self.found.get(self.next).map(|(at, _)| *at)
     }
 }
 
-/// `near` is asked only for national numbers, which need a phone keyword close by.
+/// `near` is asked only for national numbers, which need a phone keyword close by; `wide` is
+/// what is left of the value's [`WIDE_BUDGET`].
 fn judge(
     value: &str,
     start: usize,
     cand: &Candidate,
     near: impl FnOnce() -> bool,
+    wide: &mut usize,
 ) -> Option<(usize, String)> {
     let b = value.as_bytes();
-    let attached = b.get(cand.end).is_some_and(|c| c.is_ascii_alphanumeric());
+    let attached =
+        b.get(cand.end).is_some_and(|c| c.is_ascii_alphanumeric()) && !is_extension(b, cand.end);
     let intl = b[start] == b'+';
     if !intl && !near() {
         return None;
     }
     let min = if intl { MIN_INTL } else { MIN_NATIONAL };
+    let regions = if intl || cand.digits.len() < min {
+        NATIONAL_REGIONS
+    } else if *wide > 0 {
+        *wide -= 1;
+        NATIONAL_REGIONS
+    } else {
+        NATIONAL_REGIONS
+            .get(..NARROW_REGIONS)
+            .unwrap_or(NATIONAL_REGIONS)
+    };
     // Longest prefix of whole digit groups that is a valid number: `+44 121 234 5347 (24/7)`.
-    cand.cuts.iter().rev().find_map(|&(end, n)| {
-        let digits = cand.digits.get(..n)?;
-        if n < min || n > MAX_DIGITS || (attached && end == cand.end) {
-            return None;
-        }
-        if intl && valid_intl(digits) {
-            return Some((end, format!("+{}", redact::ends(digits, 2, 2))));
-        }
-        (!intl && valid_national(digits)).then(|| (end, redact::ends(digits, 2, 2)))
-    })
+    cand.cuts
+        .iter()
+        .enumerate()
+        .rev()
+        .find_map(|(g, &(end, n))| {
+            let digits = cand.digits.get(..n)?;
+            if n < min || n > MAX_DIGITS + 2 || (attached && end == cand.end) {
+                return None;
+            }
+            if intl {
+                return (n <= MAX_DIGITS && valid_intl(digits))
+                    .then(|| (end, format!("+{}", redact::ends(digits, 2, 2))));
+            }
+            if looks_like_date(digits, &cand.cuts[..=g]) {
+                return None;
+            }
+            if let Some(rest) = digits.strip_prefix("00") {
+                return valid_intl(rest).then(|| (end, format!("+{}", redact::ends(rest, 2, 2))));
+            }
+            (n <= MAX_DIGITS && valid_national(digits, regions))
+                .then(|| (end, redact::ends(digits, 2, 2)))
+        })
+}
+
+/// `x123`, `ext. 45`, `ext45`, `#12` right after a number: its extension, not a longer token.
+fn is_extension(b: &[u8], end: usize) -> bool {
+    let rest = b.get(end..).unwrap_or(&[]);
+    let lower = |n: usize| rest.get(..n).map(<[u8]>::to_ascii_lowercase);
+    let skip = if lower(3).as_deref() == Some(b"ext") {
+        3 + usize::from(rest.get(3) == Some(&b'.'))
+    } else if lower(1).as_deref() == Some(b"x") || rest.first() == Some(&b'#') {
+        1
+    } else {
+        return false;
+    };
+    let digits = rest.get(skip..).unwrap_or(&[]);
+    let digits = digits.strip_prefix(b" ").unwrap_or(digits);
+    let n = digits.iter().take_while(|c| c.is_ascii_digit()).count();
+    (1..=6).contains(&n) && !digits.get(n).is_some_and(u8::is_ascii_alphanumeric)
+}
+
+/// A calendar date written as digit groups: `2024-01-15`, `15.01.2024`, `20240115`. `cuts` are
+/// the (byte end, digit count) after each group, the last one ending `digits`.
+fn looks_like_date(digits: &str, cuts: &[(usize, usize)]) -> bool {
+    let mut lens = Vec::with_capacity(cuts.len());
+    let mut prev = 0;
+    for &(_, n) in cuts {
+        lens.push(n - prev);
+        prev = n;
+    }
+    let num = |from: usize, len: usize| -> u32 {
+        digits
+            .get(from..from + len)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0)
+    };
+    let year = |y: u32| (1900..=2099).contains(&y);
+    let month = |m: u32| (1..=12).contains(&m);
+    let day = |d: u32| (1..=31).contains(&d);
+    let ymd = |at: usize| year(num(at, 4)) && month(num(at + 4, 2)) && day(num(at + 6, 2));
+    let dmy = year(num(4, 4))
+        && ((month(num(2, 2)) && day(num(0, 2))) || (month(num(0, 2)) && day(num(2, 2))));
+    match lens.as_slice() {
+        [8] => ymd(0),
+        [4, 2, 2, ..] => ymd(0),
+        [2, 2, 4, ..] => dmy,
+        _ => false,
+    }
 }
 
 /// A run of digits with separators, and where each digit group ends.
@@ -275,14 +490,31 @@ fn valid_intl(digits: &str) -> bool {
     phonenumber::parse(None, format!("+{digits}")).is_ok_and(|n| phonenumber::is_valid(&n))
 }
 
-/// National numbers: NANP (no trunk prefix), or a trunk `0` and one of [`REGIONS`].
-fn valid_national(digits: &str) -> bool {
-    if !digits.starts_with('0') {
-        return phonenumber::parse(Some(Id::US), digits).is_ok_and(|n| phonenumber::is_valid(&n));
-    }
-    REGIONS
-        .iter()
-        .any(|r| phonenumber::parse(Some(*r), digits).is_ok_and(|n| phonenumber::is_valid(&n)))
+/// How many candidates of one value may be tried against every region of
+/// [`NATIONAL_REGIONS`]; later ones get only the first [`NARROW_REGIONS`]. Keeps a field that
+/// holds thousands of numbers next to a keyword linear with a small constant.
+const WIDE_BUDGET: usize = 32;
+/// Regions every national candidate is tried against.
+const NARROW_REGIONS: usize = 6;
+
+/// National numbers: valid in the national format of one of `regions` (trunk prefixes such as
+/// `0` or Russia's `8` understood by the parser). Regions whose possible lengths rule the digits
+/// out are skipped without parsing.
+fn valid_national(digits: &str, regions: &[Id]) -> bool {
+    let db = &*phonenumber::metadata::DATABASE;
+    regions.iter().any(|r| {
+        let fits = db.by_id(r.as_ref()).is_none_or(|meta| {
+            let lengths = meta.descriptors().general().possible_length();
+            let len_ok =
+                |n: usize| lengths.is_empty() || lengths.iter().any(|l| usize::from(*l) == n);
+            let trunk = meta.national_prefix().unwrap_or("");
+            len_ok(digits.len())
+                || (!trunk.is_empty()
+                    && digits.starts_with(trunk)
+                    && len_ok(digits.len() - trunk.len()))
+        });
+        fits && phonenumber::parse(Some(*r), digits).is_ok_and(|n| phonenumber::is_valid(&n))
+    })
 }
 
 #[cfg(test)]
@@ -311,6 +543,40 @@ mod tests {
     }
 
     #[test]
+    fn finds_national_numbers_after_keywords_in_other_languages() {
+        for (v, want) in [
+            ("Tel.: 030 901820", "03…20"),
+            ("Handy: 0151 23456789", "01…89"),
+            ("téléphone : 01 42 68 53 00", "01…00"),
+            ("Tél. 06 12 34 56 78", "06…78"),
+            ("telefone: (11) 91234-5678", "11…78"),
+            ("телефон 8 (912) 345-67-89", "89…89"),
+            ("Тел. +7 912 345-67-89", "+79…89"),
+            ("电话：138 0013 8000", "13…00"),
+            ("電話 03-1234-5678", "03…78"),
+            ("전화 010-1234-5678", "01…78"),
+            ("telefon: 512 345 678", "51…78"),
+            ("Telefon 601 123 456", "60…56"),
+            ("telemóvel 912 345 678", "91…78"),
+            ("celular 55 1234 5678", "55…78"),
+            ("τηλέφωνο 21 0123 4567", "21…67"),
+            ("teléfono 612 34 56 78", "61…78"),
+        ] {
+            assert_eq!(excerpts(v, ""), [want], "{v}");
+        }
+    }
+
+    #[test]
+    fn finds_double_zero_prefix_and_extensions() {
+        assert_eq!(excerpts("phone 0049 30 901820", ""), ["+49…20"]);
+        assert_eq!(excerpts("tel 0044 20 7946 0958", ""), ["+44…58"]);
+        assert_eq!(excerpts("+1 650-253-0000 x123", ""), ["+16…00"]);
+        assert_eq!(excerpts("+1 650-253-0000x123", ""), ["+16…00"]);
+        assert_eq!(excerpts("+1 650-253-0000 ext. 45", ""), ["+16…00"]);
+        assert_eq!(excerpts("phone (415) 555-2671 ext45", ""), ["41…71"]);
+    }
+
+    #[test]
     fn rejects_numbers_that_are_not_phones() {
         for (v, keys) in [
             ("(415) 555-2671", "body:Tags[0].Value"),
@@ -323,6 +589,10 @@ mod tests {
             ("v1.2.3+20240115", ""),
             ("mobile app v12.4.1 build 20240115", ""),
             ("phone rota 2024-01-15", ""),
+            ("Telefonkonferenz am 15.01.2024", ""),
+            ("phone build 20240115", ""),
+            ("+1 650-253-0000xyz", ""),
+            ("graph 415 555 2671", ""),
         ] {
             assert_eq!(excerpts(v, keys), Vec::<String>::new(), "{v}");
         }
@@ -342,6 +612,11 @@ mod tests {
         assert!(has_keyword("owner-phone"));
         assert!(!has_keyword("hotel"));
         assert!(!has_keyword("telemetry"));
+        assert!(has_keyword("handynummer"));
+        assert!(has_keyword("телефон"));
+        assert!(has_keyword("Телефон"));
+        assert!(has_keyword("电话"));
+        assert!(has_keyword("tél."));
     }
 
     #[test]
@@ -373,7 +648,7 @@ mod tests {
         #[test]
         fn parser_never_panics_on_digit_strings(digits in "[0-9]{1,16}") {
             let _ = valid_intl(&digits);
-            let _ = valid_national(&digits);
+            let _ = valid_national(&digits, NATIONAL_REGIONS);
         }
     }
 
@@ -382,6 +657,7 @@ mod tests {
         let b = value.as_bytes();
         let keyed = has_keyword(ctx.keys);
         let mut ahead = None;
+        let mut wide = WIDE_BUDGET;
         let mut i = 0;
         while i < b.len() {
             let c = b[i];
@@ -400,7 +676,7 @@ mod tests {
                         ahead.get_or_insert_with(|| KeywordsAhead::new(value)),
                     )
             };
-            if let Some((end, excerpt)) = judge(value, i, &cand, near) {
+            if let Some((end, excerpt)) = judge(value, i, &cand, near, &mut wide) {
                 out.push(Hit::new(RULE, i, end, excerpt));
             }
             i = cand.end.max(i + 1);

@@ -51,12 +51,15 @@ fn is_plain_placeholder(t: &str) -> bool {
         || norm.starts_with("my") && WORDS.iter().any(|w| norm.ends_with(w))
 }
 
-/// `${VAR}`, `{{ var }}`, `<password>`, `[token]`, `%VAR%`, `{var}`.
+/// `${VAR}`, `{{ var }}`, `<password>`, `[token]`, `%VAR%`, `{var}`, `$(VAR)`, and printf
+/// conversions (`%s`, `%(password)s`) that code fills in before sending.
 fn is_template(t: &str) -> bool {
     let wrapped =
         |open: char, close: char| t.len() > 2 && t.starts_with(open) && t.ends_with(close);
     t.contains("${")
         || t.contains("{{")
+        || t.contains("$(")
+        || is_printf(t)
         || wrapped('<', '>')
         || wrapped('[', ']')
         || wrapped('{', '}')
@@ -69,14 +72,39 @@ fn is_mask(t: &str) -> bool {
         .all(|c| matches!(c, '*' | 'x' | 'X' | '.' | '•' | '#' | '-' | '_' | ' ' | '…'))
 }
 
-/// `$VAR` / `$db_password`.
+/// `%s`, `%v`, `%d` or `%(name)s` as the whole value.
+fn is_printf(t: &str) -> bool {
+    let Some(rest) = t.strip_prefix('%') else {
+        return false;
+    };
+    let rest = match rest.strip_prefix('(') {
+        Some(named) => match named.split_once(')') {
+            Some((name, conv)) if name.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_') => {
+                conv
+            }
+            _ => return false,
+        },
+        None => rest,
+    };
+    matches!(rest, "s" | "v" | "d" | "q" | "r")
+}
+
+/// `$VAR`, `$db_password`, `$pass`: one case of letters, as shells and templates name variables.
+/// A value that mixes cases (`$ecretPa55`) or holds other characters is a password that happens
+/// to start with `$`.
 fn is_env_var(t: &str) -> bool {
-    match t.strip_prefix('$') {
-        Some(rest) => {
-            !rest.is_empty() && rest.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-        }
-        None => false,
-    }
+    let Some(rest) = t.strip_prefix('$') else {
+        return false;
+    };
+    let b = rest.as_bytes();
+    let word = |c: &u8| c.is_ascii_alphanumeric() || *c == b'_';
+    let starts = b
+        .first()
+        .is_some_and(|c| c.is_ascii_alphabetic() || *c == b'_');
+    let upper = b.iter().all(|c| !c.is_ascii_lowercase());
+    let lower = b.iter().all(|c| !c.is_ascii_uppercase());
+    let named = b.contains(&b'_') || b.iter().all(u8::is_ascii_alphabetic);
+    starts && b.iter().all(word) && (upper || (lower && named))
 }
 
 #[cfg(test)]
@@ -95,6 +123,13 @@ mod tests {
             "%2A%2A%2A%2A",
             "$PASS",
             "$db_pass",
+            "$pass",
+            "$REDIS_PASS1",
+            "%s",
+            "%(password)s",
+            "$(DB_PASSWORD)",
+            "{{ .Password }}",
+            "{{.Values.password}}",
             "xxx",
             "XXXX-XXXX",
             "...",
@@ -116,6 +151,11 @@ mod tests {
             "s3cr3t-P4ss",
             "x7Kq9",
             "$ecretPa55!",
+            "$ecretPa55",
+            "$3cr3t",
+            "pa$$w0rd",
+            "$abc123",
+            "%secret1",
             "passw0rd!",
             "a1b2c3",
         ] {

@@ -27,7 +27,7 @@ pub(crate) enum Trigger {
     Secret = 1 << 5,
     /// `ssn`, `social`: SSNs.
     Ssn = 1 << 6,
-    /// Phone keywords.
+    /// Phone keywords (every one of the phone detector's, in every language it knows).
     Phone = 1 << 7,
     /// `+`: international phone numbers.
     Plus = 1 << 8,
@@ -48,15 +48,75 @@ const TRIGGERS: &[(&str, Trigger)] = &[
     ("secret", Trigger::Secret),
     ("ssn", Trigger::Ssn),
     ("social", Trigger::Ssn),
+    ("ss#", Trigger::Ssn),
+    ("ss #", Trigger::Ssn),
+    ("ss no", Trigger::Ssn),
+    ("ss num", Trigger::Ssn),
+    ("ss-no", Trigger::Ssn),
+    ("ss nr", Trigger::Ssn),
+    ("soc", Trigger::Ssn),
     ("phone", Trigger::Phone),
-    ("mobile", Trigger::Phone),
+    ("mobil", Trigger::Phone),
     ("whatsapp", Trigger::Phone),
     ("telefon", Trigger::Phone),
+    ("teléfon", Trigger::Phone),
+    ("téléfon", Trigger::Phone),
+    ("telèfon", Trigger::Phone),
+    ("telefoon", Trigger::Phone),
+    ("handy", Trigger::Phone),
+    ("celular", Trigger::Phone),
+    ("cellulare", Trigger::Phone),
+    ("móvil", Trigger::Phone),
+    ("movil", Trigger::Phone),
+    ("móvel", Trigger::Phone),
+    ("movel", Trigger::Phone),
+    ("portable", Trigger::Phone),
+    ("komórk", Trigger::Phone),
+    ("komork", Trigger::Phone),
+    ("puhelin", Trigger::Phone),
+    ("matkapuhelin", Trigger::Phone),
+    ("gsm", Trigger::Phone),
+    ("elefon", Trigger::Phone),
+    ("τηλ", Trigger::Phone),
+    ("Τηλ", Trigger::Phone),
+    ("ΤΗΛ", Trigger::Phone),
+    ("κινητ", Trigger::Phone),
+    ("Κινητ", Trigger::Phone),
+    ("елефон", Trigger::Phone),
+    ("тел.", Trigger::Phone),
+    ("тел:", Trigger::Phone),
+    ("Тел.", Trigger::Phone),
+    ("Тел:", Trigger::Phone),
+    ("ТЕЛ.", Trigger::Phone),
+    ("моб", Trigger::Phone),
+    ("Моб", Trigger::Phone),
+    ("мобіл", Trigger::Phone),
+    ("电话", Trigger::Phone),
+    ("電話", Trigger::Phone),
+    ("手机", Trigger::Phone),
+    ("手機", Trigger::Phone),
+    ("携帯", Trigger::Phone),
+    ("전화", Trigger::Phone),
+    ("휴대폰", Trigger::Phone),
+    ("핸드폰", Trigger::Phone),
+    ("연락처", Trigger::Phone),
+    ("טלפון", Trigger::Phone),
+    ("هاتف", Trigger::Phone),
+    ("جوال", Trigger::Phone),
+    ("โทร", Trigger::Phone),
+    ("điện thoại", Trigger::Phone),
+    ("dien thoai", Trigger::Phone),
+    ("nomor hp", Trigger::Phone),
+    ("no hp", Trigger::Phone),
     ("tel", Trigger::Phone),
+    ("tél", Trigger::Phone),
     ("cell", Trigger::Phone),
     ("fax", Trigger::Phone),
     ("msisdn", Trigger::Phone),
     ("sms", Trigger::Phone),
+    ("tlf", Trigger::Phone),
+    ("mob", Trigger::Phone),
+    ("cel", Trigger::Phone),
     ("+", Trigger::Plus),
 ];
 
@@ -279,6 +339,20 @@ mod tests {
                 Prefilter::has_url_trigger(&text),
                 p.signals(&text).has(Trigger::Url)
             );
+        }
+    }
+
+    #[test]
+    fn every_phone_and_ssn_keyword_triggers() {
+        let p = Prefilter::new(&[]).unwrap();
+        let phone = super::super::phone::KEYWORDS
+            .iter()
+            .chain(super::super::phone::SHORT_KEYWORDS);
+        for k in phone {
+            assert!(p.signals(&format!("x {k} 1")).has(Trigger::Phone), "{k}");
+        }
+        for k in ["SS# 1", "Soc. Sec. # 1", "social security no. 1", "ss no 1"] {
+            assert!(p.signals(k).has(Trigger::Ssn), "{k}");
         }
     }
 

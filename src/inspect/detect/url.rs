@@ -308,6 +308,17 @@ mod tests {
     }
 
     #[test]
+    fn passwords_with_dollar_signs_are_passwords() {
+        for v in [
+            "postgres://app:$ecretPa55@db.example.com/app",
+            "postgres://app:pa$$w0rd@db.example.com/app",
+            "redis://:$3cr3t@cache.example.com:6379",
+        ] {
+            assert_eq!(found(v).len(), 1, "{v}");
+        }
+    }
+
+    #[test]
     fn finds_percent_encoded_urls() {
         assert_eq!(
             found("next=https%3A%2F%2Fdeploy%3As3cretP4ss%40git.example.com%2Fx"),
@@ -341,6 +352,12 @@ mod tests {
             "https://user:<password>@host",
             "https://user:{{ pass }}@host",
             "redis://:$REDIS_PASS@cache",
+            "postgres://app:%s@db.example.com/app",
+            "postgres://app:%(password)s@db.example.com/app",
+            "mysql://root:$(MYSQL_ROOT_PASSWORD)@db:3306",
+            "https://user:{{ .Password }}@git.example.com/x",
+            "https://user:{{.Password}}@git.example.com/x",
+            "amqp://guest:{{ .Values.rabbit.password }}@mq:5672",
             "https://deploy@git.example.com/org/repo",
             "s3://my-bucket/path/to/key",
             "https://sqs.us-east-1.amazonaws.com/123456789012/q",
