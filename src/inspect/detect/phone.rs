@@ -10,7 +10,7 @@
 
 use std::sync::OnceLock;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use phonenumber::country::Id;
 
 use super::{contains_word, floor_boundary, Hit, KeyContext};
@@ -173,9 +173,12 @@ pub(crate) fn has_keyword(text: &str) -> bool {
 fn keyword_automaton() -> Option<&'static AhoCorasick> {
     static AC: OnceLock<Option<AhoCorasick>> = OnceLock::new();
     AC.get_or_init(|| {
+        // A DFA: this runs over every byte of free text, and ~70 keywords make the default
+        // (contiguous NFA) step through failure transitions.
         AhoCorasickBuilder::new()
             .ascii_case_insensitive(true)
             .match_kind(MatchKind::Standard)
+            .kind(Some(AhoCorasickKind::DFA))
             .build(KEYWORDS.iter().chain(SHORT_KEYWORDS))
             .ok()
     })
