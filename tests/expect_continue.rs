@@ -15,33 +15,29 @@ fn expect_continue_is_answered_over_http1() {
     let file = proxy.dir.path().join("upload.bin");
     let sha = write_pattern_file(&file, 3 * 1024 * 1024);
     let data = format!("@{}", file.display());
-    {
-        let http = "--http1.1";
-        let out = curl(
-            &proxy,
-            &[
-                http,
-                "-H",
-                "Expect: 100-continue",
-                "--expect100-timeout",
-                "60",
-                "--max-time",
-                "30",
-                "--data-binary",
-                &data,
-                "https://bucket.s3.us-east-1.amazonaws.com/object",
-                "-X",
-                "PUT",
-            ],
-        );
-        assert_eq!(out.status, 0, "{http}: {}", out.stderr);
-        assert_eq!(
-            out.stdout,
-            format!(
-                "len={} sha256={sha} host=bucket.s3.us-east-1.amazonaws.com",
-                3 * 1024 * 1024
-            ),
-            "{http}"
-        );
-    }
+    let out = curl(
+        &proxy,
+        &[
+            "--http1.1",
+            "-H",
+            "Expect: 100-continue",
+            "--expect100-timeout",
+            "60",
+            "--max-time",
+            "30",
+            "--data-binary",
+            &data,
+            "https://bucket.s3.us-east-1.amazonaws.com/object",
+            "-X",
+            "PUT",
+        ],
+    );
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    assert_eq!(
+        out.stdout,
+        format!(
+            "len={} sha256={sha} host=bucket.s3.us-east-1.amazonaws.com",
+            3 * 1024 * 1024
+        )
+    );
 }

@@ -3,14 +3,11 @@
 //! secrets, payloads and required contacts are not judged as tags and names; credentials in
 //! configuration and tags with personal data still are.
 
-use std::collections::BTreeMap;
+mod common;
 
-use awsguard::capture::CapturedRequest;
 use awsguard::config::{Config, Mode, Settings};
 use awsguard::engine::Engine;
 use awsguard::events::Event;
-use base64::Engine as _;
-use http::{HeaderMap, HeaderName, HeaderValue};
 use serde::Deserialize;
 
 #[derive(Debug, Deserialize)]
@@ -21,17 +18,7 @@ struct Expected {
     skipped: Vec<[String; 2]>,
 }
 
-#[derive(Debug, Deserialize)]
-struct Case {
-    name: String,
-    method: String,
-    host: String,
-    path: String,
-    query: Option<String>,
-    headers: BTreeMap<String, String>,
-    body: String,
-    expected: Expected,
-}
+type Case = common::Recorded<Expected>;
 
 fn cases() -> Vec<Case> {
     include_str!("testdata/purpose/cases.jsonl")
@@ -39,26 +26,6 @@ fn cases() -> Vec<Case> {
         .filter(|l| !l.trim().is_empty())
         .map(|l| serde_json::from_str(l).expect("case line"))
         .collect()
-}
-
-fn request(case: &Case) -> CapturedRequest {
-    let mut headers = HeaderMap::new();
-    for (name, value) in &case.headers {
-        headers.append(
-            HeaderName::try_from(name.as_str()).expect("header name"),
-            HeaderValue::try_from(value.as_str()).expect("header value"),
-        );
-    }
-    CapturedRequest {
-        method: case.method.clone(),
-        host: case.host.clone(),
-        path: case.path.clone(),
-        query: case.query.clone(),
-        headers,
-        body: base64::engine::general_purpose::STANDARD
-            .decode(&case.body)
-            .expect("base64 body"),
-    }
 }
 
 fn engine(settings: Settings) -> Engine {
@@ -75,7 +42,7 @@ fn enforce() -> Engine {
 }
 
 fn inspect(engine: &Engine, case: &Case) -> Event {
-    engine.inspect(&request(case), time::OffsetDateTime::UNIX_EPOCH)
+    engine.inspect(&case.captured(), time::OffsetDateTime::UNIX_EPOCH)
 }
 
 #[test]

@@ -3,14 +3,12 @@
 //! in a tag value. Each must give exactly one finding, `email-address` in a `tag-value`: field
 //! purposes must never hide a tag, and stub values elsewhere must raise nothing.
 
-use std::collections::BTreeMap;
+mod common;
+
 use std::process::Command;
 
-use awsguard::capture::CapturedRequest;
 use awsguard::config::{Config, Settings};
 use awsguard::engine::Engine;
-use base64::Engine as _;
-use http::{HeaderMap, HeaderName, HeaderValue};
 use serde::Deserialize;
 
 #[derive(Deserialize)]
@@ -20,38 +18,7 @@ struct Expected {
     member: String,
 }
 
-#[derive(Deserialize)]
-struct Record {
-    method: String,
-    host: String,
-    path: String,
-    query: Option<String>,
-    headers: BTreeMap<String, String>,
-    body: String,
-    expected: Expected,
-}
-
-fn request(r: &Record) -> CapturedRequest {
-    let mut headers = HeaderMap::new();
-    for (k, v) in &r.headers {
-        if let (Ok(k), Ok(v)) = (
-            HeaderName::try_from(k.as_str()),
-            HeaderValue::try_from(v.as_str()),
-        ) {
-            headers.append(k, v);
-        }
-    }
-    CapturedRequest {
-        method: r.method.clone(),
-        host: r.host.clone(),
-        path: r.path.clone(),
-        query: r.query.clone(),
-        headers,
-        body: base64::engine::general_purpose::STANDARD
-            .decode(&r.body)
-            .expect("base64 body"),
-    }
-}
+type Record = common::Recorded<Expected>;
 
 #[test]
 fn every_tagging_operation_finds_the_planted_email_and_nothing_else() {
@@ -79,7 +46,7 @@ fn every_tagging_operation_finds_the_planted_email_and_nothing_else() {
     let engine = Engine::new(&config);
     let mut wrong = Vec::new();
     for r in &records {
-        let event = engine.inspect(&request(r), time::OffsetDateTime::UNIX_EPOCH);
+        let event = engine.inspect(&r.captured(), time::OffsetDateTime::UNIX_EPOCH);
         let found: Vec<String> = event
             .findings
             .iter()

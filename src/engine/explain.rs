@@ -2,7 +2,7 @@
 //! rules judge it and why — so a reviewer can see what was not judged and on what grounds. Pure:
 //! decodes the request as [`Engine::evaluate`] does, without scanning.
 
-use super::{Body, Engine, RequestView};
+use super::{Engine, RequestView};
 use crate::aws::identify::{member_hints, Identity};
 use crate::aws::MemberHints;
 use crate::capture::CapturedRequest;
@@ -29,25 +29,12 @@ impl Engine {
     /// Every field of `request` with its purpose and the reason for it, in decoding order; a body
     /// that is not read (data plane, customer endpoint) is one entry.
     pub fn explain(&self, request: &CapturedRequest) -> Vec<Explained> {
-        let view = RequestView {
-            method: &request.method,
-            host: &request.host,
-            path: &request.path,
-            query: request.query.as_deref(),
-            headers: &request.headers,
-        };
+        let view = RequestView::of(request);
         let profile = self.profile(&request.host);
         let head = self.head(&view, &profile);
         let reads = self.reads_body(&head, &request.headers);
-        let body = reads.then_some(Body::Read(request.body.as_slice()));
-        let identity = match body {
-            Some(_) => crate::aws::identify::identify_at(
-                &view.head(),
-                &profile.facts,
-                Some(request.body.as_slice()),
-            ),
-            None => head,
-        };
+        let body = reads.then_some(request.body.as_slice());
+        let identity = self.identity(&view, &profile, head, body);
         let hints = member_hints(&identity);
         let customer = identity.customer_endpoint.is_some();
         let mut out = Vec::new();
@@ -57,7 +44,7 @@ impl Engine {
             path: view.path,
             query: view.query,
             headers: view.headers,
-            body: reads.then_some(request.body.as_slice()),
+            body,
             hints,
         };
         let mut each = |field: FieldRef<'_>| {

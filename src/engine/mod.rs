@@ -56,6 +56,17 @@ impl std::fmt::Debug for RequestView<'_> {
 }
 
 impl<'a> RequestView<'a> {
+    /// The view of a captured request (`awsguard inspect`).
+    pub fn of(request: &'a CapturedRequest) -> Self {
+        RequestView {
+            method: &request.method,
+            host: &request.host,
+            path: &request.path,
+            query: request.query.as_deref(),
+            headers: &request.headers,
+        }
+    }
+
     fn head(&self) -> RequestHead<'a> {
         RequestHead {
             method: self.method,
@@ -194,6 +205,14 @@ struct Skipped {
 }
 
 impl Skipped {
+    /// Notes a decoded field; its location is rendered only while there is room for it (a
+    /// DynamoDB batch holds thousands of payload fields).
+    fn note_field(&mut self, field: &FieldRef<'_>) {
+        if self.list.len() < MAX_SKIPPED {
+            self.note(&field.location.render(), field.kind);
+        }
+    }
+
     fn note(&mut self, location: &str, kind: FieldKind) {
         let purpose = kind.as_str();
         let seen = self
@@ -322,13 +341,7 @@ impl Engine {
         read: Body<'_>,
     ) -> Evaluation {
         let body = read.bytes();
-        let identity = match body {
-            // Query and EC2 calls name their operation in a form body.
-            Some(body) if head.operation.is_none() && body_may_name_operation(view.headers) => {
-                identify_at(&view.head(), &profile.facts, Some(body))
-            }
-            _ => head,
-        };
+        let identity = self.identity(view, profile, head, body);
         let ctx = ScanContext {
             service: identity.service.as_deref(),
             operation: identity.operation.as_deref(),
@@ -412,16 +425,27 @@ impl Engine {
         }
     }
 
+    /// The call's identity once its body is known: query and EC2 calls name their operation in
+    /// a form body.
+    fn identity(
+        &self,
+        view: &RequestView<'_>,
+        profile: &HostProfile,
+        head: Identity,
+        body: Option<&[u8]>,
+    ) -> Identity {
+        match body {
+            Some(body) if head.operation.is_none() && body_may_name_operation(view.headers) => {
+                identify_at(&view.head(), &profile.facts, Some(body))
+            }
+            _ => head,
+        }
+    }
+
     /// Evaluates a captured request (`awsguard inspect`): its body is always inspected unless it
     /// is data-plane.
     pub fn inspect(&self, request: &CapturedRequest, now: time::OffsetDateTime) -> Event {
-        let view = RequestView {
-            method: &request.method,
-            host: &request.host,
-            path: &request.path,
-            query: request.query.as_deref(),
-            headers: &request.headers,
-        };
+        let view = RequestView::of(request);
         let profile = self.profile(&request.host);
         let head = self.head(&view, &profile);
         let body = if self.reads_body(&head, &request.headers) {
@@ -519,7 +543,7 @@ impl Engine {
         let mut scan = |mut field: FieldRef<'_>| {
             field.kind = self.purpose(field.kind, customer);
             if field.kind.is_exempt() {
-                skipped.note(&field.location.render(), field.kind);
+                skipped.note_field(&field);
                 return;
             }
             self.scanner.scan_field(ctx, field, &mut findings);

@@ -623,3 +623,42 @@ pub fn blocked_create_queue(listen: &str, ca_pem: &Path) -> Output {
             "https://sqs.us-east-1.amazonaws.com/",
         ]))
 }
+
+/// One request as the botocore generators write it (`tools/gen_purpose_requests.py`,
+/// `tools/gen_tag_sweep.py`): head fields, a base64 body, and what the test expects of it.
+#[derive(serde::Deserialize)]
+pub struct Recorded<E> {
+    #[serde(default)]
+    pub name: String,
+    pub method: String,
+    pub host: String,
+    pub path: String,
+    pub query: Option<String>,
+    pub headers: std::collections::BTreeMap<String, String>,
+    pub body: String,
+    pub expected: E,
+}
+
+impl<E> Recorded<E> {
+    /// The request as `awsguard inspect` reads it.
+    pub fn captured(&self) -> awsguard::capture::CapturedRequest {
+        use base64::Engine as _;
+        let mut headers = http::HeaderMap::new();
+        for (name, value) in &self.headers {
+            headers.append(
+                http::HeaderName::try_from(name.as_str()).expect("header name"),
+                http::HeaderValue::try_from(value.as_str()).expect("header value"),
+            );
+        }
+        awsguard::capture::CapturedRequest {
+            method: self.method.clone(),
+            host: self.host.clone(),
+            path: self.path.clone(),
+            query: self.query.clone(),
+            headers,
+            body: base64::engine::general_purpose::STANDARD
+                .decode(&self.body)
+                .expect("base64 body"),
+        }
+    }
+}
