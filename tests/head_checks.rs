@@ -14,8 +14,8 @@ const HOST: &str = "sqs.us-east-1.amazonaws.com";
 /// proxy answers until it closes or 10 s pass.
 fn exchange(proxy: &ProxyProc, host: &str, request: &[u8]) -> String {
     let mut tls = intercepted(proxy, host, b"http/1.1");
-    tls.write_all(request).unwrap();
-    tls.flush().unwrap();
+    // A refused head may be closed on before it is all written: what matters is the answer.
+    let _ = tls.write_all(request).and_then(|()| tls.flush());
     let mut out = Vec::new();
     let _ = tls.read_to_end(&mut out);
     String::from_utf8_lossy(&out).into_owned()
@@ -39,7 +39,13 @@ fn a_head_over_64_kib_gets_431_and_an_event() {
     let (proxy, _upstream) = proxy();
     // Under hyper's own buffer bound, over the documented limit.
     let big = format!("Host: {HOST}\r\nX-Pad: {}\r\n", "a".repeat(70 * 1024));
-    let answer = exchange(&proxy, HOST, &request(&big));
+    // The proxy answers 431 and closes while the client may still be writing the rest of the
+    // head: the client can then see a reset before the answer (no lingering close). Three
+    // connections give the answer a fair chance to arrive; every refusal is recorded.
+    let answer = (0..3)
+        .map(|_| exchange(&proxy, HOST, &request(&big)))
+        .find(|a| !a.is_empty())
+        .unwrap_or_default();
     assert!(answer.starts_with("HTTP/1.1 431"), "{answer}");
     let event = proxy.wait_event(|e| e["errorCode"] == "RequestHeaderFieldsTooLarge");
     assert_eq!(event["responseStatus"], 431);
