@@ -528,7 +528,7 @@ fn content_type(headers: &HeaderMap) -> String {
         .to_ascii_lowercase()
 }
 
-/// aws-chunked uploads and unsigned streaming payloads are data plane whatever the operation.
+/// aws-chunked uploads, streaming payloads and event streams are data plane whatever the operation.
 fn streaming_headers(headers: &HeaderMap) -> bool {
     let sha = headers
         .get("x-amz-content-sha256")
@@ -541,7 +541,17 @@ fn streaming_headers(headers: &HeaderMap) -> bool {
             v.split(',')
                 .any(|e| e.trim().eq_ignore_ascii_case("aws-chunked"))
         });
-    sha || chunked
+    // An event stream is full duplex: its messages must flow as they come, whether or not the
+    // operation is in the models (Transcribe streaming is not).
+    let event_stream = headers
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(';')
+                .next()
+                .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/vnd.amazon.eventstream"))
+        });
+    sha || chunked || event_stream
 }
 
 #[cfg(test)]
@@ -579,6 +589,29 @@ mod tests {
 
     fn auth(service: &str, region: &str) -> String {
         format!("AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20250101/{region}/{service}/aws4_request, SignedHeaders=host, Signature=00")
+    }
+
+    #[test]
+    fn event_streams_aws_chunked_and_streaming_payloads_are_data_plane_by_their_headers() {
+        let event_stream = "application/vnd.amazon.eventstream";
+        assert!(streaming_headers(&headers(&[("content-type", event_stream)])));
+        assert!(streaming_headers(&headers(&[(
+            "content-type",
+            "Application/Vnd.Amazon.EventStream; charset=binary"
+        )])));
+        assert!(streaming_headers(&headers(&[(
+            "x-amz-content-sha256",
+            "STREAMING-AWS4-HMAC-SHA256-EVENTS"
+        )])));
+        assert!(streaming_headers(&headers(&[("content-encoding", "gzip, aws-chunked")])));
+        assert!(!streaming_headers(&headers(&[(
+            "content-type",
+            "application/x-amz-json-1.1"
+        )])));
+        assert!(!streaming_headers(&headers(&[(
+            "content-type",
+            "application/vnd.amazon.eventstreams"
+        )])));
     }
 
     fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
