@@ -1,7 +1,9 @@
 //! `Expect: 100-continue` over HTTP/1.1: a client that waits for the interim response before
 //! sending its body is not left waiting (curl is told to wait 60 s for it and given 30 s in all,
 //! so a proxy that never answers fails the call). Over HTTP/2 hyper's server cannot send a 1xx
-//! (the h2 crate can; hyper does not expose it), so that case is not claimed here.
+//! (h2 0.4.20 can, `SendResponse::send_informational`; hyper 1.x does not expose it, hyper#2743):
+//! under `exec` the Node.js preload stands in for it, see `exec_node.rs`
+//! `a_5_mb_s3_upload_over_http2_lands_whole`.
 
 mod common;
 
