@@ -83,10 +83,13 @@ pub fn write_bundle(path: &Path, ca: &CertificateDer<'_>) -> Result<usize, Bundl
     Ok(count_certs(&pem))
 }
 
-/// Writes the combined bundle to a new temporary file, deleted when the handle drops.
-pub fn temp_bundle(ca: &CertificateDer<'_>) -> Result<tempfile::NamedTempFile, BundleError> {
-    let roots = system_roots()?;
-    let pem = bundle_pem(&roots, ca);
+/// Writes the combined bundle of `roots` and `ca` to a new temporary file, deleted when the
+/// handle drops.
+pub fn temp_bundle(
+    roots: &[CertificateDer<'_>],
+    ca: &CertificateDer<'_>,
+) -> Result<tempfile::NamedTempFile, BundleError> {
+    let pem = bundle_pem(roots, ca);
     let io = |source| BundleError::Write {
         path: std::env::temp_dir(),
         source,

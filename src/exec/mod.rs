@@ -1,6 +1,6 @@
 //! `awsguard exec -- CMD ARGS...`: a proxy on a free loopback port, CMD run with the environment
-//! that sends its AWS calls through it (Node.js programs get a preload, see [`node`]), signals
-//! forwarded, and a summary at exit.
+//! that sends its AWS calls through it (Node.js programs get a preload, see [`node`]; Java
+//! programs `JAVA_TOOL_OPTIONS`, see [`java`]), signals forwarded, and a summary at exit.
 //!
 //! Called by `main.rs` ([`run`]). The pure parts live in submodules: [`env`](mod@env) (child
 //! variables), [`bundle`] (system roots + awsguard CA), [`FailOn`] (`--fail-on`), [`summary`] and
@@ -9,6 +9,7 @@
 pub mod bundle;
 pub mod env;
 mod fail_on;
+pub mod java;
 pub mod node;
 pub mod sarif;
 mod signals;
@@ -156,7 +157,13 @@ pub async fn exec(config: Config, options: ExecOptions) -> Result<u8, ExecError>
         time::OffsetDateTime::now_utc(),
         config.ca_policy(),
     )?;
-    let bundle = bundle::temp_bundle(ca.cert_der())?;
+    let roots = bundle::system_roots()?;
+    let bundle = bundle::temp_bundle(&roots, ca.cert_der())?;
+    let truststore =
+        java::temp_truststore(&roots, ca.cert_der()).map_err(|source| ExecError::Write {
+            path: std::env::temp_dir(),
+            source,
+        })?;
     let artifact = sarif_artifact(&config, &options);
     let events_error = |source| ExecError::Write {
         path: match &config.events {
@@ -183,12 +190,19 @@ pub async fn exec(config: Config, options: ExecOptions) -> Result<u8, ExecError>
     let no_proxy = std::env::var("NO_PROXY")
         .or_else(|_| std::env::var("no_proxy"))
         .ok();
+    let aws_suffixes = crate::aws::partition_dns_suffixes();
     let mut vars = env::child_env(
         &format!("http://{addr}"),
         bundle.path(),
         no_proxy.as_deref(),
-        crate::aws::partition_dns_suffixes(),
+        aws_suffixes,
     );
+    let kept = env::without_aws(no_proxy.as_deref().unwrap_or_default(), aws_suffixes);
+    let java_options = std::env::var("JAVA_TOOL_OPTIONS").ok();
+    vars.push((
+        "JAVA_TOOL_OPTIONS".to_owned(),
+        java::java_tool_options(java_options.as_deref(), addr, truststore.path(), &kept),
+    ));
     let preload = node::temp_preload().map_err(|source| ExecError::Write {
         path: std::env::temp_dir(),
         source,

@@ -59,8 +59,9 @@ pub fn no_traffic_note(program: &str, events: &[Event]) -> Option<String> {
          fix through NODE_OPTIONS, which a program that resets NODE_OPTIONS, runs another Node or \
          uses its own agent does not get"
     } else if name == "java" || name.ends_with("gradle") || name == "mvn" {
-        "Java ignores HTTPS_PROXY: pass -Dhttps.proxyHost and -Dhttps.proxyPort (and trust the \
-         awsguard CA in the JVM's trust store)"
+        "Java ignores HTTPS_PROXY: awsguard sets -Dhttps.proxyHost, -Dhttps.proxyPort and a trust \
+         store through JAVA_TOOL_OPTIONS, which a launcher that resets it, a client with its own \
+         proxy settings or -Djava.net.useSystemProxies does not follow"
     } else {
         "if it called AWS, its client ignored HTTPS_PROXY (or NO_PROXY listed the host, or it \
          reached AWS another way, such as a VPC endpoint set in its configuration)"
