@@ -121,7 +121,8 @@ async fn upgrade_sink<S: AsyncRead + AsyncWrite + Unpin>(mut tls: S) {
         .find_map(|l| l.strip_prefix("x-bench-bytes: "))
         .and_then(|v| v.trim().parse().ok())
         .unwrap_or(0);
-    let answer = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+    let answer =
+        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
                   Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n";
     if tls.write_all(answer.as_bytes()).await.is_err() {
         return;
@@ -241,9 +242,10 @@ where
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
     let stream = connect(path, host, tls).await;
-    let (sender, conn) = hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(stream))
-        .await
-        .unwrap();
+    let (sender, conn) =
+        hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(stream))
+            .await
+            .unwrap();
     tokio::spawn(conn);
     sender
 }
@@ -292,7 +294,9 @@ async fn parallel_streams(path: Path, tls: &Arc<rustls::ClientConfig>, streams: 
             let request = hyper::Request::post(format!("https://{SQS}/"))
                 .header("content-type", "application/x-amz-json-1.0")
                 .header("x-amz-target", "AmazonSQS.ListQueues")
-                .body(Full::new(Bytes::from(format!("{{\"QueueNamePrefix\":\"q{i}\"}}"))))
+                .body(Full::new(Bytes::from(format!(
+                    "{{\"QueueNamePrefix\":\"q{i}\"}}"
+                ))))
                 .unwrap();
             let response = sender.send_request(request).await.unwrap();
             assert_eq!(response.status(), 200);
@@ -397,7 +401,11 @@ fn main() {
     let mut es = vec![Vec::new(); subjects.len()];
     for _ in 0..rounds {
         for (i, (_, path, aws)) in subjects.iter().enumerate() {
-            let (ws_host, es_host) = if *aws { (WS_HOST, ES_HOST) } else { (BLIND, BLIND) };
+            let (ws_host, es_host) = if *aws {
+                (WS_HOST, ES_HOST)
+            } else {
+                (BLIND, BLIND)
+            };
             ws[i].push(rt.block_on(ws_upload(*path, ws_host, &h1, ws_bytes)));
             es[i].push(rt.block_on(es_round_trips(*path, es_host, &h2, round_trips)));
         }
@@ -432,7 +440,10 @@ fn main() {
     println!(
         "| {streams} concurrent h2 streams on one client connection: upstream connections | {opened} | | | | |"
     );
-    assert!(opened <= 2, "{opened} upstream connections for {streams} streams");
+    assert!(
+        opened <= 2,
+        "{opened} upstream connections for {streams} streams"
+    );
     let deadline = Instant::now() + std::time::Duration::from_secs(10);
     loop {
         let recorded = counting
@@ -443,7 +454,10 @@ fn main() {
         if recorded == streams {
             break;
         }
-        assert!(Instant::now() < deadline, "{recorded} of {streams} calls recorded");
+        assert!(
+            Instant::now() < deadline,
+            "{recorded} of {streams} calls recorded"
+        );
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
 }

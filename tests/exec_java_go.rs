@@ -130,7 +130,11 @@ fn java_https_url_connection_and_http_client_are_captured() {
         "{}",
         out.stderr
     );
-    assert!(out.stderr.contains("awsguard: 2 AWS calls"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("awsguard: 2 AWS calls"),
+        "{}",
+        out.stderr
+    );
     assert!(
         !out.stderr.contains("no connection through the proxy"),
         "{}",
@@ -225,7 +229,11 @@ fn go_net_http_is_captured() {
         "{}",
         out.stderr
     );
-    assert!(out.stderr.contains("awsguard: 1 AWS call"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("awsguard: 1 AWS call"),
+        "{}",
+        out.stderr
+    );
     let calls = api_calls(dir.path());
     assert_eq!(calls.len(), 1, "{calls:?}");
     assert_eq!(calls[0]["eventName"], "GetCallerIdentity");

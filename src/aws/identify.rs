@@ -547,9 +547,10 @@ fn streaming_headers(headers: &HeaderMap) -> bool {
         .get(http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| {
-            v.split(';')
-                .next()
-                .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/vnd.amazon.eventstream"))
+            v.split(';').next().is_some_and(|t| {
+                t.trim()
+                    .eq_ignore_ascii_case("application/vnd.amazon.eventstream")
+            })
         });
     sha || chunked || event_stream
 }
@@ -594,7 +595,10 @@ mod tests {
     #[test]
     fn event_streams_aws_chunked_and_streaming_payloads_are_data_plane_by_their_headers() {
         let event_stream = "application/vnd.amazon.eventstream";
-        assert!(streaming_headers(&headers(&[("content-type", event_stream)])));
+        assert!(streaming_headers(&headers(&[(
+            "content-type",
+            event_stream
+        )])));
         assert!(streaming_headers(&headers(&[(
             "content-type",
             "Application/Vnd.Amazon.EventStream; charset=binary"
@@ -603,7 +607,10 @@ mod tests {
             "x-amz-content-sha256",
             "STREAMING-AWS4-HMAC-SHA256-EVENTS"
         )])));
-        assert!(streaming_headers(&headers(&[("content-encoding", "gzip, aws-chunked")])));
+        assert!(streaming_headers(&headers(&[(
+            "content-encoding",
+            "gzip, aws-chunked"
+        )])));
         assert!(!streaming_headers(&headers(&[(
             "content-type",
             "application/x-amz-json-1.1"

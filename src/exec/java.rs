@@ -46,7 +46,11 @@ pub fn jks_truststore(
     let mut out = Vec::new();
     out.extend_from_slice(&JKS_MAGIC.to_be_bytes());
     out.extend_from_slice(&JKS_VERSION.to_be_bytes());
-    out.extend_from_slice(&u32::try_from(entries.len()).unwrap_or(u32::MAX).to_be_bytes());
+    out.extend_from_slice(
+        &u32::try_from(entries.len())
+            .unwrap_or(u32::MAX)
+            .to_be_bytes(),
+    );
     for (alias, der) in entries {
         out.extend_from_slice(&JKS_TRUSTED_CERT.to_be_bytes());
         push_utf(&mut out, &alias);
@@ -197,7 +201,12 @@ mod tests {
         let addr: SocketAddr = "127.0.0.1:4123".parse().unwrap();
         let store = Path::new("/tmp/awsguard-truststore-x.jks");
         assert_eq!(
-            java_tool_options(Some(" -Xmx1g "), addr, store, "localhost,.internal.test,10.0.0.0/8"),
+            java_tool_options(
+                Some(" -Xmx1g "),
+                addr,
+                store,
+                "localhost,.internal.test,10.0.0.0/8"
+            ),
             "-Xmx1g -Dhttps.proxyHost=127.0.0.1 -Dhttps.proxyPort=4123 \
              -Dhttp.proxyHost=127.0.0.1 -Dhttp.proxyPort=4123 \
              -Dhttp.nonProxyHosts=localhost|*.internal.test \
@@ -205,7 +214,10 @@ mod tests {
              -Djavax.net.ssl.trustStoreType=JKS -Djavax.net.ssl.trustStorePassword=changeit"
         );
         let spaced = java_tool_options(None, addr, Path::new("/tmp/a b.jks"), "");
-        assert!(spaced.starts_with("-Dhttps.proxyHost=127.0.0.1 "), "{spaced}");
+        assert!(
+            spaced.starts_with("-Dhttps.proxyHost=127.0.0.1 "),
+            "{spaced}"
+        );
         assert!(
             spaced.contains(" \"-Djavax.net.ssl.trustStore=/tmp/a b.jks\" "),
             "{spaced}"
