@@ -20,6 +20,7 @@ mod front;
 mod hello_peek;
 mod intercept;
 mod record;
+mod relay;
 mod rewind;
 mod route;
 mod tunnel;
