@@ -6,6 +6,7 @@
 
 use std::collections::VecDeque;
 use std::pin::Pin;
+use std::future::Future;
 use std::task::{Context, Poll};
 
 use std::time::Duration;
@@ -33,6 +34,37 @@ pub(crate) struct RequestBody {
     read: VecDeque<Bytes>,
     trailers: Option<HeaderMap>,
     rest: Rest,
+    /// Longest wait for the client's next bytes while they stream ([`RequestBody::idle_after`]).
+    idle: Option<IdleTimer>,
+}
+
+/// A timer between the frames of a streamed body: restarted by each frame, armed at the first
+/// poll (not while the upstream connection is still being opened).
+pub(crate) struct IdleTimer {
+    after: Duration,
+    timer: Option<Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl IdleTimer {
+    pub(crate) fn new(after: Duration) -> Self {
+        IdleTimer { after, timer: None }
+    }
+
+    /// Whether the wait that is pending now has lasted too long; registers `cx` for the expiry.
+    pub(crate) fn expired(&mut self, cx: &mut Context<'_>) -> bool {
+        let after = self.after;
+        let timer = self
+            .timer
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep(after)));
+        timer.as_mut().poll(cx).is_ready()
+    }
+
+    /// Something arrived: the wait starts again.
+    pub(crate) fn restart(&mut self) {
+        if let Some(timer) = self.timer.as_mut() {
+            timer.as_mut().reset(tokio::time::Instant::now() + self.after);
+        }
+    }
 }
 
 /// Where a request body's frames come from once the buffered chunks are sent.
@@ -65,6 +97,9 @@ pub(crate) enum SendBodyError {
     /// The client's stream failed.
     #[error("client request body failed")]
     Client(#[source] hyper::Error),
+    /// The client sent nothing for longer than `stream-idle-timeout`.
+    #[error("the client stopped sending the request body")]
+    Idle,
     /// awsguard withheld the end of the body: the call was refused (or its client went away)
     /// after the body had started upstream.
     #[error("request body withheld by awsguard")]
@@ -89,7 +124,15 @@ impl RequestBody {
             read: VecDeque::new(),
             trailers: None,
             rest: Rest::Client(body),
+            idle: None,
         }
+    }
+
+    /// Fails the body when the client's stream (not what was read already) goes `after` without
+    /// a frame: the upstream request is then cut instead of waiting on a stalled client.
+    pub(crate) fn idle_after(mut self, after: Duration) -> Self {
+        self.idle = Some(IdleTimer::new(after));
+        self
     }
 
     /// A body fed through the returned sender, `length` bytes long when known (the client's
@@ -104,6 +147,7 @@ impl RequestBody {
                 length,
                 ended: false,
             },
+            idle: None,
         };
         (tx, body)
     }
@@ -135,11 +179,13 @@ impl Buffered {
                 },
                 trailers,
                 rest: Rest::Done,
+                idle: None,
             },
             Buffered::Partial { read, rest } => RequestBody {
                 read,
                 trailers: None,
                 rest: Rest::Client(rest),
+                idle: None,
             },
         }
     }
@@ -237,9 +283,17 @@ impl Body for RequestBody {
             return Poll::Ready(Some(Ok(Frame::data(chunk))));
         }
         match &mut this.rest {
-            Rest::Client(rest) => Pin::new(rest)
-                .poll_frame(cx)
-                .map_err(SendBodyError::Client),
+            Rest::Client(rest) => {
+                let polled = Pin::new(rest).poll_frame(cx);
+                if let Some(idle) = this.idle.as_mut() {
+                    if polled.is_ready() {
+                        idle.restart();
+                    } else if idle.expired(cx) {
+                        return Poll::Ready(Some(Err(SendBodyError::Idle)));
+                    }
+                }
+                polled.map_err(SendBodyError::Client)
+            }
             Rest::Done => Poll::Ready(this.trailers.take().map(|t| Ok(Frame::trailers(t)))),
             Rest::Relay { ended: true, .. } => Poll::Ready(None),
             Rest::Relay { frames, ended, .. } => match frames.poll_recv(cx) {

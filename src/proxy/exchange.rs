@@ -64,8 +64,9 @@ pub(crate) async fn handle(
     // Held until the call is answered: the buffered body lives that long.
     let mut _budget = None;
     // `Err(why)`: a body that should have been inspected was not read whole.
+    let stream_idle = limits.stream_idle_timeout;
     let (inspected, upstream_body) = if !read {
-        (Ok(None), RequestBody::streaming(body))
+        (Ok(None), RequestBody::streaming(body).idle_after(stream_idle))
     } else {
         let wait = limits.budget_wait_timeout;
         let read = match tokio::time::timeout(wait, reserve(&shared, &parts.headers, limit)).await {
@@ -91,7 +92,9 @@ pub(crate) async fn handle(
                 }
                 (
                     Err("the body is larger than the inspection limit"),
-                    Buffered::Partial { read, rest }.into_body(),
+                    Buffered::Partial { read, rest }
+                        .into_body()
+                        .idle_after(stream_idle),
                 )
             }
             Err(error) => {
@@ -183,7 +186,10 @@ fn answered(
     }
     record.response(parts.status, &parts.headers);
     strip_hop_by_hop(&mut parts.headers);
-    Response::from_parts(parts, Either::Left(body.with_record(record)))
+    let body = body
+        .with_record(record)
+        .idle_after(shared.config.limits.stream_idle_timeout);
+    Response::from_parts(parts, Either::Left(body))
 }
 
 /// A body past the inspection limit that can be skimmed, and what of it was read so far.
@@ -311,13 +317,23 @@ fn upstream_failed(
     error: &UpstreamError,
 ) -> Response<ResponseBody> {
     let message = describe(error);
+    let outcome = error.outcome();
     tracing::warn!(host = %conn.host, %message, "upstream request failed");
-    let response = policy::error_response(
-        protocol,
-        StatusCode::BAD_GATEWAY,
-        policy::UPSTREAM_CODE,
-        &format!("awsguard could not complete the call upstream: {message}"),
-    );
+    let response = match outcome {
+        // The client's own stall, not the upstream's: answered as the inspected-body timeout is.
+        Outcome::BodyReadTimeout => policy::error_response(
+            protocol,
+            StatusCode::REQUEST_TIMEOUT,
+            outcome.code().unwrap_or(policy::UPSTREAM_CODE),
+            outcome.message().unwrap_or_default(),
+        ),
+        _ => policy::error_response(
+            protocol,
+            StatusCode::BAD_GATEWAY,
+            policy::UPSTREAM_CODE,
+            &format!("awsguard could not complete the call upstream: {message}"),
+        ),
+    };
     if let Some(event) = record.event_mut() {
         event.response_status = Some(response.status.as_u16());
         if error.is_tls_version() {
@@ -336,7 +352,7 @@ fn upstream_failed(
             ..Default::default()
         });
     }
-    record.finish(error.outcome());
+    record.finish(outcome);
     aws_error(response)
 }
 
