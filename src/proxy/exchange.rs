@@ -346,11 +346,13 @@ fn upstream_failed(
             let verdict = policy::decide(shared.engine.policy(), [raised.into()]);
             event.findings.extend(verdict.findings);
         }
-        event.connection = Some(crate::events::ConnectionDetails {
-            outcome: "upstream-failed".into(),
-            message: Some(message),
-            ..Default::default()
-        });
+        if outcome != Outcome::BodyReadTimeout {
+            event.connection = Some(crate::events::ConnectionDetails {
+                outcome: "upstream-failed".into(),
+                message: Some(message),
+                ..Default::default()
+            });
+        }
     }
     record.finish(outcome);
     aws_error(response)
