@@ -19,6 +19,7 @@ mod exchange;
 mod front;
 mod hello_peek;
 mod intercept;
+mod linger;
 mod record;
 mod relay;
 mod rewind;
