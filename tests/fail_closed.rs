@@ -290,10 +290,7 @@ fn the_aws_cli_deploys_a_large_package_through_enforce_mode() {
         .arg(&package)
         .arg(&data));
     assert_eq!(zipped.status, 0, "{}", zipped.stderr);
-    let digest = ring::digest::digest(
-        &ring::digest::SHA256,
-        &std::fs::read(&package).unwrap(),
-    );
+    let digest = ring::digest::digest(&ring::digest::SHA256, &std::fs::read(&package).unwrap());
     let zip_file = format!("fileb://{}", package.display());
     let create = |tags: &str| {
         aws(
@@ -336,7 +333,11 @@ fn the_aws_cli_deploys_a_large_package_through_enforce_mode() {
     );
     let after = proxy.peak_rss_kib();
     eprintln!("peak RSS before {before} KiB, after the 50 MB CLI deploy {after} KiB");
-    assert!((after - before) * 1024 < PACKAGE / 4, "peak RSS grew by {} KiB", after - before);
+    assert!(
+        (after - before) * 1024 < PACKAGE / 4,
+        "peak RSS grew by {} KiB",
+        after - before
+    );
     let events: Vec<_> = proxy
         .events()
         .into_iter()

@@ -186,7 +186,10 @@ pub fn skim_json(data: &[u8]) {
     let whole = fields(body);
     // What the skimmer refuses (a bad string in a payload member, nesting past the cap) the
     // decoder refuses too: no legitimate call is lost to skimming.
-    assert!(skimmed.is_ok() || whole.is_err(), "skimming refused a valid body");
+    assert!(
+        skimmed.is_ok() || whole.is_err(),
+        "skimming refused a valid body"
+    );
     let (Ok(skimmed), Ok(whole)) = (skimmed, whole) else {
         return;
     };

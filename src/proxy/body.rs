@@ -5,8 +5,8 @@
 //! untouched, so a multi-GiB upload passes in flat memory.
 
 use std::collections::VecDeque;
-use std::pin::Pin;
 use std::future::Future;
+use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use std::time::Duration;
@@ -62,7 +62,9 @@ impl IdleTimer {
     /// Something arrived: the wait starts again.
     pub(crate) fn restart(&mut self) {
         if let Some(timer) = self.timer.as_mut() {
-            timer.as_mut().reset(tokio::time::Instant::now() + self.after);
+            timer
+                .as_mut()
+                .reset(tokio::time::Instant::now() + self.after);
         }
     }
 }

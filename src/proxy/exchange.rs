@@ -66,7 +66,10 @@ pub(crate) async fn handle(
     // `Err(why)`: a body that should have been inspected was not read whole.
     let stream_idle = limits.stream_idle_timeout;
     let (inspected, upstream_body) = if !read {
-        (Ok(None), RequestBody::streaming(body).idle_after(stream_idle))
+        (
+            Ok(None),
+            RequestBody::streaming(body).idle_after(stream_idle),
+        )
     } else {
         let wait = limits.budget_wait_timeout;
         let read = match tokio::time::timeout(wait, reserve(&shared, &parts.headers, limit)).await {
@@ -113,8 +116,8 @@ pub(crate) async fn handle(
         .engine
         .evaluate(&view, &conn.profile, head, body_read);
     let (event, protocol) = match judge(&shared, &conn, &parts, evaluation) {
-        Judged::Blocked(response) => return Ok(response),
-        Judged::Allowed(event, protocol) => (event, protocol),
+        Judged::Blocked(response) => return Ok(*response),
+        Judged::Allowed(event, protocol) => (*event, protocol),
     };
     // From here the call is on its way to AWS: it is recorded however it ends.
     let record = CallRecord::new(event, shared.recorder.clone(), shared.shutdown.clone());
@@ -135,8 +138,8 @@ pub(crate) async fn handle(
 
 /// The decision on an evaluated call: its blocking answer (recorded), or its event to complete.
 enum Judged {
-    Blocked(Response<ResponseBody>),
-    Allowed(Event, crate::aws::Protocol),
+    Blocked(Box<Response<ResponseBody>>),
+    Allowed(Box<Event>, crate::aws::Protocol),
 }
 
 fn judge(
@@ -150,14 +153,14 @@ fn judge(
     let mut event = api_event(conn, &parts.headers, parts.method.as_str(), evaluation);
     record_user_agent(shared, &mut event);
     let Some(block) = block else {
-        return Judged::Allowed(event, protocol);
+        return Judged::Allowed(Box::new(event), protocol);
     };
     event.decision = Decision::Blocked;
     event.response_status = Some(block.status.as_u16());
     event.complete(Outcome::Blocked);
     tracing::warn!(host = %conn.host, operation = ?event.event_name, "blocked a call");
     shared.recorder.record(event);
-    Judged::Blocked(aws_error(block))
+    Judged::Blocked(Box::new(aws_error(block)))
 }
 
 /// The upstream's answer to a forwarded call, passed on with the record completed as its body
@@ -261,10 +264,10 @@ async fn skimmed(
                 .engine
                 .evaluate(&view, &conn.profile, head, Body::Unread(why));
             return match judge(shared, conn, &parts, evaluation) {
-                Judged::Blocked(response) => response,
+                Judged::Blocked(response) => *response,
                 Judged::Allowed(event, protocol) => {
                     let record =
-                        CallRecord::new(event, shared.recorder.clone(), shared.shutdown.clone());
+                        CallRecord::new(*event, shared.recorder.clone(), shared.shutdown.clone());
                     answered(shared, conn, record, protocol, answer)
                 }
             };
@@ -274,9 +277,13 @@ async fn skimmed(
     let skim = skimmer.finish();
     let body_read = match &skim {
         Ok(kept) => Body::Read(kept),
-        Err(SkimError::TooLarge) => Body::Unread("the body's inspectable part is larger than the inspection limit"),
+        Err(SkimError::TooLarge) => {
+            Body::Unread("the body's inspectable part is larger than the inspection limit")
+        }
         Err(SkimError::TooDeep) => Body::Unread("body nested too deeply"),
-        Err(SkimError::InvalidString { .. }) => Body::Unread("invalid json string in a payload member"),
+        Err(SkimError::InvalidString { .. }) => {
+            Body::Unread("invalid json string in a payload member")
+        }
     };
     tracing::debug!(host = %conn.host, skipped, "body skimmed");
     let evaluation = shared
@@ -287,9 +294,9 @@ async fn skimmed(
         Judged::Blocked(response) => {
             // The end of the body is withheld: the upstream request fails, never complete.
             drop(tx);
-            return response;
+            return *response;
         }
-        Judged::Allowed(event, protocol) => (event, protocol),
+        Judged::Allowed(event, protocol) => (*event, protocol),
     };
     let record = CallRecord::new(event, shared.recorder.clone(), shared.shutdown.clone());
     tail.release(&tx).await;

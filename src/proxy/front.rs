@@ -18,9 +18,9 @@ use tokio::net::TcpStream;
 use http_body_util::Either;
 
 use super::body::{full, RequestBody, ResponseBody};
+use super::linger::Lingering;
 use super::record::connection_event;
 use super::route::{Hello, Route};
-use super::linger::Lingering;
 use super::{intercept, tunnel, ConnPermit, Shared};
 use crate::events::Decision;
 use crate::policy;

@@ -47,7 +47,11 @@ impl Tail {
             }
         }
         if let Some(trailers) = self.trailers {
-            if tx.send(Relay::Frame(Frame::trailers(trailers))).await.is_err() {
+            if tx
+                .send(Relay::Frame(Frame::trailers(trailers)))
+                .await
+                .is_err()
+            {
                 return;
             }
         }

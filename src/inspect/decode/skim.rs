@@ -300,8 +300,7 @@ impl Skimmer {
                 Open::Array => path.push(Seg::Index(0)),
             }
         }
-        !path.is_empty()
-            && classify::role(self.hints, &path) == Role::Plain(FieldKind::Payload)
+        !path.is_empty() && classify::role(self.hints, &path) == Role::Plain(FieldKind::Payload)
     }
 
     /// Consumes skipped string bytes, validating them; how many.
@@ -553,7 +552,15 @@ mod tests {
     fn document() -> impl proptest::strategy::Strategy<Value = serde_json::Value> {
         use proptest::prelude::*;
         let keys = prop::sample::select(vec![
-            "ZipFile", "Item", "Tags", "Key", "Value", "Code", "o", "Zip\\u0046ile", "x y",
+            "ZipFile",
+            "Item",
+            "Tags",
+            "Key",
+            "Value",
+            "Code",
+            "o",
+            "Zip\\u0046ile",
+            "x y",
         ]);
         let leaf = prop_oneof![
             "[a-zé@.\"\\\\\n😀]{0,8}".prop_map(serde_json::Value::from),
@@ -565,7 +572,10 @@ mod tests {
                 prop::collection::vec(inner.clone(), 0..4).prop_map(serde_json::Value::from),
                 prop::collection::vec((keys.clone(), inner), 0..5).prop_map(|entries| {
                     serde_json::Value::Object(
-                        entries.into_iter().map(|(k, v)| (k.to_owned(), v)).collect(),
+                        entries
+                            .into_iter()
+                            .map(|(k, v)| (k.to_owned(), v))
+                            .collect(),
                     )
                 }),
             ]
