@@ -329,6 +329,11 @@ pub struct Limits {
     pub idle_timeout: Duration,
     /// Longest wait for an upstream response head once the request is sent.
     pub upstream_response_timeout: Duration,
+    /// Longest wait for the next bytes of a body streamed through (a request body not held for
+    /// inspection, or a response body).
+    pub stream_idle_timeout: Duration,
+    /// A blind tunnel with no bytes in either direction for this long is closed.
+    pub tunnel_idle_timeout: Duration,
 }
 
 impl Limits {
@@ -357,6 +362,8 @@ impl Default for Limits {
             budget_wait_timeout: Duration::from_secs(10),
             idle_timeout: Duration::from_secs(90),
             upstream_response_timeout: Duration::from_secs(300),
+            stream_idle_timeout: Duration::from_secs(60),
+            tunnel_idle_timeout: Duration::from_secs(600),
         }
     }
 }
@@ -409,6 +416,10 @@ pub struct Settings {
     pub idle_timeout: Option<u64>,
     /// Seconds to wait for an upstream response head.
     pub upstream_timeout: Option<u64>,
+    /// Seconds between bytes of a body streamed through (either direction).
+    pub stream_idle_timeout: Option<u64>,
+    /// Seconds a blind tunnel may carry no bytes before it is closed.
+    pub tunnel_idle_timeout: Option<u64>,
     /// Load a CA key file that others can read (warned about loudly).
     pub allow_open_key: Option<bool>,
     /// Load a CA certificate without name constraints (warned about loudly).
@@ -475,6 +486,8 @@ impl Settings {
             budget_wait_timeout: self.budget_wait_timeout.or(base.budget_wait_timeout),
             idle_timeout: self.idle_timeout.or(base.idle_timeout),
             upstream_timeout: self.upstream_timeout.or(base.upstream_timeout),
+            stream_idle_timeout: self.stream_idle_timeout.or(base.stream_idle_timeout),
+            tunnel_idle_timeout: self.tunnel_idle_timeout.or(base.tunnel_idle_timeout),
             allow_open_key: self.allow_open_key.or(base.allow_open_key),
             allow_unconstrained_ca: self.allow_unconstrained_ca.or(base.allow_unconstrained_ca),
             passthrough: [base.passthrough, self.passthrough].concat(),
@@ -624,6 +637,12 @@ impl Config {
         }
         if let Some(secs) = settings.upstream_timeout {
             limits.upstream_response_timeout = seconds("upstream-timeout", secs)?;
+        }
+        if let Some(secs) = settings.stream_idle_timeout {
+            limits.stream_idle_timeout = seconds("stream-idle-timeout", secs)?;
+        }
+        if let Some(secs) = settings.tunnel_idle_timeout {
+            limits.tunnel_idle_timeout = seconds("tunnel-idle-timeout", secs)?;
         }
         let passthrough = settings
             .passthrough

@@ -6,7 +6,7 @@
 use std::sync::OnceLock;
 
 use awsguard::aws::{MemberHints, Protocol};
-use awsguard::inspect::decode::{extract, DecodeInput, DecodeLimits};
+use awsguard::inspect::decode::{extract, DecodeInput, DecodeLimits, Skimmer, PLACEHOLDER};
 use awsguard::inspect::{Field, FieldKind, ScanContext, Scanner};
 
 /// What a target runs on one input.
@@ -17,6 +17,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("client_hello", client_hello),
     ("decode_query", decode_query),
     ("decode_json", decode_json),
+    ("skim_json", skim_json),
     ("decode_xml", decode_xml),
     ("decode_cbor", decode_cbor),
     ("decode_s3_headers", decode_s3_headers),
@@ -149,4 +150,57 @@ pub fn detectors(data: &[u8]) {
     let field = Field::new("body:Tags[0].Value", FieldKind::FreeText, text.as_ref());
     let mut findings = Vec::new();
     scanner.scan_field(&ctx, field.view(), &mut findings);
+}
+
+/// A JSON body skimmed in two pieces (cut where the first byte says) against the same body
+/// decoded whole: when the whole body decodes, the skimmed one must decode to the same fields
+/// with payload values replaced; payload members must never hide any other field.
+pub fn skim_json(data: &[u8]) {
+    static HINTS: OnceLock<MemberHints> = OnceLock::new();
+    let hints = HINTS.get_or_init(|| MemberHints {
+        tags: vec!["Tags".into()],
+        payloads: vec!["ZipFile".into(), "Item".into()],
+        ..MemberHints::default()
+    });
+    let Some((&cut, body)) = data.split_first() else {
+        return;
+    };
+    let cut = usize::from(cut).min(body.len());
+    let mut skimmer = Skimmer::new(hints, 1 << 20);
+    skimmer.feed(&body[..cut]);
+    skimmer.feed(&body[cut..]);
+    let skimmed = skimmer.finish();
+    let headers = http::HeaderMap::new();
+    let fields = |body: &[u8]| {
+        let input = DecodeInput {
+            protocol: Protocol::Json,
+            method: "POST",
+            path: "/",
+            query: None,
+            headers: &headers,
+            body: Some(body),
+            hints,
+        };
+        extract(&input, &DecodeLimits::default())
+    };
+    let whole = fields(body);
+    // What the skimmer refuses (a bad string in a payload member, nesting past the cap) the
+    // decoder refuses too: no legitimate call is lost to skimming.
+    assert!(
+        skimmed.is_ok() || whole.is_err(),
+        "skimming refused a valid body"
+    );
+    let (Ok(skimmed), Ok(whole)) = (skimmed, whole) else {
+        return;
+    };
+    let judged: Vec<Field> = whole
+        .into_iter()
+        .map(|mut f| {
+            if f.kind == FieldKind::Payload {
+                f.value = PLACEHOLDER.to_owned();
+            }
+            f
+        })
+        .collect();
+    assert_eq!(fields(&skimmed).ok(), Some(judged), "skimmed fields differ");
 }

@@ -230,10 +230,11 @@ impl Skipped {
 
 /// The `uninspectable-body` finding for a call whose body was not inspected whole (`why`).
 ///
-/// An operation whose model has payload members (Lambda `ZipFile`, DynamoDB items, message
-/// bodies) legitimately sends bodies past the inspection limit: for those, a body too large to
-/// read is recorded at low severity (below the default block severity) rather than blocking every
-/// large deploy; a body that was read and did not decode still blocks.
+/// An operation whose model has payload members (DynamoDB items, message bodies) legitimately
+/// sends bodies past the inspection limit: when such a body could not be skimmed either
+/// ([`Engine::skimmer`]: a gzip-encoded or non-JSON one), a body too large to read is recorded at
+/// low severity (below the default block severity) rather than blocking every large call; a body
+/// that was read (or skimmed) and did not decode still blocks.
 fn uninspectable(identity: &Identity, why: String, too_large: bool) -> Raised {
     let hints = member_hints(identity);
     let mut finding = UNINSPECTABLE_BODY.finding("body", "body", why);
@@ -332,6 +333,36 @@ impl Engine {
             && (self.inspect || (head.operation.is_none() && body_may_name_operation(headers)))
     }
 
+    /// A skimmer for the body of the call `head` identifies, when that body is too large to hold
+    /// and can still be inspected whole as it streams: a JSON body (`json`, `rest-json`) sent
+    /// without a content encoding, of an operation whose model has payload members, which are
+    /// dropped as they pass (unless `scan-payloads` asks to judge them). `limit` bounds what is
+    /// kept. `None`: the body is judged as read or unread as before.
+    pub fn skimmer(
+        &self,
+        head: &Identity,
+        headers: &HeaderMap,
+        limit: usize,
+    ) -> Option<decode::Skimmer> {
+        self.skims(head, headers)
+            .then(|| decode::Skimmer::new(member_hints(head), limit))
+    }
+
+    /// Whether [`Engine::skimmer`] gives one for this call.
+    fn skims(&self, identity: &Identity, headers: &HeaderMap) -> bool {
+        let identity_encoded = headers
+            .get(http::header::CONTENT_ENCODING)
+            .is_none_or(|v| v.as_bytes().eq_ignore_ascii_case(b"identity"));
+        self.inspect
+            && !self.scan_payloads
+            && identity_encoded
+            && identity.operation.is_some()
+            && identity.customer_endpoint.is_none()
+            && !identity.data_plane
+            && matches!(identity.protocol, Protocol::Json | Protocol::RestJson)
+            && !member_hints(identity).payloads.is_empty()
+    }
+
     /// Evaluates a call.
     pub fn evaluate(
         &self,
@@ -393,7 +424,11 @@ impl Engine {
             .inspect
             .then(|| unread.or(undecoded))
             .flatten()
-            .map(|why| uninspectable(&identity, why, body.is_none()));
+            .map(|why| {
+                // Too large to read is judged leniently only where skimming could not help.
+                let relaxed = body.is_none() && !self.skims(&identity, view.headers);
+                uninspectable(&identity, why, relaxed)
+            });
         let raised = findings
             .into_iter()
             .map(Raised::from)

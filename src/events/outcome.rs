@@ -30,6 +30,9 @@ pub enum Outcome {
     },
     /// The upstream did not answer in time.
     UpstreamTimeout,
+    /// The upstream stopped sending the response body (longer than `stream-idle-timeout`
+    /// between bytes).
+    UpstreamBodyTimeout,
     /// No connection to the upstream could be made (DNS, refused, TLS failure).
     UpstreamUnreachable,
     /// The upstream offered only TLS versions below the minimum.
@@ -67,6 +70,7 @@ impl Outcome {
             Outcome::ClientReset => "ClientReset",
             Outcome::UpstreamReset { .. } => "UpstreamReset",
             Outcome::UpstreamTimeout => "UpstreamTimeout",
+            Outcome::UpstreamBodyTimeout => "UpstreamBodyTimeout",
             Outcome::UpstreamUnreachable => "UpstreamUnreachable",
             Outcome::UpstreamTlsRefused => "UpstreamTlsVersion",
             Outcome::Refused(Refusal::HeadTooLarge) => "RequestHeaderFieldsTooLarge",
@@ -93,6 +97,9 @@ impl Outcome {
                 "the upstream connection closed during the response body"
             }
             Outcome::UpstreamTimeout => "the upstream did not answer in time",
+            Outcome::UpstreamBodyTimeout => {
+                "the upstream stopped sending the response body (too long between bytes)"
+            }
             Outcome::UpstreamUnreachable => "the upstream could not be reached",
             Outcome::UpstreamTlsRefused => "the upstream offered only TLS below the minimum",
             Outcome::Refused(Refusal::HeadTooLarge) => "the request head is larger than allowed",
@@ -116,13 +123,14 @@ impl Outcome {
 }
 
 /// One of each outcome, for [`Outcome::from_code`] (`UpstreamReset` once: both share a code).
-const ALL: [Outcome; 15] = [
+const ALL: [Outcome; 16] = [
     Outcome::Completed,
     Outcome::Blocked,
     Outcome::ClientCancelled,
     Outcome::ClientReset,
     Outcome::UpstreamReset { during_body: false },
     Outcome::UpstreamTimeout,
+    Outcome::UpstreamBodyTimeout,
     Outcome::UpstreamUnreachable,
     Outcome::UpstreamTlsRefused,
     Outcome::Refused(Refusal::HeadTooLarge),

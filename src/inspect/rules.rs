@@ -101,7 +101,7 @@ pub const UNINSPECTABLE_BODY: RuleInfo = RuleInfo {
     severity: Severity::High,
     fields: &["body"],
     enforcement: Enforcement::Mode,
-    help: "A body that should be inspected was not read whole (too large, nested or unsupported encoding, too deep, invalid syntax); low severity when too large for an operation with payload members (Lambda ZipFile)",
+    help: "A body that should be inspected was not read whole (too large, nested or unsupported encoding, too deep, invalid syntax); JSON bodies past inspect-limit are skimmed (payload members such as Lambda ZipFile dropped as they stream) and judged whole; low severity only when too large and not skimmable (gzip, non-JSON) for an operation with payload members",
     fix: "Send the body well-formed, uncompressed or gzip once, within inspect-limit; or set [rules.uninspectable-body] mode = \"audit\" to let such calls through.",
 };
 

@@ -5,6 +5,7 @@
 //! untouched, so a multi-GiB upload passes in flat memory.
 
 use std::collections::VecDeque;
+use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
@@ -15,6 +16,7 @@ use http::HeaderMap;
 use http_body::{Body, Frame, SizeHint};
 use http_body_util::{BodyExt, Either, Full};
 use hyper::body::Incoming;
+use tokio::sync::mpsc;
 
 use super::upstream::UpstreamBody;
 
@@ -26,11 +28,84 @@ pub(crate) fn full(bytes: impl Into<Bytes>) -> ResponseBody {
     Either::Right(Full::new(bytes.into()))
 }
 
-/// A request body: chunks already read, then (maybe) the rest of the client's stream.
+/// A request body: chunks already read, then (maybe) the rest of the client's stream, or the
+/// frames a relay hands over while the call is skimmed ([`RequestBody::relayed`]).
 pub(crate) struct RequestBody {
     read: VecDeque<Bytes>,
     trailers: Option<HeaderMap>,
-    rest: Option<Incoming>,
+    rest: Rest,
+    /// Longest wait for the client's next bytes while they stream ([`RequestBody::idle_after`]).
+    idle: Option<IdleTimer>,
+}
+
+/// A timer between the frames of a streamed body: restarted by each frame, armed at the first
+/// poll (not while the upstream connection is still being opened).
+pub(crate) struct IdleTimer {
+    after: Duration,
+    timer: Option<Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl IdleTimer {
+    pub(crate) fn new(after: Duration) -> Self {
+        IdleTimer { after, timer: None }
+    }
+
+    /// Whether the wait that is pending now has lasted too long; registers `cx` for the expiry.
+    pub(crate) fn expired(&mut self, cx: &mut Context<'_>) -> bool {
+        let after = self.after;
+        let timer = self
+            .timer
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep(after)));
+        timer.as_mut().poll(cx).is_ready()
+    }
+
+    /// Something arrived: the wait starts again.
+    pub(crate) fn restart(&mut self) {
+        if let Some(timer) = self.timer.as_mut() {
+            timer
+                .as_mut()
+                .reset(tokio::time::Instant::now() + self.after);
+        }
+    }
+}
+
+/// Where a request body's frames come from once the buffered chunks are sent.
+enum Rest {
+    /// Nothing more (the buffered trailers, if any).
+    Done,
+    /// The client's stream, untouched.
+    Client(Incoming),
+    /// A relay: the body ends cleanly only at [`Relay::End`]; a relay dropped before it fails
+    /// the body, so the upstream never sees a complete request.
+    Relay {
+        frames: mpsc::Receiver<Relay>,
+        length: Option<u64>,
+        ended: bool,
+    },
+}
+
+/// One message of a relayed body.
+#[derive(Debug)]
+pub(crate) enum Relay {
+    /// The next frame.
+    Frame(Frame<Bytes>),
+    /// The body is complete.
+    End,
+}
+
+/// Why a body sent upstream failed.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum SendBodyError {
+    /// The client's stream failed.
+    #[error("client request body failed")]
+    Client(#[source] hyper::Error),
+    /// The client sent nothing for longer than `stream-idle-timeout`.
+    #[error("the client stopped sending the request body")]
+    Idle,
+    /// awsguard withheld the end of the body: the call was refused (or its client went away)
+    /// after the body had started upstream.
+    #[error("request body withheld by awsguard")]
+    Withheld,
 }
 
 /// Bodies carry whatever the caller sent: `Debug` shows sizes only.
@@ -39,7 +114,7 @@ impl std::fmt::Debug for RequestBody {
         f.debug_struct("RequestBody")
             .field("buffered", &self.read.iter().map(Bytes::len).sum::<usize>())
             .field("trailers", &self.trailers.is_some())
-            .field("streaming", &self.rest.is_some())
+            .field("streaming", &!matches!(self.rest, Rest::Done))
             .finish()
     }
 }
@@ -50,8 +125,33 @@ impl RequestBody {
         RequestBody {
             read: VecDeque::new(),
             trailers: None,
-            rest: Some(body),
+            rest: Rest::Client(body),
+            idle: None,
         }
+    }
+
+    /// Fails the body when the client's stream (not what was read already) goes `after` without
+    /// a frame: the upstream request is then cut instead of waiting on a stalled client.
+    pub(crate) fn idle_after(mut self, after: Duration) -> Self {
+        self.idle = Some(IdleTimer::new(after));
+        self
+    }
+
+    /// A body fed through the returned sender, `length` bytes long when known (the client's
+    /// `Content-Length`). The channel holds `depth` frames: memory stays flat.
+    pub(crate) fn relayed(length: Option<u64>, depth: usize) -> (mpsc::Sender<Relay>, Self) {
+        let (tx, frames) = mpsc::channel(depth.max(1));
+        let body = RequestBody {
+            read: VecDeque::new(),
+            trailers: None,
+            rest: Rest::Relay {
+                frames,
+                length,
+                ended: false,
+            },
+            idle: None,
+        };
+        (tx, body)
     }
 }
 
@@ -63,7 +163,10 @@ pub(crate) enum Buffered {
         trailers: Option<HeaderMap>,
     },
     /// The limit was passed: the chunks read so far and the rest of the stream.
-    Partial(RequestBody),
+    Partial {
+        read: VecDeque<Bytes>,
+        rest: Incoming,
+    },
 }
 
 impl Buffered {
@@ -77,9 +180,15 @@ impl Buffered {
                     VecDeque::from([bytes])
                 },
                 trailers,
-                rest: None,
+                rest: Rest::Done,
+                idle: None,
             },
-            Buffered::Partial(body) => body,
+            Buffered::Partial { read, rest } => RequestBody {
+                read,
+                trailers: None,
+                rest: Rest::Client(rest),
+                idle: None,
+            },
         }
     }
 }
@@ -134,11 +243,7 @@ pub(crate) async fn buffer(
             Ok(data) => {
                 if all.len().saturating_add(data.len()) > limit {
                     let read = VecDeque::from([Bytes::from(all), data]);
-                    return Ok(Buffered::Partial(RequestBody {
-                        read,
-                        trailers: None,
-                        rest: Some(body),
-                    }));
+                    return Ok(Buffered::Partial { read, rest: body });
                 }
                 grow(&mut all, data.len(), limit);
                 all.extend_from_slice(&data);
@@ -169,41 +274,71 @@ fn grow(buf: &mut Vec<u8>, more: usize, limit: usize) {
 
 impl Body for RequestBody {
     type Data = Bytes;
-    type Error = hyper::Error;
+    type Error = SendBodyError;
 
     fn poll_frame(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
+    ) -> Poll<Option<Result<Frame<Bytes>, SendBodyError>>> {
         let this = self.get_mut();
         if let Some(chunk) = this.read.pop_front() {
             return Poll::Ready(Some(Ok(Frame::data(chunk))));
         }
-        match this.rest.as_mut() {
-            Some(rest) => Pin::new(rest).poll_frame(cx),
-            None => Poll::Ready(this.trailers.take().map(|t| Ok(Frame::trailers(t)))),
+        match &mut this.rest {
+            Rest::Client(rest) => {
+                let polled = Pin::new(rest).poll_frame(cx);
+                if let Some(idle) = this.idle.as_mut() {
+                    if polled.is_ready() {
+                        idle.restart();
+                    } else if idle.expired(cx) {
+                        return Poll::Ready(Some(Err(SendBodyError::Idle)));
+                    }
+                }
+                polled.map_err(SendBodyError::Client)
+            }
+            Rest::Done => Poll::Ready(this.trailers.take().map(|t| Ok(Frame::trailers(t)))),
+            Rest::Relay { ended: true, .. } => Poll::Ready(None),
+            Rest::Relay { frames, ended, .. } => match frames.poll_recv(cx) {
+                Poll::Pending => Poll::Pending,
+                Poll::Ready(Some(Relay::Frame(frame))) => Poll::Ready(Some(Ok(frame))),
+                Poll::Ready(Some(Relay::End)) => {
+                    *ended = true;
+                    Poll::Ready(None)
+                }
+                Poll::Ready(None) => {
+                    *ended = true;
+                    Poll::Ready(Some(Err(SendBodyError::Withheld)))
+                }
+            },
         }
     }
 
     fn is_end_stream(&self) -> bool {
         self.read.is_empty()
             && self.trailers.is_none()
-            && self.rest.as_ref().is_none_or(Body::is_end_stream)
+            && match &self.rest {
+                Rest::Done => true,
+                Rest::Client(rest) => rest.is_end_stream(),
+                Rest::Relay { ended, .. } => *ended,
+            }
     }
 
     fn size_hint(&self) -> SizeHint {
         let read: u64 = self.read.iter().map(|c| c.len() as u64).sum();
-        match &self.rest {
-            None => SizeHint::with_exact(read),
-            Some(rest) => {
-                let hint = rest.size_hint();
-                let mut out = SizeHint::new();
-                out.set_lower(hint.lower().saturating_add(read));
-                if let Some(upper) = hint.upper() {
-                    out.set_upper(upper.saturating_add(read));
-                }
-                out
-            }
+        let rest = match &self.rest {
+            Rest::Done => return SizeHint::with_exact(read),
+            Rest::Client(rest) => rest.size_hint(),
+            Rest::Relay {
+                length: Some(length),
+                ..
+            } => SizeHint::with_exact(*length),
+            Rest::Relay { length: None, .. } => SizeHint::new(),
+        };
+        let mut out = SizeHint::new();
+        out.set_lower(rest.lower().saturating_add(read));
+        if let Some(upper) = rest.upper() {
+            out.set_upper(upper.saturating_add(read));
         }
+        out
     }
 }

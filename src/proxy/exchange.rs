@@ -15,10 +15,12 @@ use time::OffsetDateTime;
 
 use super::body::{buffer, full, BodyError, Buffered, RequestBody, ResponseBody};
 use super::record::CallRecord;
+use super::relay::PumpError;
 use super::upstream::{describe, Route, UpstreamError};
 use super::Shared;
 use crate::engine::{Body, Evaluation, HostProfile, RequestView};
 use crate::events::{Decision, Event, Outcome, Refusal, TlsDetails};
+use crate::inspect::decode::SkimError;
 use crate::inspect::{Field, FieldKind, ScanContext, TLS_VERSION};
 use crate::policy::{self, ErrorResponse};
 
@@ -62,8 +64,12 @@ pub(crate) async fn handle(
     // Held until the call is answered: the buffered body lives that long.
     let mut _budget = None;
     // `Err(why)`: a body that should have been inspected was not read whole.
+    let stream_idle = limits.stream_idle_timeout;
     let (inspected, upstream_body) = if !read {
-        (Ok(None), RequestBody::streaming(body))
+        (
+            Ok(None),
+            RequestBody::streaming(body).idle_after(stream_idle),
+        )
     } else {
         let wait = limits.budget_wait_timeout;
         let read = match tokio::time::timeout(wait, reserve(&shared, &parts.headers, limit)).await {
@@ -78,10 +84,22 @@ pub(crate) async fn handle(
                 Ok(Some(bytes.clone())),
                 Buffered::Complete { bytes, trailers }.into_body(),
             ),
-            Ok(partial) => (
-                Err("the body is larger than the inspection limit"),
-                partial.into_body(),
-            ),
+            Ok(Buffered::Partial { read, rest }) => {
+                if let Some(skimmer) = shared.engine.skimmer(&head, &parts.headers, limit) {
+                    let relayed = Relayed {
+                        read,
+                        rest,
+                        skimmer,
+                    };
+                    return Ok(skimmed(&shared, &conn, parts, head, relayed).await);
+                }
+                (
+                    Err("the body is larger than the inspection limit"),
+                    Buffered::Partial { read, rest }
+                        .into_body()
+                        .idle_after(stream_idle),
+                )
+            }
             Err(error) => {
                 tracing::info!(host = %conn.host, %error, "request body not read");
                 let outcome = body_outcome(&error);
@@ -94,23 +112,15 @@ pub(crate) async fn handle(
         Ok(None) => Body::Skipped,
         Err(why) => Body::Unread(why),
     };
-    let mut evaluation = shared
+    let evaluation = shared
         .engine
         .evaluate(&view, &conn.profile, head, body_read);
-    let block = evaluation.block.take();
-    let protocol = evaluation.protocol;
-    let mut event = api_event(&conn, &parts.headers, parts.method.as_str(), evaluation);
-    record_user_agent(&shared, &mut event);
-    if let Some(block) = block {
-        event.decision = Decision::Blocked;
-        event.response_status = Some(block.status.as_u16());
-        event.complete(Outcome::Blocked);
-        tracing::warn!(host = %conn.host, operation = ?event.event_name, "blocked a call");
-        shared.recorder.record(event);
-        return Ok(aws_error(block));
-    }
+    let (event, protocol) = match judge(&shared, &conn, &parts, evaluation) {
+        Judged::Blocked(response) => return Ok(*response),
+        Judged::Allowed(event, protocol) => (*event, protocol),
+    };
     // From here the call is on its way to AWS: it is recorded however it ends.
-    let mut record = CallRecord::new(event, shared.recorder.clone(), shared.shutdown.clone());
+    let record = CallRecord::new(event, shared.recorder.clone(), shared.shutdown.clone());
     let upgrade = super::upgrade::is_upgrade(&parts)
         .then(|| parts.headers.get(header::UPGRADE).cloned())
         .flatten();
@@ -122,29 +132,187 @@ pub(crate) async fn handle(
         headers.insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
         return Ok(super::upgrade::forward(&shared, &conn, upstream_req, record).await);
     }
-    match shared.upstream.send(&conn.route, upstream_req).await {
-        Ok((response, tls)) => {
-            let (mut parts, body) = response.into_parts();
-            if let Some(event) = record.event_mut() {
-                if !shared.config.min_tls.admits_name(&tls.version) {
-                    // Accepted only because `[rules.tls-version]` is audit.
-                    let raised =
-                        TLS_VERSION.finding("transport", "upstream-leg", tls.version.clone());
-                    let verdict = policy::decide(shared.engine.policy(), [raised.into()]);
-                    event.findings.extend(verdict.findings);
-                }
-                event.tls_details.upstream_tls_version = Some(tls.version.clone());
-                event.tls_details.upstream_cipher_suite = Some(tls.cipher_suite.clone());
-            }
-            record.response(parts.status, &parts.headers);
-            strip_hop_by_hop(&mut parts.headers);
-            Ok(Response::from_parts(
-                parts,
-                Either::Left(body.with_record(record)),
-            ))
+    let answer = shared.upstream.send(&conn.route, upstream_req).await;
+    Ok(answered(&shared, &conn, record, protocol, answer))
+}
+
+/// The decision on an evaluated call: its blocking answer (recorded), or its event to complete.
+enum Judged {
+    Blocked(Box<Response<ResponseBody>>),
+    Allowed(Box<Event>, crate::aws::Protocol),
+}
+
+fn judge(
+    shared: &Shared,
+    conn: &ConnInfo,
+    parts: &http::request::Parts,
+    mut evaluation: Evaluation,
+) -> Judged {
+    let block = evaluation.block.take();
+    let protocol = evaluation.protocol;
+    let mut event = api_event(conn, &parts.headers, parts.method.as_str(), evaluation);
+    record_user_agent(shared, &mut event);
+    let Some(block) = block else {
+        return Judged::Allowed(Box::new(event), protocol);
+    };
+    event.decision = Decision::Blocked;
+    event.response_status = Some(block.status.as_u16());
+    event.complete(Outcome::Blocked);
+    tracing::warn!(host = %conn.host, operation = ?event.event_name, "blocked a call");
+    shared.recorder.record(event);
+    Judged::Blocked(Box::new(aws_error(block)))
+}
+
+/// The upstream's answer to a forwarded call, passed on with the record completed as its body
+/// ends; or an AWS-shaped 502 when there was none.
+fn answered(
+    shared: &Shared,
+    conn: &ConnInfo,
+    mut record: CallRecord,
+    protocol: crate::aws::Protocol,
+    answer: Result<super::upstream::Answer, UpstreamError>,
+) -> Response<ResponseBody> {
+    let (response, tls) = match answer {
+        Ok(answer) => answer,
+        Err(error) => return upstream_failed(shared, conn, record, protocol, &error),
+    };
+    let (mut parts, body) = response.into_parts();
+    if let Some(event) = record.event_mut() {
+        if !shared.config.min_tls.admits_name(&tls.version) {
+            // Accepted only because `[rules.tls-version]` is audit.
+            let raised = TLS_VERSION.finding("transport", "upstream-leg", tls.version.clone());
+            let verdict = policy::decide(shared.engine.policy(), [raised.into()]);
+            event.findings.extend(verdict.findings);
         }
-        Err(error) => Ok(upstream_failed(&shared, &conn, record, protocol, &error)),
+        event.tls_details.upstream_tls_version = Some(tls.version.clone());
+        event.tls_details.upstream_cipher_suite = Some(tls.cipher_suite.clone());
     }
+    record.response(parts.status, &parts.headers);
+    strip_hop_by_hop(&mut parts.headers);
+    let body = body
+        .with_record(record)
+        .idle_after(shared.config.limits.stream_idle_timeout);
+    Response::from_parts(parts, Either::Left(body))
+}
+
+/// A body past the inspection limit that can be skimmed, and what of it was read so far.
+struct Relayed {
+    read: std::collections::VecDeque<bytes::Bytes>,
+    rest: Incoming,
+    skimmer: crate::inspect::decode::Skimmer,
+}
+
+/// Forwards a call whose body is skimmed as it streams upstream ([`super::relay`]): the end of
+/// the body is held until the call is decided on every field but its payload members, and
+/// withheld (the upstream request failed, never complete) unless it is allowed.
+async fn skimmed(
+    shared: &Arc<Shared>,
+    conn: &Arc<ConnInfo>,
+    parts: http::request::Parts,
+    head: crate::aws::identify::Identity,
+    relayed: Relayed,
+) -> Response<ResponseBody> {
+    let Relayed {
+        read,
+        rest,
+        mut skimmer,
+    } = relayed;
+    let length = parts
+        .headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    let (tx, body) = RequestBody::relayed(length, super::relay::DEPTH);
+    let upstream_req = upstream_request(conn, copy_head(&parts), body);
+    let send = shared.upstream.send(&conn.route, upstream_req);
+    tokio::pin!(send);
+    let timeouts = shared.config.limits.body_timeouts();
+    // `Err(answer)`: the upstream answered (or failed) before the body was read to its end.
+    let pumped = {
+        let pump = super::relay::pump(read, rest, &mut skimmer, &tx, timeouts);
+        tokio::pin!(pump);
+        tokio::select! {
+            biased;
+            pumped = &mut pump => Ok(pumped),
+            answer = &mut send => Err(answer),
+        }
+    };
+    let view = RequestView {
+        method: parts.method.as_str(),
+        host: &conn.host,
+        path: parts.uri.path(),
+        query: parts.uri.query(),
+        headers: &parts.headers,
+    };
+    let tail = match pumped {
+        Ok(Ok(tail)) => tail,
+        Ok(Err(PumpError::Body(error))) => {
+            drop(tx);
+            tracing::info!(host = %conn.host, %error, "relayed request body not read");
+            return unforwarded(shared, conn, &parts, head, body_outcome(&error));
+        }
+        Ok(Err(PumpError::UpstreamGone)) | Err(_) => {
+            drop(tx);
+            // The upstream stopped taking the body: the call could not complete. It is judged on
+            // what it showed, and the upstream's answer (or failure) passed on if allowed.
+            let answer = match pumped {
+                Err(answer) => answer,
+                Ok(_) => send.await,
+            };
+            let why = "the upstream answered before the request body was complete";
+            let evaluation = shared
+                .engine
+                .evaluate(&view, &conn.profile, head, Body::Unread(why));
+            return match judge(shared, conn, &parts, evaluation) {
+                Judged::Blocked(response) => *response,
+                Judged::Allowed(event, protocol) => {
+                    let record =
+                        CallRecord::new(*event, shared.recorder.clone(), shared.shutdown.clone());
+                    answered(shared, conn, record, protocol, answer)
+                }
+            };
+        }
+    };
+    let skipped = skimmer.skipped();
+    let skim = skimmer.finish();
+    let body_read = match &skim {
+        Ok(kept) => Body::Read(kept),
+        Err(SkimError::TooLarge) => {
+            Body::Unread("the body's inspectable part is larger than the inspection limit")
+        }
+        Err(SkimError::TooDeep) => Body::Unread("body nested too deeply"),
+        Err(SkimError::InvalidString { .. }) => {
+            Body::Unread("invalid json string in a payload member")
+        }
+    };
+    tracing::debug!(host = %conn.host, skipped, "body skimmed");
+    let evaluation = shared
+        .engine
+        .evaluate(&view, &conn.profile, head, body_read);
+    drop(skim);
+    let (event, protocol) = match judge(shared, conn, &parts, evaluation) {
+        Judged::Blocked(response) => {
+            // The end of the body is withheld: the upstream request fails, never complete.
+            drop(tx);
+            return *response;
+        }
+        Judged::Allowed(event, protocol) => (*event, protocol),
+    };
+    let record = CallRecord::new(event, shared.recorder.clone(), shared.shutdown.clone());
+    tail.release(&tx).await;
+    drop(tx);
+    answered(shared, conn, record, protocol, send.await)
+}
+
+/// A copy of a request head (without extensions): the original stays for the event while the
+/// copy goes upstream.
+fn copy_head(parts: &http::request::Parts) -> http::request::Parts {
+    let mut req = Request::new(());
+    *req.method_mut() = parts.method.clone();
+    *req.uri_mut() = parts.uri.clone();
+    *req.version_mut() = parts.version;
+    *req.headers_mut() = parts.headers.clone();
+    req.into_parts().0
 }
 
 /// The call could not be sent upstream: an AWS-shaped 502 (or the TLS policy refusal), recorded.
@@ -156,13 +324,23 @@ fn upstream_failed(
     error: &UpstreamError,
 ) -> Response<ResponseBody> {
     let message = describe(error);
+    let outcome = error.outcome();
     tracing::warn!(host = %conn.host, %message, "upstream request failed");
-    let response = policy::error_response(
-        protocol,
-        StatusCode::BAD_GATEWAY,
-        policy::UPSTREAM_CODE,
-        &format!("awsguard could not complete the call upstream: {message}"),
-    );
+    let response = match outcome {
+        // The client's own stall, not the upstream's: answered as the inspected-body timeout is.
+        Outcome::BodyReadTimeout => policy::error_response(
+            protocol,
+            StatusCode::REQUEST_TIMEOUT,
+            outcome.code().unwrap_or(policy::UPSTREAM_CODE),
+            outcome.message().unwrap_or_default(),
+        ),
+        _ => policy::error_response(
+            protocol,
+            StatusCode::BAD_GATEWAY,
+            policy::UPSTREAM_CODE,
+            &format!("awsguard could not complete the call upstream: {message}"),
+        ),
+    };
     if let Some(event) = record.event_mut() {
         event.response_status = Some(response.status.as_u16());
         if error.is_tls_version() {
@@ -175,13 +353,15 @@ fn upstream_failed(
             let verdict = policy::decide(shared.engine.policy(), [raised.into()]);
             event.findings.extend(verdict.findings);
         }
-        event.connection = Some(crate::events::ConnectionDetails {
-            outcome: "upstream-failed".into(),
-            message: Some(message),
-            ..Default::default()
-        });
+        if outcome != Outcome::BodyReadTimeout {
+            event.connection = Some(crate::events::ConnectionDetails {
+                outcome: "upstream-failed".into(),
+                message: Some(message),
+                ..Default::default()
+            });
+        }
     }
-    record.finish(error.outcome());
+    record.finish(outcome);
     aws_error(response)
 }
 

@@ -18,6 +18,7 @@ use tokio::net::TcpStream;
 use http_body_util::Either;
 
 use super::body::{full, RequestBody, ResponseBody};
+use super::linger::Lingering;
 use super::record::connection_event;
 use super::route::{Hello, Route};
 use super::{intercept, tunnel, ConnPermit, Shared};
@@ -37,6 +38,9 @@ pub(crate) async fn serve(
     let _ = stream.set_nodelay(true);
     let limits = &shared.config.limits;
     let svc_shared = shared.clone();
+    // Closed lingering, whoever ends it (hyper on a refused head, an intercepted or tunnelled
+    // session): a client still writing reads the answer instead of a reset.
+    let stream = Lingering::new(stream, permit.clone());
     let service = service_fn(move |req| handle(svc_shared.clone(), peer, req, permit.clone()));
     let mut builder = http1::Builder::new();
     builder

@@ -305,6 +305,8 @@ pub struct EchoUpstream {
     pub runtime: tokio::runtime::Runtime,
     /// TCP connections accepted so far.
     pub accepted: Arc<std::sync::atomic::AtomicUsize>,
+    /// Request bodies received to their end so far (a request cut mid-body is not counted).
+    pub complete: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 pub fn start_echo_upstream(pki: &Pki) -> EchoUpstream {
@@ -349,6 +351,8 @@ fn start_echo_upstream_speaking(pki: &Pki, h2: bool) -> EchoUpstream {
     let addr = listener.local_addr().unwrap();
     let accepted = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let count = accepted.clone();
+    let complete = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let done = complete.clone();
     runtime.spawn(async move {
         loop {
             let Ok((tcp, _)) = listener.accept().await else {
@@ -357,11 +361,12 @@ fn start_echo_upstream_speaking(pki: &Pki, h2: bool) -> EchoUpstream {
             count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             let _ = tcp.set_nodelay(true);
             let acceptor = acceptor.clone();
+            let done = done.clone();
             tokio::spawn(async move {
                 let Ok(tls) = acceptor.accept(tcp).await else {
                     return;
                 };
-                let service = hyper::service::service_fn(echo);
+                let service = hyper::service::service_fn(move |req| echo(req, done.clone()));
                 let io = hyper_util::rt::TokioIo::new(tls);
                 if h2 {
                     let _ = hyper::server::conn::http2::Builder::new(
@@ -381,6 +386,7 @@ fn start_echo_upstream_speaking(pki: &Pki, h2: bool) -> EchoUpstream {
         addr,
         runtime,
         accepted,
+        complete,
     }
 }
 
@@ -388,10 +394,18 @@ type EchoBody = http_body_util::Either<Full<Bytes>, PatternBody>;
 
 async fn echo(
     req: hyper::Request<hyper::body::Incoming>,
+    complete: Arc<std::sync::atomic::AtomicUsize>,
 ) -> Result<hyper::Response<EchoBody>, hyper::Error> {
     if let Some(n) = req.uri().path().strip_prefix("/bytes/") {
         let n: u64 = n.parse().unwrap_or(0);
         let body = PatternBody::new(n);
+        return Ok(hyper::Response::new(http_body_util::Either::Right(body)));
+    }
+    if let Some(n) = req.uri().path().strip_prefix("/stall/") {
+        // N pattern bytes of a longer body, then nothing: the upstream stalls mid-body.
+        let n: u64 = n.parse().unwrap_or(0);
+        let mut body = PatternBody::new(n);
+        body.stall = true;
         return Ok(hyper::Response::new(http_body_util::Either::Right(body)));
     }
     // HTTP/2 names the host in `:authority`, HTTP/1.1 in `Host`.
@@ -411,6 +425,7 @@ async fn echo(
             ctx.update(&data);
         }
     }
+    complete.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     let text = format!(
         "len={len} sha256={} host={host}",
         hex(ctx.finish().as_ref())
@@ -420,15 +435,20 @@ async fn echo(
     )))
 }
 
-/// `total` pattern bytes, generated in 64 KiB chunks.
+/// `total` pattern bytes, generated in 64 KiB chunks; with `stall`, then never ending.
 pub struct PatternBody {
     sent: u64,
     total: u64,
+    pub stall: bool,
 }
 
 impl PatternBody {
     pub fn new(total: u64) -> Self {
-        PatternBody { sent: 0, total }
+        PatternBody {
+            sent: 0,
+            total,
+            stall: false,
+        }
     }
 }
 
@@ -440,6 +460,9 @@ impl http_body::Body for PatternBody {
         _cx: &mut std::task::Context<'_>,
     ) -> std::task::Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
         if self.sent >= self.total {
+            if self.stall {
+                return std::task::Poll::Pending;
+            }
             return std::task::Poll::Ready(None);
         }
         let n = (self.total - self.sent).min(64 * 1024);
@@ -449,6 +472,9 @@ impl http_body::Body for PatternBody {
         std::task::Poll::Ready(Some(Ok(Frame::data(Bytes::from(chunk)))))
     }
     fn size_hint(&self) -> http_body::SizeHint {
+        if self.stall {
+            return http_body::SizeHint::new();
+        }
         http_body::SizeHint::with_exact(self.total - self.sent)
     }
 }

@@ -8,6 +8,8 @@
 //! - [`visit`] (and [`extract`] on top of it): headers (`headers`), path and query (`uri`),
 //!   then the body: decoded by `Content-Encoding` (`gzip`) and parsed per protocol — `form`
 //!   (query, ec2), `json` (json, rest-json), `xml` (rest-xml), `cbor` (rpcv2-cbor).
+//! - [`Skimmer`] (`skim`): a JSON body too large to hold, read as it streams with its payload
+//!   members dropped; the decoder then reads what is left.
 //! - JSON, XML and CBOR build a small `tree` whose strings borrow from the body where they can;
 //!   forms are classified directly. Both ask `classify` what each string is, and push borrowed
 //!   fields into a bounded `sink`.
@@ -30,6 +32,7 @@ mod gzip;
 mod headers;
 mod json;
 mod sink;
+mod skim;
 mod tree;
 mod uri;
 mod xml;
@@ -45,6 +48,7 @@ use crate::aws::{MemberHints, Protocol};
 use crate::inspect::{Field, FieldRef};
 use sink::Sink;
 pub(crate) use sink::{push_form_location, push_path_location, Step};
+pub use skim::{SkimError, Skimmer, PLACEHOLDER};
 use tree::{Budget, Node};
 
 /// Everything about a request that can carry fields. `Debug` shows sizes and header names only:

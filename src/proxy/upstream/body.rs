@@ -5,6 +5,7 @@
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use bytes::Bytes;
 use http_body::{Body, Frame, SizeHint};
@@ -13,6 +14,7 @@ use hyper::body::Incoming;
 use super::connect::Conn;
 use super::pool::Route;
 use crate::events::Outcome;
+use crate::proxy::body::IdleTimer;
 use crate::proxy::record::CallRecord;
 
 /// A response body from upstream.
@@ -24,6 +26,19 @@ pub(crate) struct UpstreamBody {
     ended: bool,
     /// The call's record, completed when the body ends, fails or is dropped.
     record: Option<CallRecord>,
+    /// Longest wait for the upstream's next bytes ([`UpstreamBody::idle_after`]).
+    idle: Option<IdleTimer>,
+}
+
+/// Why a response body stopped before its end.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum UpstreamBodyError {
+    /// The upstream connection failed.
+    #[error("upstream response body failed")]
+    Upstream(#[source] hyper::Error),
+    /// The upstream sent nothing for longer than `stream-idle-timeout`.
+    #[error("the upstream stopped sending the response body")]
+    Idle,
 }
 
 impl UpstreamBody {
@@ -33,7 +48,15 @@ impl UpstreamBody {
             lease: Some((route, conn)),
             ended: false,
             record: None,
+            idle: None,
         }
+    }
+
+    /// Fails the body (and completes its record) when the upstream goes `after` without a
+    /// frame, instead of holding the client forever.
+    pub(crate) fn idle_after(mut self, after: Duration) -> Self {
+        self.idle = Some(IdleTimer::new(after));
+        self
     }
 
     /// The body completes `record` with how it ends.
@@ -51,20 +74,31 @@ impl From<Incoming> for UpstreamBody {
             lease: None,
             ended: false,
             record: None,
+            idle: None,
         }
     }
 }
 
 impl Body for UpstreamBody {
     type Data = Bytes;
-    type Error = hyper::Error;
+    type Error = UpstreamBodyError;
 
     fn poll_frame(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
+    ) -> Poll<Option<Result<Frame<Bytes>, UpstreamBodyError>>> {
         let this = self.get_mut();
         let frame = Pin::new(&mut this.inner).poll_frame(cx);
+        if let Some(idle) = this.idle.as_mut() {
+            if frame.is_ready() {
+                idle.restart();
+            } else if idle.expired(cx) {
+                if let Some(record) = this.record.take() {
+                    record.finish(Outcome::UpstreamBodyTimeout);
+                }
+                return Poll::Ready(Some(Err(UpstreamBodyError::Idle)));
+            }
+        }
         match &frame {
             Poll::Ready(None) => {
                 this.ended = true;
@@ -84,7 +118,7 @@ impl Body for UpstreamBody {
             }
             Poll::Pending => {}
         }
-        frame
+        frame.map(|f| f.map(|r| r.map_err(UpstreamBodyError::Upstream)))
     }
 
     fn is_end_stream(&self) -> bool {

@@ -19,7 +19,7 @@ use hyper::client::conn::TrySendError;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 
-use super::body::RequestBody;
+use super::body::{RequestBody, SendBodyError};
 use crate::events::Outcome;
 pub(crate) use body::UpstreamBody;
 
@@ -64,12 +64,26 @@ impl UpstreamError {
             }
             UpstreamError::Connect(_) => Outcome::UpstreamUnreachable,
             UpstreamError::Exchange(error) if error.is_timeout() => Outcome::UpstreamTimeout,
+            UpstreamError::Exchange(error) if body_stalled(error) => Outcome::BodyReadTimeout,
             // A body error is the client's: its request body stream failed while being sent.
             UpstreamError::Exchange(error) if error.is_user() => Outcome::ClientReset,
             UpstreamError::Exchange(_) => Outcome::UpstreamReset { during_body: false },
             UpstreamError::Timeout(_) => Outcome::UpstreamTimeout,
         }
     }
+}
+
+/// Whether the request body failed because the client stopped sending it
+/// ([`SendBodyError::Idle`], somewhere in the error's sources).
+fn body_stalled(error: &hyper::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(error);
+    while let Some(cause) = source {
+        if matches!(cause.downcast_ref(), Some(SendBodyError::Idle)) {
+            return true;
+        }
+        source = cause.source();
+    }
+    false
 }
 
 /// An upstream response, and the TLS its connection negotiated.
