@@ -19,6 +19,9 @@ use super::{Category, Field, FieldRef, Finding, RuleMode, RulesConfig, RulesErro
 /// Only this much of one field is scanned.
 pub(crate) const MAX_FIELD_BYTES: usize = 1 << 20;
 
+/// The fewest digits a national identifier has (`AFZPK7190K`, an Indian PAN).
+const MIN_NATIONAL_DIGITS: usize = 4;
+
 /// Which call the fields belong to, for allowlists.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ScanContext<'a> {
@@ -269,7 +272,9 @@ impl Scanner {
         }
         let digits = count_digits(value);
         // Tag key and location matter only to keyword-gated detectors.
-        let needs_keys = digits >= 7 || value.len() >= 40 || self.prefilter.has_custom_keywords();
+        let needs_keys = digits >= MIN_NATIONAL_DIGITS
+            || value.len() >= 40
+            || self.prefilter.has_custom_keywords();
         let mut keys = String::new();
         if needs_keys {
             keys = field.tag_key.unwrap_or("").to_ascii_lowercase();
@@ -340,6 +345,10 @@ impl Scanner {
         }
         if digits >= 9 && (sig.has(Trigger::Ssn) || key_sig.has(Trigger::Ssn)) {
             detect::ssn::find(value, ctx, hits);
+        }
+        let national = sig.has(Trigger::National) || key_sig.has(Trigger::National);
+        if digits >= MIN_NATIONAL_DIGITS && national {
+            detect::national::find(value, ctx.keys, hits);
         }
     }
 }
