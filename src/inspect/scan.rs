@@ -178,6 +178,13 @@ impl Scanner {
     }
 }
 
+/// Whether a card detector's `hit` in `value` is rather a national identity number.
+fn national_id_not_card(value: &str, hit: &Hit) -> bool {
+    let matched = value.get(hit.start..hit.end).unwrap_or("");
+    let digits: Vec<u8> = matched.bytes().filter(u8::is_ascii_digit).collect();
+    detect::national::is_identity_number(&digits)
+}
+
 /// The scanned prefix of a value, cut at a char boundary.
 fn truncate(value: &str) -> &str {
     let end = detect::floor_boundary(value, MAX_FIELD_BYTES);
@@ -334,7 +341,16 @@ impl Scanner {
             detect::email::find(value, hits);
         }
         if digits >= 13 {
+            let before = hits.len();
             detect::card::find(value, hits);
+            let mut i = before;
+            while i < hits.len() {
+                if national_id_not_card(value, &hits[i]) {
+                    hits.remove(i);
+                } else {
+                    i += 1;
+                }
+            }
         }
         if digits >= 8 && value.len() >= 15 {
             detect::iban::find(value, hits);

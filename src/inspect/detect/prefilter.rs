@@ -130,11 +130,12 @@ fn builtin_patterns() -> Vec<(String, Trigger)> {
         .iter()
         .map(|(w, t)| ((*w).to_string(), *t))
         .collect();
-    // Multi-word keywords also as tag keys write them (`tax_file_number`, `tax-id`).
+    // Multi-word keywords also as tag keys write them (`tax_file_number`, `tax-id`,
+    // `TaxFileNumber`).
     for w in NATIONAL {
         let mut spellings = vec![(*w).to_string()];
         if w.contains([' ', '-']) {
-            for sep in [" ", "_", "-"] {
+            for sep in [" ", "_", "-", ""] {
                 spellings.push(w.replace([' ', '-'], sep));
             }
             spellings.dedup();
@@ -404,6 +405,7 @@ mod tests {
                     plain.to_uppercase(),
                     plain.replace(' ', "_"),
                     plain.replace(' ', "-"),
+                    plain.replace(' ', ""),
                 ];
                 for s in spellings {
                     let text = format!("x {s} 1");

@@ -167,6 +167,8 @@ pub(super) const DRIVERS_LICENSE: &[&str] = &[
     "patente di guida",
     "rijbewijs",
     "prawo jazdy",
+    "prawa jazdy",
+    "cnh",
     "körkort",
     "運転免許",
     "驾驶证",
@@ -268,6 +270,7 @@ pub(crate) const TRIGGERS: &[&str] = &[
     "patente di guida",
     "rijbewijs",
     "prawo jazdy",
+    "prawa jazdy",
     "rkort",
     "運転免許",
     "驾驶证",
@@ -278,7 +281,7 @@ pub(crate) const TRIGGERS: &[&str] = &[
 /// Short keywords (see [`TRIGGERS`]): each is a trigger when one of [`SHORT_ENDS`] follows it.
 pub(crate) const SHORT_TRIGGERS: &[&str] = &[
     "sin", "nas", "nir", "cf", "c.f", "dni", "nie", "nif", "cpf", "cnpj", "pan",
-    "rrn", "tfn", "curp", "bsn", "pnr", "itin",
+    "rrn", "tfn", "curp", "bsn", "pnr", "itin", "cnh",
 ];
 /// What may follow a short keyword (see [`SHORT_TRIGGERS`]).
 pub(crate) const SHORT_ENDS: &[&str] = &[" ", ":", "#", "-", "_", ".", "=", "\"", "/", "(", ",", "\t", "\n"];
@@ -386,6 +389,13 @@ static MATCHER: LazyLock<Option<Matcher>> = LazyLock::new(|| {
     for (id, table) in TABLES.iter().enumerate() {
         for k in table.iter() {
             let folded = fold(k).text;
+            // Run together too, as camel-case tag keys read once lower-cased
+            // (`TaxFileNumber`).
+            let joined = folded.replace(' ', "");
+            if joined != folded && joined.len() >= SHORT {
+                owners.push((id, false));
+                words.push(joined);
+            }
             owners.push((id, folded.len() <= SHORT));
             words.push(folded);
         }

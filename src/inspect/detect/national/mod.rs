@@ -120,6 +120,14 @@ pub(crate) fn find(value: &str, keys: &str, out: &mut Vec<Hit>) {
     }
 }
 
+/// Whether `digits` (a card detector's match, digits only) is a Chinese resident id or a Korean
+/// resident registration number: eighteen or thirteen digits whose birth date and check digit
+/// hold are not reported as a card even without a keyword (a card number passes both checks about
+/// once in fifty, an identifier passes Luhn once in ten).
+pub(crate) fn is_identity_number(digits: &[u8]) -> bool {
+    (cn::SPEC.valid)(digits) || (kr::SPEC.valid)(digits)
+}
+
 /// All but the last two characters starred.
 fn mask(compact: &[u8]) -> String {
     let keep = compact.len().saturating_sub(2);
@@ -135,8 +143,16 @@ fn free_before(b: &[u8], i: usize) -> bool {
     if prev.is_ascii_alphanumeric() || matches!(prev, b'_' | b'@') {
         return false;
     }
+    // `42 985 576 300`: `985` is the middle of a number, not the start of one.
+    let mid_number = b[i].is_ascii_digit()
+        && SEPARATORS.contains(&prev)
+        && i >= 2
+        && b[i - 2].is_ascii_digit();
     let joined = matches!(prev, b'-' | b'.' | b'/' | b'+');
-    !(joined && i >= 2 && b[i - 2].is_ascii_alphanumeric())
+    let before = i.checked_sub(2).and_then(|p| b.get(p));
+    // `arn:aws:iam::123456789012:role/x`: an account id, not an identifier.
+    let arn = prev == b':' && before == Some(&b':');
+    !arn && !mid_number && !(joined && before.is_some_and(u8::is_ascii_alphanumeric))
 }
 
 /// Whether a token ending at `end` stands alone (a full stop ending a sentence does).
@@ -144,7 +160,9 @@ fn free_after(b: &[u8], end: usize) -> bool {
     match b.get(end) {
         None => true,
         Some(b'_' | b'@') => false,
-        Some(b'-' | b'.' | b'/' | b'+') => !b.get(end + 1).is_some_and(u8::is_ascii_alphanumeric),
+        Some(b'-' | b'.' | b'/' | b'+' | b':') => {
+            !b.get(end + 1).is_some_and(u8::is_ascii_alphanumeric)
+        }
         Some(c) => !c.is_ascii_alphanumeric(),
     }
 }
@@ -307,6 +325,10 @@ mod tests {
         assert!(found("SIN 130692544-3").is_empty());
         assert!(found("SIN x130692544").is_empty());
         assert!(found("SIN 130692544@example.com").is_empty());
+        assert!(found("SIN arn:aws:iam::130692544:role/x").is_empty());
+        assert!(found("SIN 130692544:80").is_empty());
+        assert_eq!(found("SIN:130692544"), ["ca-sin"]);
+        assert!(excerpts("42 985 576 300", "tax_id").iter().all(|(r, _)| r != "us-itin"));
         assert_eq!(found("SIN: 130692544."), ["ca-sin"]);
     }
 

@@ -1,7 +1,7 @@
 //! `passport-number` and `drivers-license-number`: travel and driving documents. Their formats
 //! differ by country and carry no check digit anyone can verify, so they count only next to a
 //! passport or driver's-licence keyword, and only in the generic shapes those documents share:
-//! six to nine (passport) or six to sixteen (licence) upper-case letters and digits, mostly
+//! six to nine (passport) or eight to sixteen (licence) upper-case letters and digits, mostly
 //! digits, and not a date or a run of one digit.
 
 use super::{is_date, number, repeated, Spec};
@@ -15,7 +15,7 @@ pub(super) const PASSPORT: Spec = Spec {
 
 pub(super) const DRIVERS_LICENSE: Spec = Spec {
     rule: "drivers-license-number",
-    lens: &[6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16],
+    lens: &[8, 9, 10, 11, 12, 13, 14, 15, 16],
     seps: b"- ",
     valid: valid_license,
 };
@@ -81,6 +81,7 @@ mod tests {
             "631706690",
             "driver's license renewal 2031-05-04",
             "drivers license 12345",
+            "DL# updated (348) 766-7543",
         ] {
             assert!(found(v).is_empty(), "{v}");
         }
