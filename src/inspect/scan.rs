@@ -364,7 +364,19 @@ impl Scanner {
         }
         let national = sig.has(Trigger::National) || key_sig.has(Trigger::National);
         if digits >= MIN_NATIONAL_DIGITS && national {
-            detect::national::find(value, ctx.keys, hits);
+            let claimed = detect::national::find(value, ctx.keys, hits);
+            // A number in an identifier's shape next to its keyword is not a card number.
+            // `claimed` is in start order and its spans are short: only those starting just
+            // before a hit's end can overlap it.
+            hits.retain(|h| {
+                let before = claimed.partition_point(|c| c.0 < h.end);
+                let overlaps = claimed[..before]
+                    .iter()
+                    .rev()
+                    .take_while(|c| c.0 + detect::national::MAX_SPAN > h.start)
+                    .any(|c| c.1 > h.start);
+                h.rule != detect::card::RULE || !overlaps
+            });
         }
     }
 }
@@ -613,6 +625,9 @@ mod tests {
             "a://b:c@d?token=12345678&",
             "PuTTY-User-Key-File-",
             "employee EMP-1",
+            "SIN 1 ",
+            "passport A12345 ",
+            "身份证 11010519491231002X ",
         ];
         let start = std::time::Instant::now();
         for u in unit {

@@ -9,6 +9,7 @@ pub(super) const CPF: Spec = Spec {
     lens: &[11],
     seps: b".-",
     valid: valid_cpf,
+    distance: super::KEYWORD_DISTANCE,
 };
 
 pub(super) const CNPJ: Spec = Spec {
@@ -16,6 +17,7 @@ pub(super) const CNPJ: Spec = Spec {
     lens: &[14],
     seps: b".-/",
     valid: valid_cnpj,
+    distance: super::KEYWORD_DISTANCE,
 };
 
 fn valid_cpf(n: &[u8]) -> bool {

@@ -10,6 +10,7 @@ pub(super) const AADHAAR: Spec = Spec {
     lens: &[12],
     seps: b" -",
     valid: valid_aadhaar,
+    distance: super::KEYWORD_DISTANCE,
 };
 
 pub(super) const PAN: Spec = Spec {
@@ -17,6 +18,7 @@ pub(super) const PAN: Spec = Spec {
     lens: &[10],
     seps: b"",
     valid: valid_pan,
+    distance: super::KEYWORD_DISTANCE,
 };
 
 /// Verhoeff's dihedral-group multiplication table.

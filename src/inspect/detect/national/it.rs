@@ -9,6 +9,7 @@ pub(super) const SPEC: Spec = Spec {
     lens: &[16],
     seps: b"",
     valid,
+    distance: super::KEYWORD_DISTANCE,
 };
 
 /// Months A (January) to T (December).

@@ -409,7 +409,7 @@ static MATCHER: LazyLock<Option<Matcher>> = LazyLock::new(|| {
 });
 
 /// The keywords found in one field's value: identifier index and where the keyword ends in the
-/// original value.
+/// original value, in the order they end.
 pub(super) fn in_value(value: &str) -> Vec<(usize, usize)> {
     let folded = fold(value);
     let mut out = Vec::new();
@@ -418,6 +418,7 @@ pub(super) fn in_value(value: &str) -> Vec<(usize, usize)> {
             out.push((id, *e));
         }
     });
+    out.sort_by_key(|k| k.1);
     out
 }
 

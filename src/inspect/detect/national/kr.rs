@@ -11,6 +11,7 @@ pub(super) const SPEC: Spec = Spec {
     lens: &[13],
     seps: b"- ",
     valid,
+    distance: super::KEYWORD_DISTANCE,
 };
 
 /// The first birth year whose numbers may lack a check digit.

@@ -37,11 +37,17 @@ mod us;
 use super::Hit;
 
 /// How far before a value its keyword may end (Macie's default proximity).
-const KEYWORD_DISTANCE: usize = 50;
+pub(super) const KEYWORD_DISTANCE: usize = 50;
+/// How far before a passport or licence number its keyword may end: room for `number:`,
+/// `Nr.` or `n°`, not for other words (`driver's licence renewed, build 48845945408-23`).
+pub(super) const DOCUMENT_DISTANCE: usize = 12;
 /// The longest identifier, compact (CURP and the Chinese resident id).
 const MAX_COMPACT: usize = 18;
 /// Most groups one identifier is written in (`1 85 05 78 006 084 91`).
 const MAX_GROUPS: usize = 8;
+/// The longest span an identifier covers in a value: its characters and a separator between
+/// each two groups.
+pub(crate) const MAX_SPAN: usize = MAX_COMPACT + MAX_GROUPS;
 /// Separators allowed between the groups of an identifier.
 const SEPARATORS: &[u8] = b" -./+";
 
@@ -52,6 +58,9 @@ pub(super) struct Spec {
     pub(super) lens: &'static [usize],
     pub(super) seps: &'static [u8],
     pub(super) valid: fn(&[u8]) -> bool,
+    /// How far before the value its keyword may end: [`KEYWORD_DISTANCE`], or less where
+    /// neither a checksum nor a specific shape backs the keyword (passports, licences).
+    pub(super) distance: usize,
 }
 
 /// Every identifier, in [`keywords::TABLES`] order.
@@ -86,38 +95,54 @@ pub(crate) fn rules() -> impl Iterator<Item = &'static str> {
 }
 
 /// Every keyword-backed national identifier in `value`; `keys` is the field's tag key and
-/// location (lower-cased by the scanner).
-pub(crate) fn find(value: &str, keys: &str, out: &mut Vec<Hit>) {
+/// location (lower-cased by the scanner). Returns the spans that have the shape of an identifier
+/// whose keyword is there, valid or not: a number written as a resident id next to `身份证` is
+/// not a card number, even with a typo in its check digit.
+pub(crate) fn find(value: &str, keys: &str, out: &mut Vec<Hit>) -> Vec<(usize, usize)> {
+    let mut claimed = Vec::new();
     let keyed = keywords::in_keys(keys);
     let near = keywords::in_value(value);
     let wanted = near.iter().fold(keyed, |m, (id, _)| m | 1 << id);
     if wanted == 0 {
-        return;
+        return claimed;
     }
     let b = value.as_bytes();
+    // Where the last keyword of each identifier ended, up to the current token start: the
+    // keywords are visited once, in order, however many tokens there are.
+    let mut last: [Option<usize>; SPECS.len()] = [None; SPECS.len()];
+    let mut next = 0;
     let mut i = 0;
     while i < b.len() {
         if !b[i].is_ascii_alphanumeric() || !free_before(b, i) {
             i += 1;
             continue;
         }
+        while let Some(&(id, end)) = near.get(next).filter(|k| k.1 <= i) {
+            if let Some(slot) = last.get_mut(id) {
+                *slot = Some(end);
+            }
+            next += 1;
+        }
         let run = Run::at(b, i);
         for (id, spec) in SPECS.iter().enumerate() {
             if wanted & (1 << id) == 0 {
                 continue;
             }
-            let Some((len, end)) = run.matching(b, spec) else {
+            let close = last[id].is_some_and(|e| i - e <= spec.distance);
+            if keyed & (1 << id) == 0 && !close {
                 continue;
-            };
-            let close = near
-                .iter()
-                .any(|&(k, e)| k == id && e <= i && i - e <= KEYWORD_DISTANCE);
-            if keyed & (1 << id) != 0 || close {
+            }
+            if let Some(end) = run.shaped(b, spec, |_| true) {
+                claimed.push((i, end));
+            }
+            if let Some(end) = run.shaped(b, spec, spec.valid) {
+                let len = run.compact_len(end);
                 out.push(Hit::new(spec.rule, i, end, mask(&run.compact[..len])));
             }
         }
         i = run.first_end;
     }
+    claimed
 }
 
 /// Whether `digits` (a card detector's match, digits only) is a Chinese resident id or a Korean
@@ -216,18 +241,27 @@ impl Run {
         run
     }
 
-    /// The first group boundary where `spec` matches: compact length and byte end.
-    fn matching(&self, b: &[u8], spec: &Spec) -> Option<(usize, usize)> {
+    /// The byte end of the first group boundary where the run has `spec`'s length and
+    /// separators and its compact form passes `check`.
+    fn shaped(&self, b: &[u8], spec: &Spec, check: impl Fn(&[u8]) -> bool) -> Option<usize> {
         for (k, &(len, end, sep)) in self.groups[..self.count].iter().enumerate() {
             if k > 0 && !spec.seps.contains(&sep) {
                 return None;
             }
             let compact = &self.compact[..len.min(MAX_COMPACT)];
-            if spec.lens.contains(&len) && free_after(b, end) && (spec.valid)(compact) {
-                return Some((len, end));
+            if spec.lens.contains(&len) && free_after(b, end) && check(compact) {
+                return Some(end);
             }
         }
         None
+    }
+
+    /// The compact length of the groups ending at byte `end`.
+    fn compact_len(&self, end: usize) -> usize {
+        self.groups[..self.count]
+            .iter()
+            .find(|g| g.1 == end)
+            .map_or(0, |g| g.0.min(MAX_COMPACT))
     }
 }
 
@@ -295,7 +329,7 @@ pub(super) fn repeated(b: &[u8]) -> bool {
 #[cfg(test)]
 pub(super) fn excerpts(value: &str, keys: &str) -> Vec<(String, String)> {
     let mut out = Vec::new();
-    find(value, keys, &mut out);
+    let _ = find(value, keys, &mut out);
     out.into_iter().map(|h| (h.rule, h.excerpt)).collect()
 }
 
@@ -356,7 +390,8 @@ mod tests {
         #[test]
         fn never_panics(value in "(SIN|nir|cpf|pan|passport|身份证|[ -~]|é|[0-9]{1,20}){0,40}") {
             let mut out = Vec::new();
-            find(&value, "tfn curp dl# rrn", &mut out);
+            let claimed = find(&value, "tfn curp dl# rrn", &mut out);
+            proptest::prop_assert!(claimed.len() >= out.len());
             for h in out {
                 proptest::prop_assert!(value.get(h.start..h.end).is_some());
             }

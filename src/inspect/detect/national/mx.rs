@@ -9,6 +9,7 @@ pub(super) const SPEC: Spec = Spec {
     lens: &[18],
     seps: b"",
     valid,
+    distance: super::KEYWORD_DISTANCE,
 };
 
 /// Birth states (and `NE`, born abroad).

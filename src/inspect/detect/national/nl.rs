@@ -8,6 +8,7 @@ pub(super) const SPEC: Spec = Spec {
     lens: &[9],
     seps: b" .",
     valid,
+    distance: super::KEYWORD_DISTANCE,
 };
 
 fn valid(n: &[u8]) -> bool {

@@ -9,6 +9,7 @@ pub(super) const SPEC: Spec = Spec {
     lens: &[10, 12],
     seps: b"-+",
     valid,
+    distance: super::KEYWORD_DISTANCE,
 };
 
 fn valid(n: &[u8]) -> bool {

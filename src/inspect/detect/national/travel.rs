@@ -11,6 +11,7 @@ pub(super) const PASSPORT: Spec = Spec {
     lens: &[6, 7, 8, 9],
     seps: b"",
     valid: valid_passport,
+    distance: super::DOCUMENT_DISTANCE,
 };
 
 pub(super) const DRIVERS_LICENSE: Spec = Spec {
@@ -18,6 +19,7 @@ pub(super) const DRIVERS_LICENSE: Spec = Spec {
     lens: &[8, 9, 10, 11, 12, 13, 14, 15, 16],
     seps: b"- ",
     valid: valid_license,
+    distance: super::DOCUMENT_DISTANCE,
 };
 
 /// Letter and digit counts, or `None` when `n` holds anything else.
