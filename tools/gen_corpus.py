@@ -4,7 +4,8 @@
 Values come from generators that share no code or examples with the detectors or their unit tests:
 Faker in 30+ locales (emails, phone numbers, IBANs, cards, SSNs), `phonenumbers`' example numbers
 for every region and number type, `python-stdnum` as the checksum oracle (Luhn, IBAN mod 97, SSN),
-detect-secrets-style secret formats, and national identifiers (tools/gen_corpus_national.py). Deterministic: one seed per run (--seed).
+detect-secrets-style secret formats, and national identifiers (tools/gen_corpus_national.py).
+Deterministic: one seed per run (--seed).
 
 Usage: python3 tools/gen_corpus.py [--seed N] [--per-family N] [--out FILE]
 Default output: target/detect-corpus/fields.jsonl, which `cargo test --test detect_corpus
