@@ -4,7 +4,8 @@
 Values come from generators that share no code or examples with the detectors or their unit tests:
 Faker in 30+ locales (emails, phone numbers, IBANs, cards, SSNs), `phonenumbers`' example numbers
 for every region and number type, `python-stdnum` as the checksum oracle (Luhn, IBAN mod 97, SSN),
-and detect-secrets-style secret formats. Deterministic: one seed per run (--seed).
+detect-secrets-style secret formats, and national identifiers (tools/gen_corpus_national.py).
+Deterministic: one seed per run (--seed).
 
 Usage: python3 tools/gen_corpus.py [--seed N] [--per-family N] [--out FILE]
 Default output: target/detect-corpus/fields.jsonl, which `cargo test --test detect_corpus
@@ -22,6 +23,8 @@ from faker import Faker
 from stdnum import iban as std_iban
 from stdnum import luhn
 from stdnum.us import ssn as std_ssn
+
+import gen_corpus_national
 
 LOCALES = ["en_US", "en_GB", "de_DE", "fr_FR", "es_ES", "it_IT", "pt_BR", "pt_PT", "nl_NL",
            "pl_PL", "cs_CZ", "sv_SE", "da_DK", "fi_FI", "ru_RU", "uk_UA", "el_GR",
@@ -137,6 +140,11 @@ def main():
             json.dumps({"sub": str(r.randint(1, 10**9))}).encode()).rstrip(b"=").decode()
         sig = base64.urlsafe_b64encode(bytes(r.getrandbits(8) for _ in range(32)))
         add(f"{head}.{body}.{sig.rstrip(b'=').decode()}", ["json-web-token"], "jwt")
+    # National identifiers: Faker locales and python-stdnum (the oracle), next to a keyword of
+    # the locale or in a tag whose key names them; broken check digits and unkeyed values as
+    # negatives (tools/gen_corpus_national.py).
+    for value, expected, note, key in gen_corpus_national.records(r, n // 2):
+        add(value, expected, note, key=key)
     # Hard negatives: Faker text, dates, ids, numbers that fail the oracles.
     for i in range(n * 3):
         f = fakers[i % len(fakers)]

@@ -204,6 +204,153 @@ pub static RULES: &[RuleInfo] = &[
         "US social security number (`536-22-8741`) next to an SSN keyword; invalid ranges excluded",
         "Never put an SSN in resource metadata; store it in a protected data store.",
     ),
+    content(
+        "uk-nino",
+        Category::Pii,
+        Severity::Medium,
+        "UK National Insurance number (`AB123456C`: allocated prefix, suffix A–D) next to a keyword (`NINO`, `national insurance`)",
+        "National identifiers do not belong in tags, names or descriptions: AWS copies them into billing, logs and consoles. Store them in a protected data store and reference an opaque id.",
+    ),
+    content(
+        "ca-sin",
+        Category::Pii,
+        Severity::Medium,
+        "Canadian Social Insurance Number (`046 454 286`, Luhn) next to a keyword (`SIN`, `numéro d'assurance sociale`)",
+        "National identifiers do not belong in tags, names or descriptions: AWS copies them into billing, logs and consoles. Store them in a protected data store and reference an opaque id.",
+    ),
+    content(
+        "fr-nir",
+        Category::Pii,
+        Severity::Medium,
+        "French social security number (NIR/INSEE, `1 85 05 78 006 084 91`, mod-97 key, Corsica 2A/2B) next to a keyword",
+        "National identifiers do not belong in tags, names or descriptions: AWS copies them into billing, logs and consoles. Store them in a protected data store and reference an opaque id.",
+    ),
+    content(
+        "de-tax-id",
+        Category::Pii,
+        Severity::Medium,
+        "German tax id (Steuer-IdNr, `65 929 970 489`, ISO 7064 MOD 11,10 and digit-repeat rule) next to a keyword",
+        "National identifiers do not belong in tags, names or descriptions: AWS copies them into billing, logs and consoles. Store them in a protected data store and reference an opaque id.",
+    ),
+    content(
+        "it-codice-fiscale",
+        Category::Pii,
+        Severity::Medium,
+        "Italian codice fiscale (`RSSMRA85T10A562S`, check letter, omocodia) next to a keyword",
+        "National identifiers do not belong in tags, names or descriptions: AWS copies them into billing, logs and consoles. Store them in a protected data store and reference an opaque id.",
+    ),
+    content(
+        "es-dni",
+        Category::Pii,
+        Severity::Medium,
+        "Spanish DNI or NIE (`12345678Z`, `X1234567L`, mod-23 letter) next to a keyword",
+        "National identifiers do not belong in tags, names or descriptions: AWS copies them into billing, logs and consoles. Store them in a protected data store and reference an opaque id.",
+    ),
+    content(
+        "br-cpf",
+        Category::Pii,
+        Severity::Medium,
+        "Brazilian CPF (`390.533.447-05`, two mod-11 digits) next to a keyword",
+        "National identifiers do not belong in tags, names or descriptions: AWS copies them into billing, logs and consoles. Store them in a protected data store and reference an opaque id.",
+    ),
+    content(
+        "br-cnpj",
+        Category::Pii,
+        Severity::Medium,
+        "Brazilian CNPJ (`11.222.333/0001-81`, two mod-11 digits) next to a keyword",
+        "National identifiers do not belong in tags, names or descriptions: AWS copies them into billing, logs and consoles. Store them in a protected data store and reference an opaque id.",
+    ),
+    content(
+        "in-aadhaar",
+        Category::Pii,
+        Severity::Medium,
+        "Indian Aadhaar number (`2341 2341 2346`, Verhoeff, not starting 0/1) next to a keyword",
+        "National identifiers do not belong in tags, names or descriptions: AWS copies them into billing, logs and consoles. Store them in a protected data store and reference an opaque id.",
+    ),
+    content(
+        "in-pan",
+        Category::Pii,
+        Severity::Medium,
+        "Indian Permanent Account Number (`AFZPK7190K`, holder-type letter) next to a keyword (`PAN`)",
+        "National identifiers do not belong in tags, names or descriptions: AWS copies them into billing, logs and consoles. Store them in a protected data store and reference an opaque id.",
+    ),
+    content(
+        "cn-resident-id",
+        Category::Pii,
+        Severity::Medium,
+        "Chinese resident identity number (`11010519491231002X`, birth date, ISO 7064 MOD 11-2) next to a keyword (`身份证`)",
+        "National identifiers do not belong in tags, names or descriptions: AWS copies them into billing, logs and consoles. Store them in a protected data store and reference an opaque id.",
+    ),
+    content(
+        "jp-my-number",
+        Category::Pii,
+        Severity::Medium,
+        "Japanese My Number (`1234 5678 9018`, check digit) next to a keyword (`マイナンバー`, `個人番号`)",
+        "National identifiers do not belong in tags, names or descriptions: AWS copies them into billing, logs and consoles. Store them in a protected data store and reference an opaque id.",
+    ),
+    content(
+        "kr-rrn",
+        Category::Pii,
+        Severity::Medium,
+        "Korean resident registration number (`850101-1234566`, birth date, check digit before 2020) next to a keyword (`주민등록번호`)",
+        "National identifiers do not belong in tags, names or descriptions: AWS copies them into billing, logs and consoles. Store them in a protected data store and reference an opaque id.",
+    ),
+    content(
+        "au-tfn",
+        Category::Pii,
+        Severity::Medium,
+        "Australian Tax File Number (`123 456 782`, weighted mod 11) next to a keyword (`TFN`)",
+        "National identifiers do not belong in tags, names or descriptions: AWS copies them into billing, logs and consoles. Store them in a protected data store and reference an opaque id.",
+    ),
+    content(
+        "mx-curp",
+        Category::Pii,
+        Severity::Medium,
+        "Mexican CURP (`GOMC800101HDFRRR00`, state, birth date, check digit) next to a keyword",
+        "National identifiers do not belong in tags, names or descriptions: AWS copies them into billing, logs and consoles. Store them in a protected data store and reference an opaque id.",
+    ),
+    content(
+        "nl-bsn",
+        Category::Pii,
+        Severity::Medium,
+        "Dutch citizen service number (BSN, `111222333`, eleven-test) next to a keyword",
+        "National identifiers do not belong in tags, names or descriptions: AWS copies them into billing, logs and consoles. Store them in a protected data store and reference an opaque id.",
+    ),
+    content(
+        "se-personnummer",
+        Category::Pii,
+        Severity::Medium,
+        "Swedish personnummer (`811228-9874`, `19811228-9874`, birth date, Luhn) next to a keyword",
+        "National identifiers do not belong in tags, names or descriptions: AWS copies them into billing, logs and consoles. Store them in a protected data store and reference an opaque id.",
+    ),
+    content(
+        "pl-pesel",
+        Category::Pii,
+        Severity::Medium,
+        "Polish PESEL (`44051401359`, birth date, check digit) next to a keyword",
+        "National identifiers do not belong in tags, names or descriptions: AWS copies them into billing, logs and consoles. Store them in a protected data store and reference an opaque id.",
+    ),
+    content(
+        "us-itin",
+        Category::Pii,
+        Severity::Medium,
+        "US ITIN (`912-90-3456`: 9xx and an IRS group range) next to a keyword (`ITIN`)",
+        "National identifiers do not belong in tags, names or descriptions: AWS copies them into billing, logs and consoles. Store them in a protected data store and reference an opaque id.",
+    ),
+    content(
+        "passport-number",
+        Category::Pii,
+        Severity::Medium,
+        "Passport number (6–9 upper-case letters and digits, mostly digits) next to a passport keyword in the locales' languages",
+        "National identifiers do not belong in tags, names or descriptions: AWS copies them into billing, logs and consoles. Store them in a protected data store and reference an opaque id.",
+    ),
+    content(
+        "drivers-license-number",
+        Category::Pii,
+        Severity::Medium,
+        "Driver's licence number (6–16 upper-case letters and digits) next to a driver's-licence keyword in the locales' languages",
+        "National identifiers do not belong in tags, names or descriptions: AWS copies them into billing, logs and consoles. Store them in a protected data store and reference an opaque id.",
+    ),
     RuleInfo {
         id: "url-credentials",
         category: Category::Credential,
@@ -478,7 +625,10 @@ mod tests {
         ids.sort_unstable();
         ids.dedup();
         assert_eq!(ids.len(), RULES.len());
-        assert_eq!(ids.len(), 15);
+        assert_eq!(ids.len(), 36);
+        for id in crate::inspect::detect::national::rules() {
+            assert!(rule_info(id).is_some(), "{id}");
+        }
         assert_eq!(
             rule_info("iban").map(|r| r.severity),
             Some(Severity::Medium)

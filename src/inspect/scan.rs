@@ -19,6 +19,9 @@ use super::{Category, Field, FieldRef, Finding, RuleMode, RulesConfig, RulesErro
 /// Only this much of one field is scanned.
 pub(crate) const MAX_FIELD_BYTES: usize = 1 << 20;
 
+/// The fewest digits a national identifier has (`AFZPK7190K`, an Indian PAN).
+const MIN_NATIONAL_DIGITS: usize = 4;
+
 /// Which call the fields belong to, for allowlists.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ScanContext<'a> {
@@ -175,6 +178,13 @@ impl Scanner {
     }
 }
 
+/// Whether a card detector's `hit` in `value` is rather a national identity number.
+fn national_id_not_card(value: &str, hit: &Hit) -> bool {
+    let matched = value.get(hit.start..hit.end).unwrap_or("");
+    let digits: Vec<u8> = matched.bytes().filter(u8::is_ascii_digit).collect();
+    detect::national::is_identity_number(&digits)
+}
+
 /// The scanned prefix of a value, cut at a char boundary.
 fn truncate(value: &str) -> &str {
     let end = detect::floor_boundary(value, MAX_FIELD_BYTES);
@@ -269,7 +279,9 @@ impl Scanner {
         }
         let digits = count_digits(value);
         // Tag key and location matter only to keyword-gated detectors.
-        let needs_keys = digits >= 7 || value.len() >= 40 || self.prefilter.has_custom_keywords();
+        let needs_keys = digits >= MIN_NATIONAL_DIGITS
+            || value.len() >= 40
+            || self.prefilter.has_custom_keywords();
         let mut keys = String::new();
         if needs_keys {
             keys = field.tag_key.unwrap_or("").to_ascii_lowercase();
@@ -329,7 +341,16 @@ impl Scanner {
             detect::email::find(value, hits);
         }
         if digits >= 13 {
+            let before = hits.len();
             detect::card::find(value, hits);
+            let mut i = before;
+            while i < hits.len() {
+                if national_id_not_card(value, &hits[i]) {
+                    hits.remove(i);
+                } else {
+                    i += 1;
+                }
+            }
         }
         if digits >= 8 && value.len() >= 15 {
             detect::iban::find(value, hits);
@@ -340,6 +361,22 @@ impl Scanner {
         }
         if digits >= 9 && (sig.has(Trigger::Ssn) || key_sig.has(Trigger::Ssn)) {
             detect::ssn::find(value, ctx, hits);
+        }
+        let national = sig.has(Trigger::National) || key_sig.has(Trigger::National);
+        if digits >= MIN_NATIONAL_DIGITS && national {
+            let claimed = detect::national::find(value, ctx.keys, hits);
+            // A number in an identifier's shape next to its keyword is not a card number.
+            // `claimed` is in start order and its spans are short: only those starting just
+            // before a hit's end can overlap it.
+            hits.retain(|h| {
+                let before = claimed.partition_point(|c| c.0 < h.end);
+                let overlaps = claimed[..before]
+                    .iter()
+                    .rev()
+                    .take_while(|c| c.0 + detect::national::MAX_SPAN > h.start)
+                    .any(|c| c.1 > h.start);
+                h.rule != detect::card::RULE || !overlaps
+            });
         }
     }
 }
@@ -588,6 +625,9 @@ mod tests {
             "a://b:c@d?token=12345678&",
             "PuTTY-User-Key-File-",
             "employee EMP-1",
+            "SIN 1 ",
+            "passport A12345 ",
+            "身份证 11010519491231002X ",
         ];
         let start = std::time::Instant::now();
         for u in unit {

@@ -10,6 +10,7 @@ pub(crate) mod custom;
 pub(crate) mod email;
 pub(crate) mod iban;
 pub(crate) mod jwt;
+pub(crate) mod national;
 pub(crate) mod phone;
 pub(crate) mod placeholder;
 pub(crate) mod prefilter;

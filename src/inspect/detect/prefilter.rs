@@ -31,6 +31,8 @@ pub(crate) enum Trigger {
     Phone = 1 << 7,
     /// `+`: international phone numbers.
     Plus = 1 << 8,
+    /// A national-identifier keyword ([`super::national::keywords::TRIGGERS`]).
+    National = 1 << 9,
 }
 
 /// The built-in trigger strings (matched ASCII case-insensitively).
@@ -120,6 +122,32 @@ const TRIGGERS: &[(&str, Trigger)] = &[
     ("+", Trigger::Plus),
 ];
 
+/// Every built-in trigger string: [`TRIGGERS`], then the national-identifier keywords (short
+/// ones followed by each separator they may stand before).
+fn builtin_patterns() -> Vec<(String, Trigger)> {
+    use super::national::keywords::{SHORT_ENDS, SHORT_TRIGGERS, TRIGGERS as NATIONAL};
+    let mut all: Vec<(String, Trigger)> = TRIGGERS
+        .iter()
+        .map(|(w, t)| ((*w).to_string(), *t))
+        .collect();
+    // Multi-word keywords also as tag keys write them (`tax_file_number`, `tax-id`,
+    // `TaxFileNumber`).
+    for w in NATIONAL {
+        let mut spellings = vec![(*w).to_string()];
+        if w.contains([' ', '-']) {
+            for sep in [" ", "_", "-", ""] {
+                spellings.push(w.replace([' ', '-'], sep));
+            }
+            spellings.dedup();
+        }
+        all.extend(spellings.into_iter().map(|w| (w, Trigger::National)));
+    }
+    for w in SHORT_TRIGGERS {
+        all.extend(SHORT_ENDS.iter().map(|e| (format!("{w}{e}"), Trigger::National)));
+    }
+    all
+}
+
 /// Identifiers past this index are not prefiltered: they always run.
 const MAX_CUSTOM_BITS: usize = 64;
 
@@ -148,6 +176,8 @@ pub(crate) struct Prefilter {
     /// Stepped byte by byte in [`Prefilter::signals`]: most values are short, and the
     /// automaton's own search set-up costs more than stepping through them.
     builtin: DFA,
+    /// The trigger of each pattern of `builtin`.
+    kinds: Vec<Trigger>,
     custom: Option<AhoCorasick>,
     /// Identifier index of each custom pattern.
     owners: Vec<usize>,
@@ -156,9 +186,11 @@ pub(crate) struct Prefilter {
 impl Prefilter {
     /// Compile the built-in triggers and `keywords[i]` of every custom identifier `i`.
     pub(crate) fn new(keywords: &[&[String]]) -> Result<Prefilter, aho_corasick::BuildError> {
+        let patterns = builtin_patterns();
         let builtin = aho_corasick::dfa::Builder::new()
             .ascii_case_insensitive(true)
-            .build(TRIGGERS.iter().map(|(w, _)| w))?;
+            .build(patterns.iter().map(|(w, _)| w))?;
+        let kinds = patterns.into_iter().map(|(_, t)| t).collect();
         let mut words = Vec::new();
         let mut owners = Vec::new();
         for (i, list) in keywords.iter().enumerate() {
@@ -178,6 +210,7 @@ impl Prefilter {
         };
         Ok(Prefilter {
             builtin,
+            kinds,
             custom,
             owners,
         })
@@ -217,7 +250,7 @@ impl Prefilter {
             sid = dfa.next_state(Anchored::No, sid, byte);
             if dfa.is_match(sid) {
                 let pattern = dfa.match_pattern(sid, 0).as_usize();
-                if let Some((_, t)) = TRIGGERS.get(pattern) {
+                if let Some(t) = self.kinds.get(pattern) {
                     found |= *t as u32;
                 }
                 sid = start;
@@ -294,13 +327,14 @@ mod tests {
 
     /// What `find_iter` of the same automaton reports: the stepped search must agree.
     fn find_iter_triggers(text: &str) -> u32 {
+        let patterns = builtin_patterns();
         let ac = AhoCorasickBuilder::new()
             .ascii_case_insensitive(true)
             .kind(Some(aho_corasick::AhoCorasickKind::DFA))
-            .build(TRIGGERS.iter().map(|(w, _)| w))
+            .build(patterns.iter().map(|(w, _)| w))
             .unwrap();
         ac.find_iter(text)
-            .map(|m| TRIGGERS[m.pattern().as_usize()].1 as u32)
+            .map(|m| patterns[m.pattern().as_usize()].1 as u32)
             .fold(0, |all, t| all | t)
     }
 
@@ -353,6 +387,37 @@ mod tests {
         }
         for k in ["SS# 1", "Soc. Sec. # 1", "social security no. 1", "ss no 1"] {
             assert!(p.signals(k).has(Trigger::Ssn), "{k}");
+        }
+    }
+
+    /// Every spelling of every national keyword fires the trigger, alone and next to every
+    /// other built-in trigger, and hides none of them.
+    #[test]
+    fn every_national_keyword_triggers() {
+        let p = Prefilter::new(&[]).unwrap();
+        for table in super::super::national::keywords::TABLES {
+            for k in table.iter() {
+                let plain: String = super::super::national::keywords::fold_for_test(k);
+                let spellings = [
+                    k.to_string(),
+                    k.to_uppercase(),
+                    plain.clone(),
+                    plain.to_uppercase(),
+                    plain.replace(' ', "_"),
+                    plain.replace(' ', "-"),
+                    plain.replace(' ', ""),
+                ];
+                for s in spellings {
+                    let text = format!("x {s} 1");
+                    assert!(p.signals(&text).has(Trigger::National), "{text}");
+                    for (w, t) in TRIGGERS {
+                        for text in [format!("{s} {w}"), format!("{w} {s} 1")] {
+                            let sig = p.signals(&text);
+                            assert!(sig.has(Trigger::National) && sig.has(*t), "{text}");
+                        }
+                    }
+                }
+            }
         }
     }
 
