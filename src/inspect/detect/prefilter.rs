@@ -9,6 +9,8 @@ use aho_corasick::automaton::Automaton;
 use aho_corasick::dfa::DFA;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, Anchored, MatchKind};
 
+use super::saas;
+
 /// What a trigger string tells the scanner.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(u32)]
@@ -31,6 +33,10 @@ pub(crate) enum Trigger {
     Phone = 1 << 7,
     /// `+`: international phone numbers.
     Plus = 1 << 8,
+    /// A SaaS token prefix (`ghp_`, `xoxb-`, `sk_live_`, `AIza`, `sig=`, …).
+    Token = 1 << 9,
+    /// A vendor keyword for prefix-less SaaS keys (`twilio`, `datadog`, `AccountKey`, …).
+    Vendor = 1 << 10,
 }
 
 /// The built-in trigger strings (matched ASCII case-insensitively).
@@ -120,6 +126,15 @@ const TRIGGERS: &[(&str, Trigger)] = &[
     ("+", Trigger::Plus),
 ];
 
+/// Every trigger string: the built-in table, then the SaaS token prefixes and vendor keywords.
+fn triggers() -> impl Iterator<Item = (&'static str, Trigger)> {
+    TRIGGERS
+        .iter()
+        .copied()
+        .chain(saas::TOKEN_TRIGGERS.iter().map(|w| (*w, Trigger::Token)))
+        .chain(saas::KEYWORD_TRIGGERS.iter().map(|w| (*w, Trigger::Vendor)))
+}
+
 /// Identifiers past this index are not prefiltered: they always run.
 const MAX_CUSTOM_BITS: usize = 64;
 
@@ -148,6 +163,8 @@ pub(crate) struct Prefilter {
     /// Stepped byte by byte in [`Prefilter::signals`]: most values are short, and the
     /// automaton's own search set-up costs more than stepping through them.
     builtin: DFA,
+    /// The [`Trigger`] bit of each built-in pattern.
+    kinds: Vec<u32>,
     custom: Option<AhoCorasick>,
     /// Identifier index of each custom pattern.
     owners: Vec<usize>,
@@ -158,7 +175,8 @@ impl Prefilter {
     pub(crate) fn new(keywords: &[&[String]]) -> Result<Prefilter, aho_corasick::BuildError> {
         let builtin = aho_corasick::dfa::Builder::new()
             .ascii_case_insensitive(true)
-            .build(TRIGGERS.iter().map(|(w, _)| w))?;
+            .build(triggers().map(|(w, _)| w))?;
+        let kinds = triggers().map(|(_, t)| t as u32).collect();
         let mut words = Vec::new();
         let mut owners = Vec::new();
         for (i, list) in keywords.iter().enumerate() {
@@ -178,6 +196,7 @@ impl Prefilter {
         };
         Ok(Prefilter {
             builtin,
+            kinds,
             custom,
             owners,
         })
@@ -191,8 +210,8 @@ impl Prefilter {
     /// Whether `text` holds a [`Trigger::Url`] string: the same answer as
     /// `signals(text).has(Trigger::Url)`, for fields where no other trigger matters, without the
     /// automaton's set-up cost (most such fields are short). The same because no other trigger
-    /// can overlap the start of `://` or `%3a%2f%2f` and hide it: none contains `:`, `/`, `%` or
-    /// a digit, and none ends in `%3a` or `%3a%2`.
+    /// can overlap the start of `://` or `%3a%2f%2f` and hide it: none ends in `:`, `:/`, or a
+    /// prefix of `%3a%2f%2f`.
     pub(crate) fn has_url_trigger(text: &str) -> bool {
         let bytes = text.as_bytes();
         bytes.windows(3).any(|w| w == b"://")
@@ -217,8 +236,8 @@ impl Prefilter {
             sid = dfa.next_state(Anchored::No, sid, byte);
             if dfa.is_match(sid) {
                 let pattern = dfa.match_pattern(sid, 0).as_usize();
-                if let Some((_, t)) = TRIGGERS.get(pattern) {
-                    found |= *t as u32;
+                if let Some(t) = self.kinds.get(pattern) {
+                    found |= *t;
                 }
                 sid = start;
             }
@@ -297,10 +316,11 @@ mod tests {
         let ac = AhoCorasickBuilder::new()
             .ascii_case_insensitive(true)
             .kind(Some(aho_corasick::AhoCorasickKind::DFA))
-            .build(TRIGGERS.iter().map(|(w, _)| w))
+            .build(triggers().map(|(w, _)| w))
             .unwrap();
+        let kinds: Vec<Trigger> = triggers().map(|(_, t)| t).collect();
         ac.find_iter(text)
-            .map(|m| TRIGGERS[m.pattern().as_usize()].1 as u32)
+            .map(|m| kinds[m.pattern().as_usize()] as u32)
             .fold(0, |all, t| all | t)
     }
 
@@ -324,7 +344,7 @@ mod tests {
     proptest::proptest! {
         #[test]
         fn stepped_search_agrees_with_find_iter(
-            text in "([a-zA-Z:/%23@+ -]|tel|akia|acca|ssn|sms|eyj|cell|fax|phone|social|secret|msisdn|mobile|whatsapp|telefon|-----begin |putty-user-key-file-|://|%3[aA]%2[fF]%2[fF]|é){0,32}"
+            text in "([a-zA-Z:/%23@+ _.=-]|tel|akia|acca|ssn|sms|eyj|cell|fax|phone|social|secret|msisdn|mobile|whatsapp|telefon|-----begin |putty-user-key-file-|://|%3[aA]%2[fF]%2[fF]|é|ghp_|xox|sk-|sk_live_|sg\\.|sig=|aiza|twilio|dd_ap|azure){0,32}"
         ) {
             let p = Prefilter::new(&[]).unwrap();
             proptest::prop_assert_eq!(p.builtin_triggers(&text), find_iter_triggers(&text));
