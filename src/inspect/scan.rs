@@ -369,7 +369,8 @@ impl Scanner {
             detect::iban::find(value, hits);
         }
         let phone_word = sig.has(Trigger::Phone) || key_sig.has(Trigger::Phone);
-        if digits >= 7 && (sig.has(Trigger::Plus) || phone_word) {
+        // Five digits: the short numbering plans of small territories, right after a keyword.
+        if (digits >= 7 && sig.has(Trigger::Plus)) || (digits >= 5 && phone_word) {
             detect::phone::find(value, ctx, hits);
         }
         if digits >= 9 && (sig.has(Trigger::Ssn) || key_sig.has(Trigger::Ssn)) {
