@@ -17,6 +17,8 @@ import json
 import os
 import random
 import string
+import urllib.parse
+import zlib
 
 import phonenumbers
 from faker import Faker
@@ -36,6 +38,112 @@ PHONE_WORDS = ["phone", "Tel.", "Handy", "téléphone", "telefone", "teléfono",
 NEUTRAL_KEYS = ["owner", "team", "project", "env", "Name", "app", "notes", "cost-center"]
 TAG_LOCS = ["body:Tags.member.1.Value", "body:Tags[0].Value", "body:tags[1].value",
             "body:Tagging.TagSet.Tag[0].Value", "body:TagSpecification.1.Tag.1.Value"]
+
+
+B62 = string.digits + string.ascii_uppercase + string.ascii_lowercase
+ALNUM = string.ascii_letters + string.digits
+URLSAFE = ALNUM + "-_"
+HEX = "0123456789abcdef"
+
+
+def base62_crc(random_part):
+    """The six base-62 characters of CRC-32 GitHub and npm append to a token's random part."""
+    n, out = zlib.crc32(random_part.encode()), ""
+    for _ in range(6):
+        n, d = divmod(n, 62)
+        out = B62[d] + out
+    return out
+
+
+def saas_secrets(r, add, n):
+    """`n` tokens of each SaaS format (random per the published shape, checksums computed here)
+    and as many hard negatives: documentation stand-ins, wrong checksums, test keys, truncations."""
+    def rs(k, alphabet=ALNUM):
+        return "".join(r.choice(alphabet) for _ in range(k))
+
+    def checksummed(prefix):
+        body = rs(30)
+        return prefix + body + base62_crc(body)
+
+    def upper_alnum(k):
+        return rs(k, string.ascii_uppercase + string.digits)
+
+    azure_key = lambda: base64.b64encode(bytes(r.getrandbits(8) for _ in range(64))).decode()
+    sas_sig = lambda: urllib.parse.quote(
+        base64.b64encode(bytes(r.getrandbits(8) for _ in range(32))).decode(), safe="")
+    makers = [
+        ("github-token", lambda: checksummed(r.choice(["ghp_", "gho_", "ghu_", "ghs_", "ghr_"]))),
+        ("github-token", lambda: f"github_pat_{rs(22)}_{rs(59)}"),
+        ("gitlab-token", lambda: r.choice(["glpat-", "gldt-", "glrt-", "glptt-"]) + rs(20, URLSAFE)),
+        ("slack-token", lambda: f"{r.choice(['xoxb', 'xoxp', 'xoxa-2', 'xoxe-1'])}-"
+                                f"{rs(11, string.digits)}-{rs(12, string.digits)}-{rs(24)}"),
+        ("slack-webhook-url", lambda: "https://hooks.slack.com/services/"
+                                      f"T{upper_alnum(8)}/B{upper_alnum(10)}/{rs(24)}"),
+        ("stripe-secret-key", lambda: r.choice(["sk_live_", "rk_live_"]) + rs(r.choice([24, 99]))),
+        ("google-api-key", lambda: "AIza" + rs(35, URLSAFE)),
+        ("azure-storage-key", lambda: f"DefaultEndpointsProtocol=https;AccountName=acct{rs(6, HEX)};"
+                                      f"AccountKey={azure_key()};EndpointSuffix=core.windows.net"),
+        ("azure-sas-signature", lambda: f"https://acct{rs(6, HEX)}.blob.core.windows.net/c/f.csv?"
+                                        f"sv=2022-11-02&ss=b&srt=o&sp=r&se=2027-0{r.randint(1, 9)}-01"
+                                        f"T00:00:00Z&spr=https&sig={sas_sig()}"),
+        ("npm-token", lambda: checksummed("npm_")),
+        ("pypi-token", lambda: "pypi-AgEIcHlwaS5vcmc" + rs(r.randint(60, 180), URLSAFE)),
+        ("openai-api-key", lambda: r.choice([f"sk-proj-{rs(74, URLSAFE)}",
+                                             f"sk-{rs(20)}T3BlbkFJ{rs(20)}"])),
+        ("anthropic-api-key", lambda: f"sk-ant-api03-{rs(93, URLSAFE)}AA"),
+        ("twilio-credential", lambda: r.choice([f"twilio api key SK{rs(32, HEX)}",
+                                                f"TWILIO_AUTH_TOKEN={rs(32, HEX)}"])),
+        ("sendgrid-api-key", lambda: f"SG.{rs(22, URLSAFE)}.{rs(43, URLSAFE)}"),
+        ("vault-token", lambda: r.choice(["hvs.", "hvb.", "hvr."]) + rs(r.choice([24, 91]), URLSAFE)),
+        ("datadog-api-key", lambda: r.choice([f"DD_API_KEY={rs(32, HEX)}",
+                                              f"datadog app key {rs(40, HEX)}"])),
+    ]
+    for i in range(n):
+        for rule, make in makers:
+            value = make()
+            # A random body can come out all digits or all letters where a keyword-gated hex
+            # key needs both; such a draw is not a key of that shape.
+            if rule in ("twilio-credential", "datadog-api-key") and (
+                    not any(c.isdigit() for c in value.split()[-1][-32:])
+                    or not any(c in "abcdef" for c in value.split()[-1][-32:])):
+                continue
+            context = r.choice(["{}", "token: {}", "export TOKEN={}", "auth {} (rotated)"])
+            add(context.format(value), [rule], f"saas {rule}")
+    good = checksummed("ghp_")
+    negatives = [
+        lambda: good[:-1] + r.choice([c for c in B62 if c != good[-1]]),
+        lambda: "ghp_" + "x" * 36,
+        lambda: "ghp_" + rs(35),
+        lambda: f"github_pat_{rs(22)}_{rs(50)}",
+        lambda: checksummed("npm_")[:-2] + "zz",
+        lambda: "glpat-" + "x" * 20,
+        lambda: "glpat-<your-token>",
+        lambda: "xoxb-your-bot-token",
+        lambda: "xoxb-" + "x" * 10 + "-" + "x" * 12 + "-" + "x" * 24,
+        lambda: "https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX",
+        lambda: "sk_test_" + rs(24),
+        lambda: "pk_live_" + rs(24),
+        lambda: "sk_live_" + rs(12),
+        lambda: "AIza" + rs(30, URLSAFE),
+        lambda: "AccountKey=<storage-account-key>",
+        lambda: f"backup blob {azure_key()}",
+        lambda: "sv=2022-11-02&se=2027-01-01&sp=r&sig=<signature>",
+        lambda: "pypi-AgEIcHlwaS5vcmc...",
+        lambda: "sk-" + rs(32, HEX),
+        lambda: "task-runner-nightly-build-for-the-payments-service-in-eu-west-1",
+        lambda: "sk-ant-api03-" + "x" * 95,
+        lambda: f"account AC{rs(32, HEX)}",
+        lambda: f"build {rs(32, HEX)}",
+        lambda: f"commit {rs(40, HEX)}",
+        lambda: "SG.xxxxxxxxxxxxxxxxxxxxxx.xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+        lambda: "hvs.CAESIxxxx",
+        lambda: "msg.reply sg.example sig=abc",
+        lambda: "DD_API_KEY=<your-datadog-api-key>",
+        lambda: "DD_API_KEY=" + "0" * 32,
+    ]
+    for i in range(n):
+        for make in negatives:
+            add(make(), [], "saas-negative")
 
 
 def main():
@@ -145,6 +253,7 @@ def main():
     # negatives (tools/gen_corpus_national.py).
     for value, expected, note, key in gen_corpus_national.records(r, n // 2):
         add(value, expected, note, key=key)
+    saas_secrets(r, add, n // 10)
     # Hard negatives: Faker text, dates, ids, numbers that fail the oracles.
     for i in range(n * 3):
         f = fakers[i % len(fakers)]

@@ -94,6 +94,20 @@ const fn content(
     }
 }
 
+/// A SaaS or API secret: credential, high, judged wherever URL rules look (such tokens travel in
+/// headers and query strings as often as in tags).
+const fn saas_secret(id: &'static str, help: &'static str, fix: &'static str) -> RuleInfo {
+    RuleInfo {
+        id,
+        category: Category::Credential,
+        severity: Severity::High,
+        fields: URLS,
+        enforcement: Enforcement::Mode,
+        help,
+        fix,
+    }
+}
+
 /// A body that should be inspected was not read whole: enforce fails closed.
 pub const UNINSPECTABLE_BODY: RuleInfo = RuleInfo {
     id: "uninspectable-body",
@@ -369,6 +383,86 @@ pub static RULES: &[RuleInfo] = &[
         help: "URL with a secret query parameter (`access_token`, `api_key`, `password`, `X-Amz-Signature`…)",
         fix: "Strip the token or signature from the URL and rotate it if it was long-lived; pass it in a header or a secret store.",
     },
+    saas_secret(
+        "github-token",
+        "GitHub token: `ghp_`/`gho_`/`ghu_`/`ghs_`/`ghr_` + 36 base-62 with a valid CRC-32 checksum, or fine-grained `github_pat_` + 22 + `_` + 59",
+        "Revoke the token in GitHub settings (or let secret scanning revoke it); keep tokens in Secrets Manager or the CI's secret store.",
+    ),
+    saas_secret(
+        "gitlab-token",
+        "GitLab token: `glpat-`, `gldt-`, `glrt-`, `glcbt-`, `glptt-`, … + at least 20 of `[A-Za-z0-9_-]`",
+        "Revoke the token in GitLab and create a new one; keep it in Secrets Manager or CI/CD variables marked masked.",
+    ),
+    saas_secret(
+        "slack-token",
+        "Slack token: `xoxb-`/`xoxp-`/`xoxa-`/`xoxr-`/`xoxs-`/`xoxe-`/`xapp-`, numeric first part, random last part",
+        "Revoke the token (auth.revoke or the app's settings) and reinstall the app; keep tokens in a secret store.",
+    ),
+    saas_secret(
+        "slack-webhook-url",
+        "Slack incoming-webhook URL (`hooks.slack.com/services/T…/B…/` + 24-character secret)",
+        "Delete the webhook in the Slack app settings and create a new one; keep the URL in Secrets Manager.",
+    ),
+    saas_secret(
+        "stripe-secret-key",
+        "Stripe live secret or restricted key (`sk_live_`/`rk_live_` + 24+ base-62); test-mode `sk_test_` keys are not findings",
+        "Roll the key in the Stripe dashboard; keep it in Secrets Manager.",
+    ),
+    saas_secret(
+        "google-api-key",
+        "Google API key (`AIza` + 35 of `[A-Za-z0-9_-]`)",
+        "Delete or regenerate the key in the Google Cloud console and restrict its APIs; keep it in a secret store.",
+    ),
+    saas_secret(
+        "azure-storage-key",
+        "Azure storage account key (86 base64 + `==`) after `AccountKey=` or an Azure keyword",
+        "Rotate the storage account key; use Entra ID or a SAS from Key Vault instead of the account key.",
+    ),
+    saas_secret(
+        "azure-sas-signature",
+        "Azure shared access signature (`sig=` in a query with `sv=` and `se=`/`sp=`)",
+        "Revoke the SAS (rotate the key that signed it or its stored access policy); issue short-lived SAS at run time.",
+    ),
+    saas_secret(
+        "npm-token",
+        "npm access token (`npm_` + 36 base-62 with a valid CRC-32 checksum)",
+        "Revoke the token (`npm token revoke`) and create a new one; keep it in a secret store.",
+    ),
+    saas_secret(
+        "pypi-token",
+        "PyPI API token (`pypi-AgEIcHlwaS5vcmc…`)",
+        "Remove the token in the PyPI account settings; use trusted publishing or a secret store.",
+    ),
+    saas_secret(
+        "openai-api-key",
+        "OpenAI API key (`sk-proj-…`, `sk-svcacct-…`, `sk-admin-…`, or `sk-…` holding `T3BlbkFJ`)",
+        "Revoke the key in the OpenAI dashboard; keep it in Secrets Manager.",
+    ),
+    saas_secret(
+        "anthropic-api-key",
+        "Anthropic API key (`sk-ant-api03-…`, `sk-ant-admin01-…`)",
+        "Revoke the key in the Anthropic console; keep it in Secrets Manager.",
+    ),
+    saas_secret(
+        "twilio-credential",
+        "Twilio API key SID (`SK` + 32 hex) or auth token (32 hex) next to a `twilio` keyword; account SIDs (`AC…`) are not secret",
+        "Rotate the auth token or delete the API key in the Twilio console; keep it in a secret store.",
+    ),
+    saas_secret(
+        "sendgrid-api-key",
+        "SendGrid API key (`SG.` + 22 + `.` + 43)",
+        "Delete the key in SendGrid and create a new one; keep it in Secrets Manager.",
+    ),
+    saas_secret(
+        "vault-token",
+        "HashiCorp Vault token (`hvs.`, `hvb.`, `hvr.` + 24+ characters)",
+        "Revoke the token (`vault token revoke`); let workloads log in with their AWS identity instead.",
+    ),
+    saas_secret(
+        "datadog-api-key",
+        "Datadog API key (32 hex) or application key (40 hex) next to a `datadog`/`dd_api`/`dd_app` keyword",
+        "Revoke the key in Datadog's organization settings; keep it in Secrets Manager.",
+    ),
     UNINSPECTABLE_BODY,
     TLS_VERSION,
     CLEARTEXT,
@@ -625,7 +719,7 @@ mod tests {
         ids.sort_unstable();
         ids.dedup();
         assert_eq!(ids.len(), RULES.len());
-        assert_eq!(ids.len(), 36);
+        assert_eq!(ids.len(), 52);
         for id in crate::inspect::detect::national::rules() {
             assert!(rule_info(id).is_some(), "{id}");
         }

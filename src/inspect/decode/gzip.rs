@@ -92,15 +92,13 @@ mod tests {
     }
 
     #[test]
-    fn bomb_stops_at_the_limit_quickly() {
+    fn bomb_stops_at_the_limit() {
         let bomb = gzip(&vec![0u8; 64 << 20]);
         assert!(bomb.len() < 100_000, "{}", bomb.len());
-        let started = std::time::Instant::now();
         assert_eq!(
             gunzip(&bomb, 8 << 20),
             Err(DecodeError::DecompressedTooLarge)
         );
-        assert!(started.elapsed() < std::time::Duration::from_secs(2));
     }
 
     #[test]

@@ -157,7 +157,10 @@ pub(crate) fn luhn(digits: &str) -> bool {
 }
 
 /// Issuer ranges: (low prefix, high prefix, prefix length, min length, max length, name).
-/// Narrow national networks come first so that [`issuer`] names them.
+/// Narrow national networks come first so that [`issuer`] names them. Whole blocks where a
+/// network owns the block even if not every range is issued yet: JCB's `35` (3500–3527 too)
+/// and Maestro's `50` and `67`. The rest of ISO/IEC 7812's national-use `9` stays out: only
+/// the schemes named here (Troy, Prostir, BC Card) are cards there.
 const ISSUERS: &[(u32, u32, usize, usize, usize, &str)] = &[
     (401178, 401179, 6, 16, 16, "elo"),
     (431274, 431274, 6, 16, 16, "elo"),
@@ -184,6 +187,7 @@ const ISSUERS: &[(u32, u32, usize, usize, usize, &str)] = &[
     (384140, 384140, 6, 16, 19, "hipercard"),
     (384160, 384160, 6, 16, 19, "hipercard"),
     (9792, 9792, 4, 16, 16, "troy"),
+    (9804, 9804, 4, 16, 16, "prostir"),
     (5019, 5019, 4, 16, 16, "dankort"),
     (506099, 506198, 6, 16, 19, "verve"),
     (507865, 507964, 6, 16, 19, "verve"),
@@ -194,6 +198,7 @@ const ISSUERS: &[(u32, u32, usize, usize, usize, &str)] = &[
     (356, 356, 3, 16, 16, "rupay"),
     (94, 94, 2, 16, 16, "bc-card"),
     (56, 58, 2, 16, 19, "maestro"),
+    (67, 67, 2, 16, 19, "maestro"),
     (4, 4, 1, 13, 19, "visa"),
     (51, 55, 2, 16, 16, "mastercard"),
     (2221, 2720, 4, 16, 16, "mastercard"),
@@ -203,12 +208,12 @@ const ISSUERS: &[(u32, u32, usize, usize, usize, &str)] = &[
     (644, 649, 3, 16, 19, "discover"),
     (65, 65, 2, 16, 19, "discover"),
     (60, 60, 2, 16, 16, "rupay"),
-    (3528, 3589, 4, 16, 19, "jcb"),
+    (35, 35, 2, 16, 19, "jcb"),
     (2131, 2131, 4, 15, 15, "jcb"),
     (1800, 1800, 4, 15, 15, "jcb"),
     (300, 305, 3, 14, 19, "diners"),
     (36, 36, 2, 14, 19, "diners"),
-    (38, 39, 2, 16, 19, "diners"),
+    (38, 39, 2, 14, 19, "diners"),
     (62, 62, 2, 16, 19, "unionpay"),
     (2200, 2204, 4, 16, 19, "mir"),
     (5018, 5018, 4, 13, 19, "maestro"),
@@ -217,6 +222,7 @@ const ISSUERS: &[(u32, u32, usize, usize, usize, &str)] = &[
     (5893, 5893, 4, 13, 19, "maestro"),
     (6304, 6304, 4, 13, 19, "maestro"),
     (6759, 6763, 4, 13, 19, "maestro"),
+    (50, 50, 2, 16, 19, "maestro"),
 ];
 
 /// The card network a number belongs to, if its prefix and length match one.
@@ -271,6 +277,10 @@ mod tests {
             ("6080 1234 5678 9015", "rupay"),
             ("8171 9919 7758 8165", "rupay"),
             ("9409 1273 9503 3797", "bc-card"),
+            ("9804 1234 5678 9014", "prostir"),
+            ("3500 1234 5678 9014", "jcb"),
+            ("3812 3456 7890 11", "diners"),
+            ("6708 1234 5678 9017", "maestro"),
         ] {
             let digits: String = v.chars().filter(char::is_ascii_digit).collect();
             assert!(luhn(&digits), "test value {v} fails Luhn");

@@ -15,6 +15,7 @@ pub(crate) mod phone;
 pub(crate) mod placeholder;
 pub(crate) mod prefilter;
 pub(crate) mod private_key;
+pub(crate) mod saas;
 pub(crate) mod ssn;
 pub(crate) mod url;
 
@@ -125,6 +126,8 @@ mod tests {
         phone::find(value, ctx, &mut out);
         ssn::find(value, ctx, &mut out);
         url::find(value, &mut out);
+        saas::find_tokens(value, &mut out);
+        saas::find_keyed(value, ctx, &mut out);
         let _ = placeholder::is_placeholder(value);
         out
     }
@@ -147,7 +150,7 @@ mod tests {
     proptest! {
         #[test]
         fn detectors_never_panic_on_arbitrary_strings(value in any::<String>()) {
-            let hits = run_all(&value, "phone ssn secret");
+            let hits = run_all(&value, "phone ssn secret twilio datadog app azure");
             prop_assert!(spans_are_valid(&value, &hits));
         }
 
@@ -155,7 +158,7 @@ mod tests {
         fn detectors_never_panic_on_shaped_strings(
             value in "[0-9A-Za-z +()./:@%_=-]{0,80}(eyJ[A-Za-z0-9_.-]{0,60}|\\+[0-9 -]{0,30}|[A-Z]{2}[0-9]{2}[A-Z0-9 ]{0,40}|[a-z+]{1,8}://[!-~]{0,80})"
         ) {
-            let hits = run_all(&value, "phone ssn secret");
+            let hits = run_all(&value, "phone ssn secret twilio datadog app azure");
             prop_assert!(spans_are_valid(&value, &hits));
         }
 

@@ -6,7 +6,9 @@
 //! Candidates are reduced to plain digits before they reach the parser. Next to a keyword, a
 //! number may also be written in any of [`NATIONAL_REGIONS`]' national formats (with or without
 //! a trunk prefix) or with the `00` international prefix; an extension (`x123`, `ext. 45`) may
-//! follow. Dates next to a keyword (`phone rota 2024-01-15`) are not numbers.
+//! follow. Dates next to a keyword (`phone rota 2024-01-15`) are not numbers. Five- and
+//! six-digit numbers count only right after a keyword (`Tel. 20-123`) and only in the plans of
+//! [`SHORT_REGIONS`], where every number is that short.
 
 use std::sync::OnceLock;
 
@@ -153,9 +155,26 @@ const NATIONAL_REGIONS: &[Id] = &[
     Id::AM,
     Id::CA,
 ];
+/// Territories whose whole numbering plan is five or six digits (Pacific and Atlantic islands,
+/// Suriname, the Faroes): their national numbers are tried only right after a phone keyword.
+const SHORT_REGIONS: &[Id] = &[
+    Id::AC,
+    Id::CK,
+    Id::FO,
+    Id::NC,
+    Id::NF,
+    Id::SB,
+    Id::SH,
+    Id::SR,
+    Id::TO,
+    Id::WF,
+    Id::WS,
+];
 const KEYWORD_DISTANCE: usize = 30;
-const MIN_INTL: usize = 8;
+const MIN_INTL: usize = 7;
 const MIN_NATIONAL: usize = 7;
+/// Fewest digits of a national number of [`SHORT_REGIONS`].
+const MIN_SHORT: usize = 5;
 const MAX_DIGITS: usize = 15;
 /// Longest run of digits and separators looked at from one start (keeps the scan linear).
 const MAX_RUN: usize = 40;
@@ -234,7 +253,8 @@ pub(crate) fn find(value: &str, ctx: KeyContext<'_>, out: &mut Vec<Hit>) {
                     ahead.get_or_insert_with(|| KeywordsAhead::new(value)),
                 )
         };
-        if let Some((end, excerpt)) = judge(value, i, &cand, near, &mut wide) {
+        let adjacent = || keyed || keyword_adjacent(value, i);
+        if let Some((end, excerpt)) = judge(value, i, &cand, near, adjacent, &mut wide) {
             out.push(Hit::new(RULE, i, end, excerpt));
         }
         i = cand.end.max(i + 1);
@@ -282,6 +302,21 @@ impl NextPlus {
         }
         self.next.flatten().unwrap_or(b.len())
     }
+}
+
+/// Whether the word right before `start` (past spaces and `.:-#`) holds a phone keyword:
+/// `Tel. 20-123`, `telefone 40123`, `電話 20 12 34`.
+fn keyword_adjacent(value: &str, start: usize) -> bool {
+    let before = value.get(..start).unwrap_or("");
+    let before = before
+        .trim_end_matches(|c: char| c.is_whitespace() || matches!(c, '.' | ':' | '-' | '#' | '：'));
+    let word_start = before
+        .char_indices()
+        .rev()
+        .find(|(_, c)| c.is_whitespace() || matches!(c, ',' | ';' | '(' | '/'))
+        .map_or(0, |(at, c)| at + c.len_utf8());
+    let word = before.get(word_start..).unwrap_or("");
+    word.len() <= 40 && has_keyword(&word.to_ascii_lowercase())
 }
 
 /// Whether a phone keyword sits in the [`KEYWORD_DISTANCE`] bytes before `start`.
@@ -350,6 +385,7 @@ fn judge(
     start: usize,
     cand: &Candidate,
     near: impl FnOnce() -> bool,
+    adjacent: impl Fn() -> bool,
     wide: &mut usize,
 ) -> Option<(usize, String)> {
     let b = value.as_bytes();
@@ -377,8 +413,18 @@ fn judge(
         .rev()
         .find_map(|(g, &(end, n))| {
             let digits = cand.digits.get(..n)?;
-            if n < min || n > MAX_DIGITS + 2 || (attached && end == cand.end) {
+            let short = !intl && (MIN_SHORT..min).contains(&n);
+            if (n < min && !short) || n > MAX_DIGITS + 2 || (attached && end == cand.end) {
                 return None;
+            }
+            if short {
+                // The whole run only: a short prefix of a longer run is a date or a code.
+                let ok = end == cand.end
+                    && !looks_like_date(digits, &cand.cuts[..=g])
+                    && !looks_like_short_date(b, digits, &cand.cuts[..=g])
+                    && adjacent()
+                    && valid_national(digits, SHORT_REGIONS);
+                return ok.then(|| (end, redact::ends(digits, 1, 1)));
             }
             if intl {
                 return (n <= MAX_DIGITS && valid_intl(digits))
@@ -439,6 +485,29 @@ fn looks_like_date(digits: &str, cuts: &[(usize, usize)]) -> bool {
         [2, 2, 4, ..] => dmy,
         _ => false,
     }
+}
+
+/// A two-digit-year date (`20-12-24`, `24.12.20`): three two-digit groups joined by one date
+/// separator, with a day and a month in either order. Spaces do not count: `20 12 34` is how
+/// short plans write their numbers.
+fn looks_like_short_date(b: &[u8], digits: &str, cuts: &[(usize, usize)]) -> bool {
+    let [(first, 2), (second, 4), (_, 6)] = cuts else {
+        return false;
+    };
+    let sep = b.get(*first).copied();
+    if !matches!(sep, Some(b'-' | b'.' | b'/')) || b.get(*second).copied() != sep {
+        return false;
+    }
+    let num = |at: usize| -> u32 {
+        digits
+            .get(at..at + 2)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0)
+    };
+    let month = |m: u32| (1..=12).contains(&m);
+    let day = |d: u32| (1..=31).contains(&d);
+    let (a, m, c) = (num(0), num(2), num(4));
+    month(m) && (day(a) || day(c))
 }
 
 /// A run of digits with separators, and where each digit group ends.
@@ -570,6 +639,29 @@ mod tests {
     }
 
     #[test]
+    fn short_plans_right_after_a_keyword_and_short_international_numbers() {
+        for (v, want) in [
+            ("Tel. 20-123", "2…3"),
+            ("telefone 40123", "4…3"),
+            ("電話 20 12 34", "2…4"),
+            ("Handy 82 12 34", "8…4"),
+            ("call +290 8999", "+****"),
+            ("call +690 3101", "+****"),
+        ] {
+            assert_eq!(excerpts(v, ""), [want], "{v}");
+        }
+        for v in [
+            "Tel. 7012",
+            "phone rota week 40123",
+            "phone 20-12-24",
+            "telefone 99999",
+            "+290 899",
+        ] {
+            assert_eq!(excerpts(v, ""), Vec::<String>::new(), "{v}");
+        }
+    }
+
+    #[test]
     fn finds_double_zero_prefix_and_extensions() {
         assert_eq!(excerpts("phone 0049 30 901820", ""), ["+49…20"]);
         assert_eq!(excerpts("tel 0044 20 7946 0958", ""), ["+44…58"]);
@@ -679,7 +771,8 @@ mod tests {
                         ahead.get_or_insert_with(|| KeywordsAhead::new(value)),
                     )
             };
-            if let Some((end, excerpt)) = judge(value, i, &cand, near, &mut wide) {
+            let adjacent = || keyed || keyword_adjacent(value, i);
+            if let Some((end, excerpt)) = judge(value, i, &cand, near, adjacent, &mut wide) {
                 out.push(Hit::new(RULE, i, end, excerpt));
             }
             i = cand.end.max(i + 1);

@@ -9,6 +9,8 @@ use aho_corasick::automaton::Automaton;
 use aho_corasick::dfa::DFA;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, Anchored, MatchKind};
 
+use super::saas;
+
 /// What a trigger string tells the scanner.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(u32)]
@@ -33,6 +35,10 @@ pub(crate) enum Trigger {
     Plus = 1 << 8,
     /// A national-identifier keyword ([`super::national::keywords::TRIGGERS`]).
     National = 1 << 9,
+    /// A SaaS token prefix (`ghp_`, `xoxb-`, `sk_live_`, `AIza`, `sig=`, …).
+    Token = 1 << 10,
+    /// A vendor keyword for prefix-less SaaS keys (`twilio`, `datadog`, `AccountKey`, …).
+    Vendor = 1 << 11,
 }
 
 /// The built-in trigger strings (matched ASCII case-insensitively).
@@ -122,13 +128,24 @@ const TRIGGERS: &[(&str, Trigger)] = &[
     ("+", Trigger::Plus),
 ];
 
-/// Every built-in trigger string: [`TRIGGERS`], then the national-identifier keywords (short
-/// ones followed by each separator they may stand before).
+/// Every built-in trigger string: [`TRIGGERS`], the SaaS token prefixes and vendor keywords,
+/// then the national-identifier keywords (short ones followed by each separator they may stand
+/// before).
 fn builtin_patterns() -> Vec<(String, Trigger)> {
     use super::national::keywords::{SHORT_ENDS, SHORT_TRIGGERS, TRIGGERS as NATIONAL};
     let mut all: Vec<(String, Trigger)> = TRIGGERS
         .iter()
         .map(|(w, t)| ((*w).to_string(), *t))
+        .chain(
+            saas::TOKEN_TRIGGERS
+                .iter()
+                .map(|w| ((*w).to_string(), Trigger::Token)),
+        )
+        .chain(
+            saas::KEYWORD_TRIGGERS
+                .iter()
+                .map(|w| ((*w).to_string(), Trigger::Vendor)),
+        )
         .collect();
     // Multi-word keywords also as tag keys write them (`tax_file_number`, `tax-id`,
     // `TaxFileNumber`).
@@ -143,7 +160,11 @@ fn builtin_patterns() -> Vec<(String, Trigger)> {
         all.extend(spellings.into_iter().map(|w| (w, Trigger::National)));
     }
     for w in SHORT_TRIGGERS {
-        all.extend(SHORT_ENDS.iter().map(|e| (format!("{w}{e}"), Trigger::National)));
+        all.extend(
+            SHORT_ENDS
+                .iter()
+                .map(|e| (format!("{w}{e}"), Trigger::National)),
+        );
     }
     all
 }
@@ -223,9 +244,9 @@ impl Prefilter {
 
     /// Whether `text` holds a [`Trigger::Url`] string: the same answer as
     /// `signals(text).has(Trigger::Url)`, for fields where no other trigger matters, without the
-    /// automaton's set-up cost (most such fields are short). The same because no other trigger
-    /// can overlap the start of `://` or `%3a%2f%2f` and hide it: none contains `:`, `/`, `%` or
-    /// a digit, and none ends in `%3a` or `%3a%2`.
+    /// automaton's set-up cost (most such fields are short). The same because no trigger but the
+    /// short national keywords (handled in `signals`) ends in `:`, `:/`, or a prefix of
+    /// `%3a%2f%2f`, so none can overlap the start of `://` and hide it.
     pub(crate) fn has_url_trigger(text: &str) -> bool {
         let bytes = text.as_bytes();
         bytes.windows(3).any(|w| w == b"://")
@@ -265,6 +286,11 @@ impl Prefilter {
             builtin: self.builtin_triggers(text),
             custom: 0,
         };
+        // A short national keyword may end in `:` or `/` (`nas:`, `sin/`) and so hide the `://`
+        // of a URL right after it (`nas://admin:pw@host`): look for the URL again, only then.
+        if s.has(Trigger::National) && !s.has(Trigger::Url) && Self::has_url_trigger(text) {
+            s.builtin |= Trigger::Url as u32;
+        }
         if let Some(ac) = &self.custom {
             for m in ac.find_overlapping_iter(text) {
                 if let Some(i) = self.owners.get(m.pattern().as_usize()) {
@@ -339,6 +365,18 @@ mod tests {
     }
 
     #[test]
+    fn a_url_right_after_a_short_national_keyword_is_still_seen() {
+        let p = Prefilter::new(&[]).unwrap();
+        for text in [
+            "nas://admin:pw@10.0.0.5/share",
+            "x sin:// y",
+            "cpf/://a:b@c",
+        ] {
+            assert!(p.signals(text).has(Trigger::Url), "{text}");
+        }
+    }
+
+    #[test]
     fn stepped_search_hides_overlaps_like_find_iter() {
         let p = Prefilter::new(&[]).unwrap();
         for text in [
@@ -358,7 +396,7 @@ mod tests {
     proptest::proptest! {
         #[test]
         fn stepped_search_agrees_with_find_iter(
-            text in "([a-zA-Z:/%23@+ -]|tel|akia|acca|ssn|sms|eyj|cell|fax|phone|social|secret|msisdn|mobile|whatsapp|telefon|-----begin |putty-user-key-file-|://|%3[aA]%2[fF]%2[fF]|é){0,32}"
+            text in "([a-zA-Z:/%23@+ _.=-]|tel|akia|acca|ssn|sms|eyj|cell|fax|phone|social|secret|msisdn|mobile|whatsapp|telefon|-----begin |putty-user-key-file-|://|%3[aA]%2[fF]%2[fF]|é|ghp_|xox|sk-|sk_live_|sg\\.|sig=|aiza|twilio|dd_ap|azure){0,32}"
         ) {
             let p = Prefilter::new(&[]).unwrap();
             proptest::prop_assert_eq!(p.builtin_triggers(&text), find_iter_triggers(&text));

@@ -228,14 +228,17 @@ fn token_as_user(user: &str) -> bool {
     random || (b.len() >= 20 && PREFIXES.iter().any(|p| user.starts_with(p)))
 }
 
-/// One finding per secret parameter name per URL.
+/// One finding per secret parameter name per URL. An Azure shared access signature's `sig`
+/// (next to its `sv` version) is left to `azure-sas-signature`.
 fn parameters(url: &Url<'_>, out: &mut Vec<Hit>) {
     let mut seen: Vec<String> = Vec::new();
+    let azure_sas = url.query.split(['&', ';']).any(|p| p.starts_with("sv="));
     for pair in url.query.split(['&', ';']) {
         let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
         let lower = decode(name).to_ascii_lowercase();
         let lower = lower.trim_end_matches("[]");
-        if !is_secret_name(lower) || seen.iter().any(|s| s == lower) {
+        let sas = azure_sas && lower == "sig";
+        if sas || !is_secret_name(lower) || seen.iter().any(|s| s == lower) {
             continue;
         }
         let value = decode(value);

@@ -169,10 +169,8 @@ fn free_before(b: &[u8], i: usize) -> bool {
         return false;
     }
     // `42 985 576 300`: `985` is the middle of a number, not the start of one.
-    let mid_number = b[i].is_ascii_digit()
-        && SEPARATORS.contains(&prev)
-        && i >= 2
-        && b[i - 2].is_ascii_digit();
+    let mid_number =
+        b[i].is_ascii_digit() && SEPARATORS.contains(&prev) && i >= 2 && b[i - 2].is_ascii_digit();
     let joined = matches!(prev, b'-' | b'.' | b'/' | b'+');
     let before = i.checked_sub(2).and_then(|p| b.get(p));
     // `arn:aws:iam::123456789012:role/x`: an account id, not an identifier.
@@ -362,7 +360,9 @@ mod tests {
         assert!(found("SIN arn:aws:iam::130692544:role/x").is_empty());
         assert!(found("SIN 130692544:80").is_empty());
         assert_eq!(found("SIN:130692544"), ["ca-sin"]);
-        assert!(excerpts("42 985 576 300", "tax_id").iter().all(|(r, _)| r != "us-itin"));
+        assert!(excerpts("42 985 576 300", "tax_id")
+            .iter()
+            .all(|(r, _)| r != "us-itin"));
         assert_eq!(found("SIN: 130692544."), ["ca-sin"]);
     }
 
