@@ -740,7 +740,7 @@ mod tests {
         assert_eq!(rules(&conn, ""), [AZURE_SAS]);
         for bad in [
             format!("https://x.example/?sig={sig}"),
-            format!("https://x.example/?sv=2022-11-02&se=2027&sig=<signature>"),
+            "https://x.example/?sv=2022-11-02&se=2027&sig=<signature>".to_string(),
             "https://x.example/?sv=2022-11-02&se=2027&sig=abc".to_string(),
             format!("https://x.example/?sv=2022-11-02&xsig={sig}"),
         ] {
