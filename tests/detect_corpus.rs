@@ -133,7 +133,9 @@ fn independent_corpus() {
     }
     // The national identifiers meet the goal outright, each with enough positives.
     for rule in NATIONAL {
-        let c = counts.get(*rule).unwrap_or_else(|| panic!("{rule}: not in the corpus"));
+        let c = counts
+            .get(*rule)
+            .unwrap_or_else(|| panic!("{rule}: not in the corpus"));
         assert!(c.tp >= 100, "{rule}: only {} found", c.tp);
         assert!(c.recall() >= 0.98, "{rule}: recall {:.3}", c.recall());
     }

@@ -143,7 +143,11 @@ fn builtin_patterns() -> Vec<(String, Trigger)> {
         all.extend(spellings.into_iter().map(|w| (w, Trigger::National)));
     }
     for w in SHORT_TRIGGERS {
-        all.extend(SHORT_ENDS.iter().map(|e| (format!("{w}{e}"), Trigger::National)));
+        all.extend(
+            SHORT_ENDS
+                .iter()
+                .map(|e| (format!("{w}{e}"), Trigger::National)),
+        );
     }
     all
 }

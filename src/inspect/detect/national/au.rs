@@ -27,7 +27,12 @@ mod tests {
 
     #[test]
     fn rejects_wrong_checks() {
-        for v in ["TFN 123 456 783", "TFN 000 000 000", "123456782", "TFN 1234567820"] {
+        for v in [
+            "TFN 123 456 783",
+            "TFN 000 000 000",
+            "123456782",
+            "TFN 1234567820",
+        ] {
             assert!(found(v).is_empty(), "{v}");
         }
     }

@@ -56,7 +56,10 @@ mod tests {
         assert_eq!(found("CPF: 390.533.447-05"), ["br-cpf"]);
         assert_eq!(found("cpf 39053344705"), ["br-cpf"]);
         assert_eq!(found("CNPJ 11.222.333/0001-81"), ["br-cnpj"]);
-        assert_eq!(found("Cadastro de Pessoas Físicas 390.533.447-05"), ["br-cpf"]);
+        assert_eq!(
+            found("Cadastro de Pessoas Físicas 390.533.447-05"),
+            ["br-cpf"]
+        );
     }
 
     #[test]

@@ -22,7 +22,10 @@ mod tests {
     #[test]
     fn finds_keyed_sins() {
         assert_eq!(found("SIN 130 692 544"), ["ca-sin"]);
-        assert_eq!(found("numéro d'assurance sociale : 130-692-544"), ["ca-sin"]);
+        assert_eq!(
+            found("numéro d'assurance sociale : 130-692-544"),
+            ["ca-sin"]
+        );
         assert_eq!(found("NAS 130692544"), ["ca-sin"]);
     }
 

@@ -42,8 +42,14 @@ mod tests {
     #[test]
     fn finds_keyed_tax_ids() {
         assert_eq!(found("Steuer-ID: 65 929 970 489"), ["de-tax-id"]);
-        assert_eq!(found("Steueridentifikationsnummer 36574261809"), ["de-tax-id"]);
-        assert_eq!(found("steuerliche Identifikationsnummer: 65929970489"), ["de-tax-id"]);
+        assert_eq!(
+            found("Steueridentifikationsnummer 36574261809"),
+            ["de-tax-id"]
+        );
+        assert_eq!(
+            found("steuerliche Identifikationsnummer: 65929970489"),
+            ["de-tax-id"]
+        );
     }
 
     #[test]

@@ -39,12 +39,21 @@ mod tests {
     fn finds_keyed_dnis_and_nies() {
         assert_eq!(found("DNI 54362315K"), ["es-dni"]);
         assert_eq!(found("NIE: X2482300W"), ["es-dni"]);
-        assert_eq!(found("Documento Nacional de Identidad 54362315-K"), ["es-dni"]);
+        assert_eq!(
+            found("Documento Nacional de Identidad 54362315-K"),
+            ["es-dni"]
+        );
     }
 
     #[test]
     fn rejects_wrong_letters() {
-        for v in ["DNI 54362315L", "NIE X2482300X", "DNI 5436231K", "54362315K", "DNI 54362315k"] {
+        for v in [
+            "DNI 54362315L",
+            "NIE X2482300X",
+            "DNI 5436231K",
+            "54362315K",
+            "DNI 54362315k",
+        ] {
             assert!(found(v).is_empty(), "{v}");
         }
     }

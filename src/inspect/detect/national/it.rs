@@ -27,11 +27,18 @@ fn numeral(c: u8) -> Option<u32> {
     if c.is_ascii_digit() {
         return Some(u32::from(c - b'0'));
     }
-    OMOCODIA.iter().position(|&o| o == c).and_then(|p| u32::try_from(p).ok())
+    OMOCODIA
+        .iter()
+        .position(|&o| o == c)
+        .and_then(|p| u32::try_from(p).ok())
 }
 
 fn valid(n: &[u8]) -> bool {
-    if n.len() != 16 || !n.iter().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit()) {
+    if n.len() != 16
+        || !n
+            .iter()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+    {
         return false;
     }
     let letters = [0, 1, 2, 3, 4, 5, 8, 11, 15];
@@ -77,7 +84,10 @@ mod tests {
 
     #[test]
     fn finds_keyed_codes() {
-        assert_eq!(found("Codice fiscale: RSSMRA85T10A562S"), ["it-codice-fiscale"]);
+        assert_eq!(
+            found("Codice fiscale: RSSMRA85T10A562S"),
+            ["it-codice-fiscale"]
+        );
         assert_eq!(found("C.F. RSSMRA85T10A562S"), ["it-codice-fiscale"]);
         // Omocodia: the last digit replaced by its letter.
         assert_eq!(found("cod. fisc. RSSMRA85T10A56NH"), ["it-codice-fiscale"]);

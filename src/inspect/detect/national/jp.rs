@@ -32,7 +32,11 @@ mod tests {
 
     #[test]
     fn rejects_wrong_checks() {
-        for v in ["マイナンバー 1234 5678 9017", "123456789018", "my number 12345678901"] {
+        for v in [
+            "マイナンバー 1234 5678 9017",
+            "123456789018",
+            "my number 12345678901",
+        ] {
             assert!(found(v).is_empty(), "{v}");
         }
     }

@@ -280,11 +280,13 @@ pub(crate) const TRIGGERS: &[&str] = &[
 
 /// Short keywords (see [`TRIGGERS`]): each is a trigger when one of [`SHORT_ENDS`] follows it.
 pub(crate) const SHORT_TRIGGERS: &[&str] = &[
-    "sin", "nas", "nir", "cf", "c.f", "dni", "nie", "nif", "cpf", "cnpj", "pan",
-    "rrn", "tfn", "curp", "bsn", "pnr", "itin", "cnh",
+    "sin", "nas", "nir", "cf", "c.f", "dni", "nie", "nif", "cpf", "cnpj", "pan", "rrn", "tfn",
+    "curp", "bsn", "pnr", "itin", "cnh",
 ];
 /// What may follow a short keyword (see [`SHORT_TRIGGERS`]).
-pub(crate) const SHORT_ENDS: &[&str] = &[" ", ":", "#", "-", "_", ".", "=", "\"", "/", "(", ",", "\t", "\n"];
+pub(crate) const SHORT_ENDS: &[&str] = &[
+    " ", ":", "#", "-", "_", ".", "=", "\"", "/", "(", ",", "\t", "\n",
+];
 
 /// A keyword of [`TABLES`] this many bytes long or shorter (folded) must stand alone: no letter
 /// or digit right before it and no letter right after it (`sin`, not `business`).
@@ -455,7 +457,10 @@ mod tests {
 
     #[test]
     fn folds_case_accents_and_separators() {
-        assert_eq!(fold("Numéro d’Assurance_SOCIALE").text, "numero d'assurance sociale");
+        assert_eq!(
+            fold("Numéro d’Assurance_SOCIALE").text,
+            "numero d'assurance sociale"
+        );
         assert_eq!(fold("FÜHRERSCHEIN-Nr").text, "fuhrerschein nr");
         assert_eq!(fold("Łódź żółć ŞĞ Ș").text, "lodz zolc sg s");
         assert_eq!(fold("身份证 ПАСПОРТ").text, "身份证 паспорт");

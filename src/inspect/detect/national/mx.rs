@@ -54,7 +54,10 @@ mod tests {
     #[test]
     fn finds_keyed_curps() {
         assert_eq!(found("CURP: GOMC800101HDFRRR00"), ["mx-curp"]);
-        assert_eq!(found("Clave Única de Registro de Población BOXW310820HNERXN09"), ["mx-curp"]);
+        assert_eq!(
+            found("Clave Única de Registro de Población BOXW310820HNERXN09"),
+            ["mx-curp"]
+        );
     }
 
     #[test]

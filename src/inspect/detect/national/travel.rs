@@ -67,9 +67,18 @@ mod tests {
         assert_eq!(found("Passport: C01X00T47"), ["passport-number"]);
         assert_eq!(found("Reisepass Nr. 631706690"), ["passport-number"]);
         assert_eq!(found("护照号码 E12345678"), ["passport-number"]);
-        assert_eq!(found("Driver's license: D1234567"), ["drivers-license-number"]);
-        assert_eq!(found("Führerschein B072RRE2I55"), ["drivers-license-number"]);
-        assert_eq!(found("driving licence MORGA753116SM9IJ"), ["drivers-license-number"]);
+        assert_eq!(
+            found("Driver's license: D1234567"),
+            ["drivers-license-number"]
+        );
+        assert_eq!(
+            found("Führerschein B072RRE2I55"),
+            ["drivers-license-number"]
+        );
+        assert_eq!(
+            found("driving licence MORGA753116SM9IJ"),
+            ["drivers-license-number"]
+        );
     }
 
     #[test]

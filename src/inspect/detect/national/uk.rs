@@ -38,7 +38,10 @@ mod tests {
     #[test]
     fn finds_keyed_ninos() {
         assert_eq!(found("NINO: AB123456C"), ["uk-nino"]);
-        assert_eq!(found("National Insurance number JG 10 37 75 A"), ["uk-nino"]);
+        assert_eq!(
+            found("National Insurance number JG 10 37 75 A"),
+            ["uk-nino"]
+        );
         assert_eq!(found("NI no. CE 123456 D"), ["uk-nino"]);
     }
 

@@ -31,7 +31,12 @@ mod tests {
 
     #[test]
     fn rejects_other_groups() {
-        for v in ["ITIN 912-89-3456", "ITIN 912-93-3456", "ITIN 812-90-3456", "912-90-3456"] {
+        for v in [
+            "ITIN 912-89-3456",
+            "ITIN 912-93-3456",
+            "ITIN 812-90-3456",
+            "912-90-3456",
+        ] {
             assert!(found(v).is_empty(), "{v}");
         }
     }
