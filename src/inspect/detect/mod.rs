@@ -124,6 +124,7 @@ mod tests {
         iban::find(value, &mut out);
         phone::find(value, ctx, &mut out);
         ssn::find(value, ctx, &mut out);
+        let _ = national::find(value, keys, &mut out);
         url::find(value, &mut out);
         let _ = placeholder::is_placeholder(value);
         out
