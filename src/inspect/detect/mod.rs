@@ -125,6 +125,7 @@ mod tests {
         iban::find(value, &mut out);
         phone::find(value, ctx, &mut out);
         ssn::find(value, ctx, &mut out);
+        let _ = national::find(value, keys, &mut out);
         url::find(value, &mut out);
         saas::find_tokens(value, &mut out);
         saas::find_keyed(value, ctx, &mut out);
