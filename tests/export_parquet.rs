@@ -191,3 +191,84 @@ fn parquet_needs_an_account_that_is_a_safe_partition_value() {
     );
     assert!(!Path::new(&dir.path().join("ext")).exists());
 }
+
+#[test]
+fn run_writes_parquet_at_stop() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("home");
+    let lake = dir.path().join("lake");
+    let mut child = ChildGuard(
+        Command::new(env!("CARGO_BIN_EXE_awsguard"))
+            .args([
+                "run",
+                "--quiet",
+                "--mode",
+                "enforce",
+                "--listen",
+                "127.0.0.1:0",
+            ])
+            .arg("--ca-dir")
+            .arg(&home)
+            .arg("--parquet")
+            .arg(&lake)
+            .args(["--parquet-account", "123456789012"])
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let state = home.join("awsguard-state.json");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !state.exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the proxy did not start"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let state: Value = serde_json::from_str(&std::fs::read_to_string(&state).unwrap()).unwrap();
+    let out = blocked_create_queue(
+        state["listen"].as_str().unwrap(),
+        &home.join("awsguard-ca.pem"),
+    );
+    assert!(
+        out.stdout.contains("AwsGuardPolicyViolation"),
+        "{}",
+        out.stdout
+    );
+    let term = run(Command::new("kill").args(["-TERM", &child.0.id().to_string()]));
+    assert_eq!(term.status, 0);
+    let status = child.0.wait().unwrap();
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.0.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert!(status.success(), "{stderr}");
+    assert!(
+        stderr.contains("awsguard: wrote 2 Parquet files"),
+        "{stderr}"
+    );
+
+    let read = run(Command::new("python3").args(["-c", READ_BACK]).arg(&lake));
+    assert_eq!(read.status, 0, "{}", read.stderr);
+    let files: Vec<Value> = serde_json::from_str(&read.stdout).unwrap();
+    let dirs: Vec<&str> = files.iter().map(|f| f["dir"].as_str().unwrap()).collect();
+    assert_eq!(dirs.len(), 2, "{dirs:?}");
+    assert!(dirs[0].starts_with(
+        "ext/awsguard-api-activity/region=us-east-1/accountId=123456789012/eventDay="
+    ));
+    assert!(dirs[1].starts_with(
+        "ext/awsguard-detection-finding/region=us-east-1/accountId=123456789012/eventDay="
+    ));
+    let call = &files[0]["rows"][0];
+    assert_eq!(call["api"]["operation"], "CreateQueue");
+    assert_eq!(call["action"], "Denied");
+    assert!(
+        files[1]["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["finding_info"]["analytic"]["uid"] == "email-address"),
+        "{:#}",
+        files[1]
+    );
+}
