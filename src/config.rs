@@ -20,7 +20,7 @@ use crate::inspect::{
 use crate::tls::MinTls;
 
 /// Audit records and forwards; enforce blocks violations at or above the block severity.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum Mode {
     /// Record and forward.
@@ -31,7 +31,7 @@ pub enum Mode {
 }
 
 /// FIPS endpoint policy.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum FipsMode {
     /// No verdicts.
@@ -44,7 +44,7 @@ pub enum FipsMode {
 }
 
 /// What to do when a service has no FIPS endpoint in the call's region.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum FipsMissing {
     /// Nothing.

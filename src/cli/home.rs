@@ -129,6 +129,9 @@ pub(crate) struct State {
     pub(crate) pid: u32,
     /// Where events go, when they go to a file.
     pub(crate) events: Option<PathBuf>,
+    /// What that file holds (`exec --attach` reads it back).
+    #[serde(default)]
+    pub(crate) events_format: awsguard::export::EventsFormat,
 }
 
 impl State {
@@ -234,6 +237,7 @@ mod tests {
             ca_bundle: "/h/awsguard-bundle.pem".into(),
             pid: std::process::id(),
             events: None,
+            events_format: awsguard::export::EventsFormat::CloudTrail,
         };
         state.write(home.path()).unwrap();
         let read = State::read(home.path()).unwrap().unwrap();

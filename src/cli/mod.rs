@@ -62,7 +62,7 @@ enum Command {
     Rules {
         /// Output format.
         #[arg(long, value_enum, default_value = "text")]
-        format: RulesFormatArg,
+        format: awsguard::inspect::rule_doc::RuleFormat,
     },
     /// Print shell completions (bash, zsh, fish, elvish, powershell) to standard output.
     Completions {
@@ -87,8 +87,8 @@ struct ExecArgs {
     /// above) and/or rule ids, comma-separated (e.g. medium,non-fips-endpoint).
     #[arg(long, value_name = "SEVERITY|RULE,...")]
     fail_on: Option<awsguard::exec::FailOn>,
-    /// Summary format: text, json or sarif (SARIF 2.1.0).
-    #[arg(long, value_name = "text|json|sarif", default_value = "text")]
+    /// Summary format.
+    #[arg(long, value_enum, default_value_t)]
     format: awsguard::exec::Format,
     /// Write the summary (text, JSON or SARIF) to FILE instead of standard error; standard error
     /// then gets one line. The command's own stdout and stderr are never touched.
@@ -101,7 +101,17 @@ struct ExecArgs {
     summary_file: Option<PathBuf>,
     /// What the events file holds.
     #[arg(long, value_enum, default_value_t)]
-    events_format: EventsFormatArg,
+    events_format: awsguard::export::EventsFormat,
+    #[command(flatten)]
+    lake: LakeArgs,
+    /// Send the command through the proxy `awsguard run` is running (found through its state
+    /// file in --ca-dir / $AWSGUARD_HOME) instead of starting one; the summary covers the calls
+    /// the running proxy recorded for this command.
+    #[arg(
+        long,
+        conflicts_with_all = ["listen", "events", "events_format", "parquet", "mode", "config"]
+    )]
+    attach: bool,
     /// The command and its arguments, after `--`.
     #[arg(last = true, required = true, value_name = "CMD")]
     command: Vec<std::ffi::OsString>,
@@ -126,14 +136,6 @@ struct InspectArgs {
     /// Instead of events, explain each field: its purpose, which rules judge it and why.
     #[arg(long, conflicts_with = "format")]
     explain: bool,
-}
-
-/// `awsguard rules --format`.
-#[derive(Clone, Copy, clap::ValueEnum)]
-enum RulesFormatArg {
-    Text,
-    Markdown,
-    Json,
 }
 
 /// `inspect --format`.
@@ -167,27 +169,51 @@ struct ExportArgs {
     /// Events files (`-` reads standard input).
     #[arg(required = true, value_name = "EVENTS")]
     events: Vec<PathBuf>,
-    /// Where to write (`-` = standard output).
-    #[arg(short, long, value_name = "FILE", default_value = "-")]
-    output: PathBuf,
+    /// Where to write the JSON lines (`-` = standard output) [default: standard output, or
+    /// none with --parquet].
+    #[arg(short, long, value_name = "FILE")]
+    output: Option<PathBuf>,
+    #[command(flatten)]
+    lake: LakeArgs,
 }
 
-/// `--events-format`.
-#[derive(Clone, Copy, Default, clap::ValueEnum)]
-enum EventsFormatArg {
-    /// awsguard's CloudTrail-shaped events.
-    #[default]
-    Cloudtrail,
-    /// OCSF 1.1.0: API Activity per call, Detection Finding per finding.
-    Ocsf,
+/// `--parquet`: OCSF records as Parquet for Amazon Security Lake.
+#[derive(Args)]
+struct LakeArgs {
+    /// Also write the OCSF records as Parquet in Amazon Security Lake's custom-source layout:
+    /// DIR/ext/<source>/region=<region>/accountId=<account>/eventDay=<yyyymmdd>/*.parquet, one
+    /// source per OCSF class (awsguard-api-activity, awsguard-detection-finding).
+    #[arg(long, value_name = "DIR", requires = "parquet_account")]
+    parquet: Option<PathBuf>,
+    /// The accountId partition: the AWS account id (or external id) the custom sources were
+    /// registered with in Security Lake.
+    #[arg(long, value_name = "ACCOUNT", requires = "parquet")]
+    parquet_account: Option<String>,
 }
 
-impl From<EventsFormatArg> for awsguard::export::EventsFormat {
-    fn from(arg: EventsFormatArg) -> Self {
-        match arg {
-            EventsFormatArg::Cloudtrail => awsguard::export::EventsFormat::CloudTrail,
-            EventsFormatArg::Ocsf => awsguard::export::EventsFormat::Ocsf,
+#[cfg(feature = "parquet")]
+impl LakeArgs {
+    fn layout(&self) -> anyhow::Result<Option<awsguard::export::lake::LakeLayout>> {
+        match (&self.parquet, &self.parquet_account) {
+            (Some(dir), Some(account)) => Ok(Some(awsguard::export::lake::LakeLayout::new(
+                dir.clone(),
+                account,
+            )?)),
+            _ => Ok(None),
         }
+    }
+}
+
+#[cfg(not(feature = "parquet"))]
+impl LakeArgs {
+    /// Without the `parquet` feature the flags still parse, so the error can say how to get it.
+    fn layout(&self) -> anyhow::Result<Option<std::convert::Infallible>> {
+        anyhow::ensure!(
+            self.parquet.is_none(),
+            "this awsguard was built without Parquet support; install it with \
+             `cargo install --locked --features parquet --path .`"
+        );
+        Ok(None)
     }
 }
 
@@ -235,19 +261,19 @@ enum CaCommand {
 struct PolicyArgs {
     /// audit records and forwards; enforce blocks violations [default: audit].
     #[arg(long, value_enum)]
-    mode: Option<ModeArg>,
+    mode: Option<Mode>,
     /// Lowest severity that blocks in enforce mode [default: medium].
     #[arg(long, value_enum)]
-    block_severity: Option<SeverityArg>,
+    block_severity: Option<Severity>,
     /// Minimum TLS version on both legs [default: 1.2].
     #[arg(long, value_name = "1.2|1.3")]
     min_tls: Option<MinTls>,
     /// FIPS endpoint policy [default: audit].
     #[arg(long, value_enum)]
-    fips: Option<FipsArg>,
+    fips: Option<FipsMode>,
     /// What to do when no FIPS endpoint exists for the service and region [default: allow].
     #[arg(long, value_enum)]
-    fips_missing: Option<FipsMissingArg>,
+    fips_missing: Option<FipsMissing>,
     /// Do not scan requests for sensitive data: enforce transport and FIPS policy and record
     /// each call; bodies stream through unread, except a form body that names the operation.
     #[arg(long)]
@@ -333,7 +359,9 @@ struct RunArgs {
     quiet: bool,
     /// What the events file holds.
     #[arg(long, value_enum, default_value_t)]
-    events_format: EventsFormatArg,
+    events_format: awsguard::export::EventsFormat,
+    #[command(flatten)]
+    lake: LakeArgs,
 }
 
 #[derive(Args)]
@@ -346,56 +374,14 @@ struct EnvArgs {
     ca_dir: Option<PathBuf>,
 }
 
-#[derive(Clone, Copy, clap::ValueEnum)]
-enum ModeArg {
-    Audit,
-    Enforce,
-}
-
-#[derive(Clone, Copy, clap::ValueEnum)]
-enum SeverityArg {
-    Low,
-    Medium,
-    High,
-}
-
-#[derive(Clone, Copy, clap::ValueEnum)]
-enum FipsArg {
-    Off,
-    Audit,
-    Enforce,
-}
-
-#[derive(Clone, Copy, clap::ValueEnum)]
-enum FipsMissingArg {
-    Allow,
-    Flag,
-    Block,
-}
-
 impl PolicyArgs {
     fn settings(&self) -> Settings {
         Settings {
-            mode: self.mode.map(|m| match m {
-                ModeArg::Audit => Mode::Audit,
-                ModeArg::Enforce => Mode::Enforce,
-            }),
-            block_severity: self.block_severity.map(|s| match s {
-                SeverityArg::Low => Severity::Low,
-                SeverityArg::Medium => Severity::Medium,
-                SeverityArg::High => Severity::High,
-            }),
+            mode: self.mode,
+            block_severity: self.block_severity,
             min_tls: self.min_tls,
-            fips: self.fips.map(|f| match f {
-                FipsArg::Off => FipsMode::Off,
-                FipsArg::Audit => FipsMode::Audit,
-                FipsArg::Enforce => FipsMode::Enforce,
-            }),
-            fips_missing: self.fips_missing.map(|f| match f {
-                FipsMissingArg::Allow => FipsMissing::Allow,
-                FipsMissingArg::Flag => FipsMissing::Flag,
-                FipsMissingArg::Block => FipsMissing::Block,
-            }),
+            fips: self.fips,
+            fips_missing: self.fips_missing,
             inspect: self.no_inspect.then_some(false),
             ..Settings::default()
         }
@@ -495,6 +481,19 @@ fn ca_bundle(dir: &Path, out: &Path) -> anyhow::Result<()> {
 }
 
 fn exec(args: ExecArgs) -> anyhow::Result<u8> {
+    if args.attach {
+        let home = args.proxy.ca_dir.clone().unwrap_or_else(default_ca_dir);
+        let target = run::attach_target(&home)?;
+        let options = awsguard::exec::ExecOptions {
+            command: args.command,
+            fail_on: args.fail_on.unwrap_or_default(),
+            format: args.format,
+            summary_file: args.summary_file,
+            ..Default::default()
+        };
+        return Ok(awsguard::exec::attach(&target, options)?);
+    }
+    let layout = args.lake.layout()?;
     let mut config = args.proxy.config()?;
     if args.proxy.listen.is_none() {
         config.listen = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
@@ -504,8 +503,12 @@ fn exec(args: ExecArgs) -> anyhow::Result<u8> {
         fail_on: args.fail_on.unwrap_or_default(),
         format: args.format,
         summary_file: args.summary_file,
-        events_format: args.events_format.into(),
+        events_format: args.events_format,
+        #[cfg(feature = "parquet")]
+        parquet: layout,
     };
+    #[cfg(not(feature = "parquet"))]
+    let _ = layout;
     Ok(awsguard::exec::run(config, options)?)
 }
 
@@ -556,14 +559,31 @@ fn report(args: ReportArgs) -> anyhow::Result<()> {
 
 fn export(args: ExportArgs) -> anyhow::Result<()> {
     debug_assert!(args.ocsf, "clap requires --ocsf");
-    let records = read_events(&args.events)?;
-    let mut out = String::new();
-    for located in &records {
-        out.push_str(&awsguard::export::to_lines(&awsguard::export::records(
-            &located.record,
-        )));
+    let layout = args.lake.layout()?;
+    let events = read_events(&args.events)?;
+    let records: Vec<_> = events
+        .iter()
+        .flat_map(|located| awsguard::export::records(&located.record))
+        .collect();
+    let output = match (&args.output, &layout) {
+        (Some(path), _) => Some(path.clone()),
+        (None, None) => Some(PathBuf::from("-")),
+        (None, Some(_)) => None,
+    };
+    if let Some(path) = output {
+        write_output(&path, &awsguard::export::to_lines(&records))?;
     }
-    write_output(&args.output, &out)
+    #[cfg(feature = "parquet")]
+    if let Some(layout) = layout {
+        let files = awsguard::export::lake::write(&layout, &records)?;
+        eprintln!(
+            "awsguard: wrote {} records to {} Parquet files under {}",
+            records.len(),
+            files.len(),
+            absolute(&layout.dir).display()
+        );
+    }
+    Ok(())
 }
 
 /// Largest capture read from standard input.
@@ -688,15 +708,8 @@ pub(crate) fn main(release_freed_memory: fn()) -> ExitCode {
             Err(error) => Err(error),
         },
         Command::Rules { format } => {
-            use awsguard::inspect::rule_doc::{render, RuleFormat};
-            print!(
-                "{}",
-                render(match format {
-                    RulesFormatArg::Text => RuleFormat::Text,
-                    RulesFormatArg::Markdown => RuleFormat::Markdown,
-                    RulesFormatArg::Json => RuleFormat::Json,
-                })
-            );
+            use awsguard::inspect::rule_doc::render;
+            print!("{}", render(format));
             Ok(())
         }
         Command::Completions { shell } => {
@@ -712,8 +725,9 @@ pub(crate) fn main(release_freed_memory: fn()) -> ExitCode {
         Command::Run(args) => tokio::runtime::Runtime::new()
             .context("cannot start the async runtime")
             .and_then(|rt| {
+                let layout = args.lake.layout()?;
                 let config = args.proxy.config()?;
-                rt.block_on(run::run(config, args.quiet, args.events_format.into()))
+                rt.block_on(run::run(config, args.quiet, args.events_format, layout))
             }),
     };
     match result {

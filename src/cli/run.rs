@@ -18,8 +18,19 @@ use super::absolute;
 use super::home::{self, DailyFile, State};
 use super::live::{Console, Style};
 
+/// `run --parquet`: where the Parquet files go, when the feature is built in.
+#[cfg(feature = "parquet")]
+pub(crate) type Lake = Option<awsguard::export::lake::LakeLayout>;
+#[cfg(not(feature = "parquet"))]
+pub(crate) type Lake = Option<std::convert::Infallible>;
+
 /// Runs the proxy until Ctrl-C or SIGTERM, then prints the summary.
-pub(crate) async fn run(config: Config, quiet: bool, format: EventsFormat) -> anyhow::Result<()> {
+pub(crate) async fn run(
+    config: Config,
+    quiet: bool,
+    format: EventsFormat,
+    lake: Lake,
+) -> anyhow::Result<()> {
     let home = absolute(&config.ca_dir);
     let ca = Ca::load_or_init_with(
         &config.ca_dir,
@@ -36,16 +47,35 @@ pub(crate) async fn run(config: Config, quiet: bool, format: EventsFormat) -> an
     });
     let (writer, events) = open_events(&config, &home)?;
     let console = Arc::new(Console::new(Style::detect(), quiet, events.clone()));
-    let observer = console.clone();
+    #[cfg(feature = "parquet")]
+    let lake = lake.map(awsguard::export::lake::LakeSink::new);
+    #[cfg(feature = "parquet")]
+    let console_observer = {
+        let console = console.clone();
+        let lake = lake.as_ref().map(|sink| sink.observer());
+        Arc::new(move |event: &awsguard::events::Event| {
+            console.observe(event);
+            if let Some(lake) = &lake {
+                lake(event);
+            }
+        })
+    };
+    #[cfg(not(feature = "parquet"))]
+    let console_observer = {
+        let _ = lake;
+        let console = console.clone();
+        Arc::new(move |event: &awsguard::events::Event| console.observe(event))
+    };
+    let observer = console_observer;
     let recorder = match format {
         EventsFormat::CloudTrail => Recorder::none()
             .with_writer(writer)?
-            .with_observer(Arc::new(move |event| observer.observe(event))),
+            .with_observer(observer),
         EventsFormat::Ocsf => {
             let ocsf = awsguard::export::ocsf_writer(writer);
             Recorder::none().with_observer(Arc::new(move |event| {
                 ocsf(event);
-                observer.observe(event);
+                observer(event);
             }))
         }
     };
@@ -63,6 +93,7 @@ pub(crate) async fn run(config: Config, quiet: bool, format: EventsFormat) -> an
         ca_bundle,
         pid: std::process::id(),
         events: events.clone(),
+        events_format: format,
     };
     if let Err(error) = state.write(&home) {
         tracing::warn!(%error, "cannot write the state file; `awsguard env` will not find this proxy");
@@ -72,12 +103,27 @@ pub(crate) async fn run(config: Config, quiet: bool, format: EventsFormat) -> an
         Some(path) => banner.push_str(&format!("events  {}\n", path.display())),
         None => banner.push_str("events  standard output\n"),
     }
+    #[cfg(feature = "parquet")]
+    if let Some(lake) = &lake {
+        banner.push_str(&format!(
+            "parquet {} (at stop and every {} records)\n",
+            absolute(&lake.layout().dir).display(),
+            awsguard::export::lake::MAX_PENDING
+        ));
+    }
     banner.push_str("point clients at it (or: eval \"$(awsguard env)\"):\n");
     banner.push_str(&state.export_lines());
     let _ = std::io::stderr().write_all(banner.as_bytes());
     proxy.run(shutdown_signal()).await;
     recorder.flush();
     State::remove_if_ours(&home);
+    #[cfg(feature = "parquet")]
+    if let Some(lake) = &lake {
+        match lake.finish() {
+            Ok(files) => eprintln!("awsguard: wrote {} Parquet files", files.len()),
+            Err(error) => eprintln!("awsguard: error: cannot write Parquet: {error}"),
+        }
+    }
     let _ = std::io::stderr().write_all(console.summary().as_bytes());
     Ok(())
 }
@@ -133,6 +179,36 @@ pub(crate) fn env(home: &Path, listen: Option<std::net::SocketAddr>) -> anyhow::
             home.display()
         ),
     }
+}
+
+/// The running proxy whose home is `home`, for `exec --attach`: it must write CloudTrail-shaped
+/// events to a file, which is where the attached command's calls are read back from.
+pub(crate) fn attach_target(home: &Path) -> anyhow::Result<awsguard::exec::Attach> {
+    let home = absolute(home);
+    let state = match State::read(&home)? {
+        Some(state) if state.is_running() => state,
+        _ => anyhow::bail!(
+            "exec --attach: no awsguard proxy is running with home {} (start one with `awsguard \
+             run`, or pass --ca-dir)",
+            home.display()
+        ),
+    };
+    let Some(events) = state.events else {
+        anyhow::bail!(
+            "exec --attach: the running proxy writes its events to standard output; attach needs \
+             them in a file (run it without `--events -`)"
+        );
+    };
+    anyhow::ensure!(
+        state.events_format == EventsFormat::CloudTrail,
+        "exec --attach: the running proxy writes OCSF; attach reads CloudTrail-shaped events \
+         (run it without --events-format ocsf)"
+    );
+    Ok(awsguard::exec::Attach {
+        listen: state.listen,
+        bundle: state.ca_bundle,
+        events,
+    })
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

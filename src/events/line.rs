@@ -103,6 +103,10 @@ pub(super) fn write(event: &Event, out: &mut Vec<u8>) -> serde_json::Result<()> 
         out.extend_from_slice(b",\"skippedFields\":");
         serde_json::to_writer(&mut *out, &event.skipped_fields)?;
     }
+    if let Some(id) = &event.exec_id {
+        out.extend_from_slice(b",\"execId\":");
+        string(out, id)?;
+    }
     out.push(b'}');
     Ok(())
 }
@@ -256,6 +260,7 @@ mod tests {
         event.inspection_error = Some(text.to_owned());
         event.customer_endpoint = true;
         event.customer_endpoint_id = Some(text.to_owned());
+        event.exec_id = Some(text.to_owned());
         event.skipped_fields = vec![crate::events::SkippedField {
             location: text.to_owned(),
             purpose: text.to_owned(),

@@ -210,6 +210,10 @@ pub struct Event {
     /// Fields no rule judged because of their purpose (at most [`MAX_SKIPPED`]).
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub skipped_fields: Vec<SkippedField>,
+    /// The `exec --attach` run that made the call: the user name of the proxy URL the command
+    /// was given (`http://exec-<id>:…@host:port`), from its `Proxy-Authorization`.
+    #[serde(rename = "execId", skip_serializing_if = "Option::is_none", default)]
+    pub exec_id: Option<String>,
 }
 
 /// Most skipped fields listed in one event (a DynamoDB batch has thousands of attribute values).
@@ -248,6 +252,7 @@ impl Event {
             customer_endpoint: false,
             customer_endpoint_id: None,
             skipped_fields: Vec::new(),
+            exec_id: None,
         }
     }
 

@@ -37,7 +37,7 @@ pub const FAIL_ON_EXIT: u8 = 3;
 const DRAIN: Duration = Duration::from_secs(6);
 
 /// How the summary is written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum Format {
     /// Lines for people.
     #[default]
@@ -75,6 +75,9 @@ pub struct ExecOptions {
     pub summary_file: Option<PathBuf>,
     /// What the events file holds.
     pub events_format: crate::export::EventsFormat,
+    /// Also write the OCSF records as Parquet for Security Lake, after the command exits.
+    #[cfg(feature = "parquet")]
+    pub parquet: Option<crate::export::lake::LakeLayout>,
 }
 
 impl std::fmt::Debug for ExecOptions {
@@ -89,7 +92,7 @@ impl std::fmt::Debug for ExecOptions {
             .field("format", &self.format)
             .field("summary_file", &self.summary_file)
             .field("events_format", &self.events_format)
-            .finish()
+            .finish_non_exhaustive()
     }
 }
 
@@ -117,9 +120,22 @@ pub enum ExecError {
         #[source]
         source: std::io::Error,
     },
+    /// The running proxy's events file could not be read (`--attach`).
+    #[error("cannot read {path}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
     /// The events output could not be opened.
     #[error(transparent)]
     Events(#[from] crate::events::OpenError),
+    /// The Parquet files could not be written.
+    #[cfg(feature = "parquet")]
+    #[error(transparent)]
+    Parquet(#[from] crate::export::lake::LakeError),
     /// Events could not be written while the command ran: the record is incomplete.
     #[error("the event record is incomplete: {0}")]
     EventsLost(String),
@@ -232,10 +248,161 @@ pub async fn exec(config: Config, options: ExecOptions) -> Result<u8, ExecError>
     if let Some(note) = node::no_traffic_note(&program, &events) {
         eprint!("{note}");
     }
+    #[cfg(feature = "parquet")]
+    if let Some(layout) = &options.parquet {
+        let records: Vec<_> = events.iter().flat_map(crate::export::from_event).collect();
+        let files = crate::export::lake::write(layout, &records)?;
+        eprintln!(
+            "awsguard: wrote {} OCSF records to {} Parquet files under {}",
+            records.len(),
+            files.len(),
+            layout.dir.display()
+        );
+    }
     if let Some(error) = recorder.sink_error() {
         return Err(ExecError::EventsLost(error));
     }
     Ok(code)
+}
+
+/// A proxy already running (`awsguard run`) that `exec --attach` sends the command through.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attach {
+    /// Where it listens.
+    pub listen: std::net::SocketAddr,
+    /// Its combined bundle (system roots + its CA).
+    pub bundle: PathBuf,
+    /// The file it appends CloudTrail-shaped events to.
+    pub events: PathBuf,
+}
+
+/// Longest tail of the running proxy's events file read after the command (64 MiB); an
+/// attached command that makes more calls than that gets a summary of the first ones.
+const MAX_ATTACH_READ: u64 = 64 * 1024 * 1024;
+/// How often, and how many unchanged times in a row, the events file is looked at before the
+/// running proxy is taken to have written this command's calls (its recorder writes every 50 ms).
+const ATTACH_POLL: Duration = Duration::from_millis(100);
+const ATTACH_SETTLED: u32 = 3;
+
+/// `exec --attach`: runs the command through `target` instead of a proxy of its own. The
+/// command's proxy URL carries a fresh id as its user name (`http://exec-<id>:awsguard@addr`),
+/// which clients send in `Proxy-Authorization` on CONNECT and the proxy records as the
+/// `execId` of every call on that connection; the summary and exit code come from the events
+/// the proxy appended with that id while the command ran.
+pub fn attach(target: &Attach, options: ExecOptions) -> Result<u8, ExecError> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?
+        .block_on(attach_async(target, options))
+}
+
+async fn attach_async(target: &Attach, options: ExecOptions) -> Result<u8, ExecError> {
+    if options.command.is_empty() {
+        return Err(ExecError::NoCommand);
+    }
+    let id = new_exec_id();
+    let start = std::fs::metadata(&target.events).map_or(0, |m| m.len());
+    let no_proxy = std::env::var("NO_PROXY")
+        .or_else(|_| std::env::var("no_proxy"))
+        .ok();
+    let mut vars = env::child_env(
+        &format!("http://{id}:awsguard@{}", target.listen),
+        &target.bundle,
+        no_proxy.as_deref(),
+        crate::aws::partition_dns_suffixes(),
+    );
+    let preload = node::temp_preload().map_err(|source| ExecError::Write {
+        path: std::env::temp_dir(),
+        source,
+    })?;
+    let node_options = std::env::var("NODE_OPTIONS").ok();
+    vars.push((
+        "NODE_OPTIONS".to_owned(),
+        node::node_options(node_options.as_deref(), preload.path()),
+    ));
+    let status = run_child(&options.command, &vars).await;
+    let command_code = exit_code(status?);
+    settle(&target.events).await;
+    let events = attached_events(&target.events, start, &id)?;
+    let code = if command_code == 0 && summary::any_fails(&events, &options.fail_on) {
+        FAIL_ON_EXIT
+    } else {
+        command_code
+    };
+    let program = options
+        .command
+        .first()
+        .map(|p| p.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    report(
+        &events,
+        &options,
+        &sarif::Artifact::command(&program),
+        command_code,
+        code,
+    )?;
+    if let Some(note) = node::no_traffic_note(&program, &events) {
+        eprint!("{note}");
+    }
+    Ok(code)
+}
+
+/// `exec-` and 16 random hex digits.
+fn new_exec_id() -> String {
+    let mut bytes = [0u8; 8];
+    let _ = ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut bytes);
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    format!("exec-{hex}")
+}
+
+/// Waits until the events file has stopped growing (or [`DRAIN`] has passed).
+async fn settle(path: &std::path::Path) {
+    let deadline = tokio::time::Instant::now() + DRAIN;
+    let mut last = None;
+    let mut same = 0;
+    while same < ATTACH_SETTLED && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(ATTACH_POLL).await;
+        let len = std::fs::metadata(path).map(|m| m.len()).ok();
+        if len == last {
+            same += 1;
+        } else {
+            same = 0;
+            last = len;
+        }
+    }
+}
+
+/// The events with `execId == id` appended to `path` after byte `start`. Lines that are not
+/// events (another writer, a torn last line) are skipped.
+fn attached_events(path: &std::path::Path, start: u64, id: &str) -> Result<Vec<Event>, ExecError> {
+    use std::io::{BufRead, Read, Seek};
+    let read_error = |source| ExecError::Read {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut file = std::fs::File::open(path).map_err(read_error)?;
+    // A file that shrank was replaced (a new day's file): read it from its start.
+    let start = if file.metadata().map_or(0, |m| m.len()) < start {
+        0
+    } else {
+        start
+    };
+    file.seek(std::io::SeekFrom::Start(start))
+        .map_err(read_error)?;
+    let mut events = Vec::new();
+    let reader = std::io::BufReader::new(file.take(MAX_ATTACH_READ));
+    for line in reader.split(b'\n') {
+        let line = line.map_err(read_error)?;
+        if memchr::memmem::find(&line, id.as_bytes()).is_none() {
+            continue;
+        }
+        if let Ok(event) = serde_json::from_slice::<Event>(&line) {
+            if event.exec_id.as_deref() == Some(id) {
+                events.push(event);
+            }
+        }
+    }
+    Ok(events)
 }
 
 /// Where SARIF results point: the events file (counting the lines already in it, since events

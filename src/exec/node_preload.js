@@ -62,7 +62,11 @@
     });
     const target = `${host.includes(':') ? `[${host}]` : host}:${port}`;
     socket.setNoDelay(true);
-    socket.write(`CONNECT ${target} HTTP/1.1\r\nHost: ${target}\r\n\r\n`);
+    // `exec --attach` names its run in the proxy URL's user; the proxy reads it from here.
+    const auth = proxy.username
+      ? `Proxy-Authorization: Basic ${Buffer.from(`${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`).toString('base64')}\r\n`
+      : '';
+    socket.write(`CONNECT ${target} HTTP/1.1\r\nHost: ${target}\r\n${auth}\r\n`);
     socket.on('data', (chunk) => {
       if (ready) {
         if (!stream.push(chunk)) socket.pause();

@@ -8,6 +8,9 @@
 //! OCSF 1.1.0 is the version Security Lake's custom sources accept; Data Security Finding (2006)
 //! only exists from 1.4, so findings use Detection Finding. Pure.
 
+#[cfg(feature = "parquet")]
+pub mod lake;
+
 use serde_json::{json, Map, Value};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
@@ -19,10 +22,22 @@ use crate::events::{Event, Observer};
 use crate::report::{rule_help, Record};
 
 /// What `run` and `exec` write to their events file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Default,
+    clap::ValueEnum,
+    serde::Serialize,
+    serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
 pub enum EventsFormat {
     /// awsguard's CloudTrail-shaped events (DESIGN.md), one per line.
     #[default]
+    #[value(name = "cloudtrail")]
     CloudTrail,
     /// OCSF 1.1.0 records ([`records`]), one per line.
     Ocsf,

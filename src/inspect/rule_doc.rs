@@ -4,7 +4,7 @@
 use super::rules::{Enforcement, RuleInfo, RULES};
 
 /// How `awsguard rules` prints the table.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum RuleFormat {
     /// Aligned columns for a terminal.
     Text,

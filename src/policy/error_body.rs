@@ -8,9 +8,9 @@ use http::{HeaderValue, StatusCode};
 use crate::aws::Protocol;
 
 /// Error code of a refused call.
-pub const VIOLATION_CODE: &str = "AwsGuardPolicyViolation";
+pub(crate) const VIOLATION_CODE: &str = "AwsGuardPolicyViolation";
 /// Error code when awsguard could not reach or trust the upstream.
-pub const UPSTREAM_CODE: &str = "AwsGuardUpstreamError";
+pub(crate) const UPSTREAM_CODE: &str = "AwsGuardUpstreamError";
 
 /// A response awsguard itself answers with.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,7 +26,7 @@ pub struct ErrorResponse {
 }
 
 /// Renders an error in the wire format of `protocol`.
-pub fn error_response(
+pub(crate) fn error_response(
     protocol: Protocol,
     status: StatusCode,
     code: &str,

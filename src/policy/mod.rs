@@ -15,7 +15,7 @@ use crate::inspect::{
 
 mod error_body;
 
-pub use error_body::{error_response, ErrorResponse, UPSTREAM_CODE, VIOLATION_CODE};
+pub(crate) use error_body::{error_response, ErrorResponse, UPSTREAM_CODE, VIOLATION_CODE};
 
 /// The settings every decision applies.
 #[derive(Debug, Clone)]
@@ -30,7 +30,7 @@ pub struct Policy {
 
 /// A finding as raised, before the configuration has had its say.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Raised {
+pub(crate) struct Raised {
     /// The finding, at its rule's default severity (a custom identifier's own severity).
     pub finding: Finding,
     /// For [`Enforcement::Setting`] rules: whether the setting that raised it asks for a block.
@@ -51,7 +51,7 @@ impl From<Finding> for Raised {
 
 /// What the policy made of a call's findings.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Verdict {
+pub(crate) struct Verdict {
     /// The findings to record, with configured severities; `off` rules dropped.
     pub findings: Vec<Finding>,
     /// Why the call is blocked (the first blocking finding, its location and fix), if it is.
@@ -60,13 +60,13 @@ pub struct Verdict {
 
 impl Verdict {
     /// Whether the call is refused.
-    pub fn blocks(&self) -> bool {
+    pub(crate) fn blocks(&self) -> bool {
         self.block.is_some()
     }
 }
 
 /// Applies the policy to the findings raised on one call (or connection).
-pub fn decide(policy: &Policy, raised: impl IntoIterator<Item = Raised>) -> Verdict {
+pub(crate) fn decide(policy: &Policy, raised: impl IntoIterator<Item = Raised>) -> Verdict {
     let mut verdict = Verdict::default();
     for Raised {
         mut finding,
@@ -103,7 +103,7 @@ pub fn decide(policy: &Policy, raised: impl IntoIterator<Item = Raised>) -> Verd
 /// The `cleartext` finding a plain-HTTP request to the AWS host `host` raises, if any. S3 website
 /// endpoints serve public web content over HTTP by design: only a signed request to one counts
 /// (the signature and key id would cross the network in the clear).
-pub fn cleartext(host: &str, signed: bool) -> Option<Raised> {
+pub(crate) fn cleartext(host: &str, signed: bool) -> Option<Raised> {
     if is_s3_website(host) && !signed {
         return None;
     }
@@ -115,7 +115,7 @@ pub fn cleartext(host: &str, signed: bool) -> Option<Raised> {
 }
 
 /// The message of a blocked call: rule, where, and how to fix it. Never the value itself.
-pub fn block_message(finding: &Finding, fix: Option<&str>) -> String {
+pub(crate) fn block_message(finding: &Finding, fix: Option<&str>) -> String {
     let mut message = format!(
         "awsguard blocked this call: rule {} ({} severity) matched {} at {} [{}]",
         finding.rule,
@@ -133,7 +133,7 @@ pub fn block_message(finding: &Finding, fix: Option<&str>) -> String {
 
 /// The FIPS part of a call's outcome.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct FipsOutcome {
+pub(crate) struct FipsOutcome {
     /// What the event records.
     pub details: FipsDetails,
     /// A `non-fips-endpoint` finding, when the policy asks for one.
@@ -146,7 +146,7 @@ pub struct FipsOutcome {
 
 impl FipsOutcome {
     /// The finding, raised for [`decide`].
-    pub fn raised(&self) -> Option<Raised> {
+    pub(crate) fn raised(&self) -> Option<Raised> {
         self.finding.clone().map(|finding| Raised {
             finding,
             setting_blocks: self.blocks,
@@ -156,7 +156,7 @@ impl FipsOutcome {
 }
 
 /// Applies the FIPS policy to a host's verdict (`None`: not an AWS endpoint shape).
-pub fn fips_outcome(
+pub(crate) fn fips_outcome(
     host: &str,
     verdict: Option<&FipsVerdict>,
     mode: FipsMode,

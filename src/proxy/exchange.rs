@@ -37,6 +37,34 @@ pub(crate) struct ConnInfo {
     pub(crate) profile: HostProfile,
     /// Where its calls go upstream: looked up once for the whole connection.
     pub(crate) route: Arc<Route>,
+    /// The `exec --attach` run the CONNECT named ([`exec_id`]).
+    pub(crate) exec_id: Option<String>,
+}
+
+/// Longest `exec --attach` id kept from a proxy URL's user name.
+const MAX_EXEC_ID: usize = 40;
+
+/// The `exec-<id>` user name of a `Proxy-Authorization: Basic` header, which `exec --attach`
+/// puts in its command's proxy URL so that the running proxy can tell whose calls these are.
+/// Anything else (other users, other schemes, odd bytes) is no id: the proxy asks for no
+/// credentials and keeps none.
+pub(crate) fn exec_id(headers: &HeaderMap) -> Option<String> {
+    use base64::Engine as _;
+    let value = headers.get(header::PROXY_AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.trim().split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(token.trim())
+        .ok()?;
+    let user = decoded.split(|&b| b == b':').next()?;
+    let id = std::str::from_utf8(user).ok()?;
+    let rest = id.strip_prefix("exec-")?;
+    (id.len() <= MAX_EXEC_ID
+        && !rest.is_empty()
+        && rest.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+    .then(|| id.to_owned())
 }
 
 /// Handles one request from an intercepted connection.
@@ -494,6 +522,7 @@ fn api_event(conn: &ConnInfo, headers: &HeaderMap, method: &str, eval: Evaluatio
     );
     event.decision = Decision::Allowed;
     event.response_status = None;
+    event.exec_id = conn.exec_id.clone();
     event.tls_details = TlsDetails {
         tls_version: conn.tls_version.clone(),
         cipher_suite: conn.cipher_suite.clone(),
@@ -631,6 +660,27 @@ mod tests {
         let mut names: Vec<_> = h.keys().map(|k| k.as_str().to_owned()).collect();
         names.sort();
         assert_eq!(names, vec!["content-length", "x-amz-date"]);
+    }
+
+    #[test]
+    fn exec_ids_come_only_from_a_basic_exec_user() {
+        let id = |value: &'static str| {
+            let mut h = HeaderMap::new();
+            h.insert("proxy-authorization", HeaderValue::from_static(value));
+            exec_id(&h)
+        };
+        // exec-1a2b:awsguard, exec-1a2b (no password), bob:exec-1, exec-:x, exec-a/b:x
+        assert_eq!(
+            id("Basic ZXhlYy0xYTJiOmF3c2d1YXJk").as_deref(),
+            Some("exec-1a2b")
+        );
+        assert_eq!(id("basic ZXhlYy0xYTJi").as_deref(), Some("exec-1a2b"));
+        assert_eq!(id("Basic Ym9iOmV4ZWMtMQ=="), None);
+        assert_eq!(id("Basic ZXhlYy06eA=="), None);
+        assert_eq!(id("Basic ZXhlYy1hL2I6eA=="), None);
+        assert_eq!(id("Bearer ZXhlYy0xYTJi"), None);
+        assert_eq!(id("Basic !!!"), None);
+        assert_eq!(exec_id(&HeaderMap::new()), None);
     }
 
     #[test]

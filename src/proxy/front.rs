@@ -125,9 +125,10 @@ async fn connect(
     let host = authority.host().trim_end_matches('.').to_ascii_lowercase();
     let reason = match shared.route(&host, port, Hello::Pending) {
         Route::Intercept => {
+            let exec_id = super::exchange::exec_id(req.headers());
             tokio::spawn(async move {
                 if let Ok(upgraded) = hyper::upgrade::on(req).await {
-                    intercept::run(shared, TokioIo::new(upgraded), host, port, peer).await;
+                    intercept::run(shared, TokioIo::new(upgraded), host, port, peer, exec_id).await;
                 }
                 drop(permit);
             });

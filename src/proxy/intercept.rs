@@ -42,6 +42,7 @@ pub(crate) async fn run<S>(
     host: String,
     port: u16,
     peer: SocketAddr,
+    exec_id: Option<String>,
 ) where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
@@ -133,6 +134,7 @@ pub(crate) async fn run<S>(
         source: peer.ip().to_string(),
         tls_version: session.protocol_version().map(version_name),
         cipher_suite: session.negotiated_cipher_suite().map(suite_name),
+        exec_id,
     });
     serve_http(shared, TokioIo::new(tls), info, h2, peer).await;
 }
