@@ -507,13 +507,13 @@ fn azure_sas(value: &str, start: usize, sig_at: usize) -> Option<Hit> {
         .get(..start)?
         .iter()
         .rev()
-        .take(MAX_TOKEN * 2)
+        .take(SAS_WINDOW)
         .take_while(is_query)
         .count();
     let fwd = b
         .get(end..)?
         .iter()
-        .take(MAX_TOKEN * 2)
+        .take(SAS_WINDOW)
         .take_while(is_query)
         .count();
     let query = value.get(start - back..end + fwd)?;
