@@ -221,6 +221,11 @@ const AZURE_WORDS: &[&str] = &["accountkey", "account_key", "account-key", "azur
 const KEYWORD_DISTANCE: usize = 80;
 /// Tokens longer than this are not looked at further (no format comes close).
 const MAX_TOKEN: usize = 512;
+/// How far on either side of `sig=` a SAS query's `sv=` and `se=` are looked for (a whole SAS
+/// query is about 200 bytes).
+const SAS_WINDOW: usize = 320;
+/// Most `sig=` occurrences judged in one value.
+const MAX_SAS: usize = 64;
 
 const BASE62: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
@@ -313,6 +318,7 @@ pub(crate) fn find_tokens(value: &str, out: &mut Vec<Hit>) {
     };
     let b = value.as_bytes();
     let mut from = 0;
+    let mut sas_left = MAX_SAS;
     for m in ac.find_iter(value) {
         let start = m.start();
         if start < from || (start > 0 && is_word(b[start - 1])) {
@@ -321,6 +327,20 @@ pub(crate) fn find_tokens(value: &str, out: &mut Vec<Hit>) {
         let Some((prefix, shape)) = PREFIXES.get(m.pattern().as_usize()) else {
             continue;
         };
+        // A run of token bytes longer than any format is a blob, not a token: no prefix inside
+        // it is judged (which keeps a value of repeated prefixes linear).
+        let blob = run(b, start, |c| is_token_byte(c) || c == b'.');
+        if blob > MAX_TOKEN {
+            from = start + blob;
+            continue;
+        }
+        // Each `sig=` looks at the query around it: at most [`MAX_SAS`] per value.
+        if matches!(shape, Shape::AzureSas) {
+            if sas_left == 0 {
+                continue;
+            }
+            sas_left -= 1;
+        }
         if let Some(hit) = judge(value, start, prefix, *shape) {
             from = hit.end;
             out.push(hit);
@@ -487,13 +507,13 @@ fn azure_sas(value: &str, start: usize, sig_at: usize) -> Option<Hit> {
         .get(..start)?
         .iter()
         .rev()
-        .take(MAX_TOKEN * 2)
+        .take(SAS_WINDOW)
         .take_while(is_query)
         .count();
     let fwd = b
         .get(end..)?
         .iter()
-        .take(MAX_TOKEN * 2)
+        .take(SAS_WINDOW)
         .take_while(is_query)
         .count();
     let query = value.get(start - back..end + fwd)?;
