@@ -428,7 +428,7 @@ fn exec_without_a_runnable_command_is_an_error() {
         .args(["exec", "--format", "xml", "--", "true"]));
     assert_eq!(out.status, 2, "{}", out.stderr);
     assert!(
-        out.stderr.contains("expected text, json or sarif"),
+        out.stderr.contains("[possible values: text, json, sarif]"),
         "{}",
         out.stderr
     );

@@ -20,6 +20,8 @@ use super::ConnPermit;
 /// Longest a closing connection is drained.
 const LINGER_TIME: Duration = Duration::from_secs(2);
 
+/// How long a closing connection may stay silent before it is closed without draining.
+const LINGER_IDLE: Duration = Duration::from_millis(50);
 /// Most input read and dropped while draining.
 const LINGER_BYTES: usize = 1024 * 1024;
 
@@ -69,6 +71,12 @@ async fn linger<I: AsyncRead + AsyncWrite + Unpin>(mut io: I, permit: Option<Con
         return;
     }
     let mut buf = [0u8; 8192];
+    // A client still writing has input waiting or arriving within moments; an idle keep-alive
+    // client (the common close, and every close at shutdown) has none and is closed at once.
+    match tokio::time::timeout(LINGER_IDLE, io.read(&mut buf)).await {
+        Ok(Ok(n)) if n > 0 => {}
+        _ => return,
+    }
     let mut drained = 0;
     while drained < LINGER_BYTES {
         match tokio::time::timeout_at(deadline, io.read(&mut buf)).await {
