@@ -258,6 +258,14 @@ impl Allow {
     }
 }
 
+/// What the keyword-gated personal-data detectors know besides the value.
+#[derive(Clone, Copy)]
+struct Personal<'a> {
+    ctx: KeyContext<'a>,
+    /// Spans of the phone keywords in the value, from the prefilter's pass.
+    phone_keywords: &'a [(usize, usize)],
+}
+
 impl Scanner {
     /// Run the detectors that apply to this field's kind and whose triggers fired.
     /// `location` is `field`'s, once rendered: this renders it if a detector needs it.
@@ -272,7 +280,10 @@ impl Scanner {
             self.detect_outside_content(field, value, location, hits);
             return;
         }
-        let sig = self.prefilter.signals(value);
+        let mut phone_keywords = Vec::new();
+        let sig = self
+            .prefilter
+            .signals_and_phone_keywords(value, &mut phone_keywords);
         if sig.has(Trigger::Url) {
             detect::url::find(value, hits);
         }
@@ -296,7 +307,11 @@ impl Scanner {
         };
         let ctx = KeyContext { keys: &keys };
         self.credentials(value, sig, key_sig, ctx, hits);
-        self.personal(value, digits, sig, key_sig, ctx, hits);
+        let personal = Personal {
+            ctx,
+            phone_keywords: &phone_keywords,
+        };
+        self.personal(value, digits, sig, key_sig, personal, hits);
         for (i, id) in self.identifiers.iter().enumerate() {
             let keyed = key_sig.custom(i);
             if id.keywords.is_empty() || keyed || sig.custom(i) {
@@ -368,7 +383,10 @@ impl Scanner {
         digits: usize,
         sig: Signals,
         key_sig: Signals,
-        ctx: KeyContext<'_>,
+        Personal {
+            ctx,
+            phone_keywords,
+        }: Personal<'_>,
         hits: &mut Vec<Hit>,
     ) {
         if sig.has(Trigger::At) {
@@ -392,7 +410,7 @@ impl Scanner {
         let phone_word = sig.has(Trigger::Phone) || key_sig.has(Trigger::Phone);
         // Five digits: the short numbering plans of small territories, right after a keyword.
         if (digits >= 7 && sig.has(Trigger::Plus)) || (digits >= 5 && phone_word) {
-            detect::phone::find(value, ctx, hits);
+            detect::phone::find(value, phone_keywords, ctx, hits);
         }
         if digits >= 9 && (sig.has(Trigger::Ssn) || key_sig.has(Trigger::Ssn)) {
             detect::ssn::find(value, ctx, hits);

@@ -6,7 +6,7 @@
 //! (`4111 1111 1111 1111 12/27`, an expiry) is cut at a group boundary; digits inside an IBAN
 //! (`DE89 3704 0044 …`) belong to the IBAN.
 
-use super::Hit;
+use super::{luhn, Hit};
 use crate::inspect::redact;
 
 /// Rule id.
@@ -18,17 +18,16 @@ const MAX_DIGITS: usize = 19;
 pub(crate) fn find(value: &str, out: &mut Vec<Hit>) {
     let b = value.as_bytes();
     let mut i = 0;
+    // One buffer for every run: prose holds a number every few words.
+    let mut cand = Candidate::default();
     // Jump from one digit to the next: in prose most bytes cannot start a card number.
-    while let Some(off) = b
-        .get(i..)
-        .and_then(|r| r.iter().position(u8::is_ascii_digit))
-    {
-        i += off;
+    while let Some(at) = super::next_ascii_digit(b, i) {
+        i = at;
         if i > 0 && attached(b[i - 1]) {
             i += 1;
             continue;
         }
-        let cand = candidate(b, i);
+        cand.fill(b, i);
         let end = cand.end;
         // Most runs in prose are too short: the length is checked before anything else.
         if cand.n >= MIN_DIGITS {
@@ -62,6 +61,7 @@ fn attached(c: u8) -> bool {
 const MAX_GROUPS: usize = 8;
 
 /// One run of digits with single separators, in fixed buffers (no allocation per number).
+#[derive(Default)]
 struct Candidate {
     /// The run's digits (the first [`MAX_DIGITS`] + 1).
     digits: [u8; MAX_DIGITS + 1],
@@ -76,6 +76,38 @@ struct Candidate {
 }
 
 impl Candidate {
+    /// Takes the run of digits from `start`, allowing single spaces or dashes (one kind) between
+    /// them.
+    fn fill(&mut self, b: &[u8], start: usize) {
+        self.n = 0;
+        self.cuts = 0;
+        let mut sep: Option<u8> = None;
+        let mut i = start;
+        while i < b.len() && self.n <= MAX_DIGITS {
+            let x = b[i];
+            if x.is_ascii_digit() {
+                if let Some(slot) = self.digits.get_mut(self.n) {
+                    *slot = x;
+                }
+                self.n += 1;
+                i += 1;
+            } else if (x == b' ' || x == b'-')
+                && sep.is_none_or(|s| s == x)
+                && b.get(i + 1).is_some_and(u8::is_ascii_digit)
+            {
+                sep = Some(x);
+                if let Some(slot) = self.groups.get_mut(self.cuts) {
+                    *slot = (i, self.n);
+                    self.cuts += 1;
+                }
+                i += 1;
+            } else {
+                break;
+            }
+        }
+        self.end = i;
+    }
+
     /// The whole run if it is a card, else the longest run of whole groups that is one, where
     /// the separator kept the run going (`4111 1111 1111 1111 12/27`): (byte end, digit count).
     fn best(&self, b: &[u8]) -> Option<(usize, usize)> {
@@ -90,70 +122,10 @@ impl Candidate {
             let digits = std::str::from_utf8(self.digits.get(..n).unwrap_or(&[])).unwrap_or("");
             (MIN_DIGITS..=MAX_DIGITS).contains(&n)
                 && ok_end
-                && luhn(digits)
+                && luhn(digits.as_bytes())
                 && issuer(digits).is_some()
         })
     }
-}
-
-/// Digits from `start`, allowing single spaces or dashes (one kind) between them.
-fn candidate(b: &[u8], start: usize) -> Candidate {
-    let mut c = Candidate {
-        digits: [0u8; MAX_DIGITS + 1],
-        n: 0,
-        end: start,
-        groups: [(0, 0); MAX_GROUPS],
-        cuts: 0,
-    };
-    let mut sep: Option<u8> = None;
-    let mut i = start;
-    while i < b.len() && c.n <= MAX_DIGITS {
-        let x = b[i];
-        if x.is_ascii_digit() {
-            if let Some(slot) = c.digits.get_mut(c.n) {
-                *slot = x;
-            }
-            c.n += 1;
-            i += 1;
-        } else if (x == b' ' || x == b'-')
-            && sep.is_none_or(|s| s == x)
-            && b.get(i + 1).is_some_and(u8::is_ascii_digit)
-        {
-            sep = Some(x);
-            if let Some(slot) = c.groups.get_mut(c.cuts) {
-                *slot = (i, c.n);
-                c.cuts += 1;
-            }
-            i += 1;
-        } else {
-            break;
-        }
-    }
-    c.end = i;
-    c
-}
-
-/// The Luhn checksum.
-pub(crate) fn luhn(digits: &str) -> bool {
-    let sum: u32 = digits
-        .bytes()
-        .rev()
-        .enumerate()
-        .map(|(i, c)| {
-            let d = u32::from(c - b'0');
-            if i % 2 == 1 {
-                let x = d * 2;
-                if x > 9 {
-                    x - 9
-                } else {
-                    x
-                }
-            } else {
-                d
-            }
-        })
-        .sum();
-    sum % 10 == 0
 }
 
 /// Issuer ranges: (low prefix, high prefix, prefix length, min length, max length, name).
@@ -283,7 +255,7 @@ mod tests {
             ("6708 1234 5678 9017", "maestro"),
         ] {
             let digits: String = v.chars().filter(char::is_ascii_digit).collect();
-            assert!(luhn(&digits), "test value {v} fails Luhn");
+            assert!(luhn(digits.as_bytes()), "test value {v} fails Luhn");
             assert_eq!(issuer(&digits), Some(network), "{v}");
             assert_eq!(excerpts(v).len(), 1, "{v}");
         }
@@ -337,8 +309,8 @@ mod tests {
 
     #[test]
     fn luhn_matches_known_values() {
-        assert!(luhn("79927398713"));
-        assert!(!luhn("79927398710"));
+        assert!(luhn(b"79927398713"));
+        assert!(!luhn(b"79927398710"));
     }
 
     /// `find` before it jumped from digit to digit: one step per byte.
@@ -350,7 +322,8 @@ mod tests {
                 i += 1;
                 continue;
             }
-            let cand = candidate(b, i);
+            let mut cand = Candidate::default();
+            cand.fill(b, i);
             if let Some((stop, n)) = cand.best(b) {
                 let digits = std::str::from_utf8(&cand.digits[..n]).unwrap_or("");
                 if !super::super::iban::covers(value, i, stop) {

@@ -99,6 +99,53 @@ pub(crate) fn contains_word(text: &str, word: &str, whole: bool) -> bool {
     })
 }
 
+/// The Luhn checksum over the ASCII digits `digits` (card numbers, Canada's SIN, Sweden's
+/// personnummer).
+pub(crate) fn luhn(digits: &[u8]) -> bool {
+    let sum: u32 = digits
+        .iter()
+        .rev()
+        .enumerate()
+        .map(|(i, &c)| {
+            let d = u32::from(c.wrapping_sub(b'0') % 10);
+            if i % 2 == 1 {
+                let d2 = d * 2;
+                d2 / 10 + d2 % 10
+            } else {
+                d
+            }
+        })
+        .sum();
+    sum % 10 == 0
+}
+
+/// Position of the first ASCII digit in `b` at or after `from`. Eight bytes at a time: card,
+/// IBAN and national-number detectors jump from digit to digit through long prose, and neither
+/// `memchr` (single bytes) nor the standard library searches for a range of bytes.
+pub(crate) fn next_ascii_digit(b: &[u8], from: usize) -> Option<usize> {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    const ZEROS: u64 = u64::from_ne_bytes([b'0'; 8]);
+    let rest = b.get(from..)?;
+    let mut chunks = rest.chunks_exact(8);
+    let mut skipped = 0;
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        // A digit becomes a byte below 10 (and nothing else does); a word has a byte below 10
+        // exactly when this is not zero (the "has less than" test, exact for a limit ≤ 128).
+        let x = u64::from_ne_bytes(word) ^ ZEROS;
+        if x.wrapping_sub(ONES * 10) & !x & HIGHS != 0 {
+            break;
+        }
+        skipped += 8;
+    }
+    rest.get(skipped..)?
+        .iter()
+        .position(u8::is_ascii_digit)
+        .map(|at| from + skipped + at)
+}
+
 /// The excerpts a detector run produces: the detectors' unit tests assert on these.
 #[cfg(test)]
 pub(crate) fn excerpts_of(find: impl FnOnce(&mut Vec<Hit>)) -> Vec<String> {
@@ -112,6 +159,32 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
+    proptest! {
+        #[test]
+        fn next_ascii_digit_agrees_with_a_plain_search(
+            bytes in proptest::collection::vec(any::<u8>(), 0..40),
+            from in 0usize..44,
+        ) {
+            let want = bytes
+                .get(from..)
+                .and_then(|r| r.iter().position(u8::is_ascii_digit))
+                .map(|at| from + at);
+            prop_assert_eq!(next_ascii_digit(&bytes, from), want);
+        }
+    }
+
+    #[test]
+    fn next_ascii_digit_finds_each_digit_among_its_neighbours() {
+        for c in 0..=255u8 {
+            for at in 0..17 {
+                let mut b = vec![b'x'; 17];
+                b[at] = c;
+                let want = c.is_ascii_digit().then_some(at);
+                assert_eq!(next_ascii_digit(&b, 0), want, "{c} at {at}");
+            }
+        }
+    }
+
     /// Every detector, called directly (the scanner's prefilter would skip most inputs).
     fn run_all(value: &str, keys: &str) -> Vec<Hit> {
         let ctx = KeyContext { keys };
@@ -123,7 +196,7 @@ mod tests {
         jwt::find(value, &mut out);
         card::find(value, &mut out);
         iban::find(value, &mut out);
-        phone::find(value, ctx, &mut out);
+        phone::find_alone(value, ctx, &mut out);
         ssn::find(value, ctx, &mut out);
         let _ = national::find(value, keys, &mut out);
         url::find(value, &mut out);

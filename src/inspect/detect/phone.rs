@@ -10,9 +10,6 @@
 //! six-digit numbers count only right after a keyword (`Tel. 20-123`) and only in the plans of
 //! [`SHORT_REGIONS`], where every number is that short.
 
-use std::sync::OnceLock;
-
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use phonenumber::country::Id;
 
 use super::{contains_word, floor_boundary, Hit, KeyContext};
@@ -187,23 +184,6 @@ pub(crate) fn has_keyword(text: &str) -> bool {
     SHORT_KEYWORDS.iter().any(|k| contains_word(text, k, true))
 }
 
-/// Every keyword of [`KEYWORDS`] then [`SHORT_KEYWORDS`], as one automaton (ASCII
-/// case-insensitive, overlapping matches), built on first use.
-fn keyword_automaton() -> Option<&'static AhoCorasick> {
-    static AC: OnceLock<Option<AhoCorasick>> = OnceLock::new();
-    AC.get_or_init(|| {
-        // A DFA: this runs over every byte of free text, and ~70 keywords make the default
-        // (contiguous NFA) step through failure transitions.
-        AhoCorasickBuilder::new()
-            .ascii_case_insensitive(true)
-            .match_kind(MatchKind::Standard)
-            .kind(Some(AhoCorasickKind::DFA))
-            .build(KEYWORDS.iter().chain(SHORT_KEYWORDS))
-            .ok()
-    })
-    .as_ref()
-}
-
 /// Bytes that can start a number (`+`, `(`, a digit), as a table: one load per byte of prose
 /// instead of three comparisons.
 const STARTS: [bool; 256] = {
@@ -218,8 +198,14 @@ const STARTS: [bool; 256] = {
     t
 };
 
-/// Every phone number in `value`.
-pub(crate) fn find(value: &str, ctx: KeyContext<'_>, out: &mut Vec<Hit>) {
+/// Every phone number in `value`. `keywords` are the spans of every occurrence of a phone
+/// keyword in `value`, in any order (the prefilter finds them in the pass it makes anyway).
+pub(crate) fn find(
+    value: &str,
+    keywords: &[(usize, usize)],
+    ctx: KeyContext<'_>,
+    out: &mut Vec<Hit>,
+) {
     let b = value.as_bytes();
     let keyed = has_keyword(ctx.keys);
     let mut ahead = None;
@@ -233,7 +219,7 @@ pub(crate) fn find(value: &str, ctx: KeyContext<'_>, out: &mut Vec<Hit>) {
     while let Some(off) = b.get(i..).and_then(|r| r.iter().position(starts)) {
         i += off;
         if !keyed && b[i] != b'+' {
-            let ahead = ahead.get_or_insert_with(|| KeywordsAhead::new(value));
+            let ahead = ahead.get_or_insert_with(|| KeywordsAhead::new(keywords));
             let live = live_from(value, i, ahead, &mut plus);
             if live > i {
                 i = live;
@@ -250,7 +236,7 @@ pub(crate) fn find(value: &str, ctx: KeyContext<'_>, out: &mut Vec<Hit>) {
                 || keyword_before(
                     value,
                     i,
-                    ahead.get_or_insert_with(|| KeywordsAhead::new(value)),
+                    ahead.get_or_insert_with(|| KeywordsAhead::new(keywords)),
                 )
         };
         let adjacent = || keyed || keyword_adjacent(value, i);
@@ -326,7 +312,7 @@ fn keyword_before(value: &str, start: usize, ahead: &mut KeywordsAhead) -> bool 
         && has_keyword(&value.get(from..start).unwrap_or("").to_ascii_lowercase())
 }
 
-/// Every keyword occurrence in one value, found in one pass, consumed forward only.
+/// Every keyword occurrence in one value, consumed forward only.
 ///
 /// Candidates are met left to right, so their look-back windows only move right: one search over
 /// the whole value tells which windows hold no keyword at all, and only the others get the
@@ -340,14 +326,8 @@ struct KeywordsAhead {
 }
 
 impl KeywordsAhead {
-    fn new(value: &str) -> KeywordsAhead {
-        let mut found: Vec<(usize, usize)> = keyword_automaton()
-            .map(|ac| {
-                ac.find_overlapping_iter(value)
-                    .map(|m| (m.start(), m.end()))
-                    .collect()
-            })
-            .unwrap_or_default();
+    fn new(keywords: &[(usize, usize)]) -> KeywordsAhead {
+        let mut found = keywords.to_vec();
         found.sort_unstable();
         KeywordsAhead { found, next: 0 }
     }
@@ -589,12 +569,30 @@ fn valid_national(digits: &str, regions: &[Id]) -> bool {
     })
 }
 
+/// The spans of the phone keywords in `value`, as the scanner's prefilter finds them.
+#[cfg(test)]
+pub(crate) fn keyword_spans(value: &str) -> Vec<(usize, usize)> {
+    static PREFILTER: std::sync::OnceLock<super::prefilter::Prefilter> = std::sync::OnceLock::new();
+    let prefilter = PREFILTER.get_or_init(|| {
+        super::prefilter::Prefilter::new(&[]).expect("the built-in triggers compile")
+    });
+    let mut spans = Vec::new();
+    prefilter.signals_and_phone_keywords(value, &mut spans);
+    spans
+}
+
+/// [`find`] as the scanner calls it.
+#[cfg(test)]
+pub(crate) fn find_alone(value: &str, ctx: KeyContext<'_>, out: &mut Vec<Hit>) {
+    find(value, &keyword_spans(value), ctx, out);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn excerpts(v: &str, keys: &str) -> Vec<String> {
-        super::super::excerpts_of(|out| find(v, KeyContext { keys }, out))
+        super::super::excerpts_of(|out| find_alone(v, KeyContext { keys }, out))
     }
 
     #[test]
@@ -718,7 +716,7 @@ mod tests {
     fn look_back_matches_window_search() {
         // A keyword inside the window, one cut by the window edge, one too far back.
         let v = "call sms 0 and tel 1 ... phone.........................................  2";
-        let mut ahead = KeywordsAhead::new(v);
+        let mut ahead = KeywordsAhead::new(&keyword_spans(v));
         for start in 0..=v.len() {
             let from = floor_boundary(v, start.saturating_sub(KEYWORD_DISTANCE));
             let window = has_keyword(&v[from..start].to_ascii_lowercase());
@@ -732,7 +730,7 @@ mod tests {
         fn look_back_agrees_with_searching_each_window(
             v in "([a-z]{0,3}(tel|sms|smsms|cell|fax|msisdn|phone|Mobile|WHATSAPP|telefon)?[ .:é0-9-]{0,6}){0,12}",
         ) {
-            let mut ahead = KeywordsAhead::new(&v);
+            let mut ahead = KeywordsAhead::new(&keyword_spans(&v));
             for start in (0..=v.len()).filter(|i| v.is_char_boundary(*i)) {
                 let from = floor_boundary(&v, start.saturating_sub(KEYWORD_DISTANCE));
                 let window = has_keyword(&v[from..start].to_ascii_lowercase());
@@ -768,7 +766,7 @@ mod tests {
                     || keyword_before(
                         value,
                         i,
-                        ahead.get_or_insert_with(|| KeywordsAhead::new(value)),
+                        ahead.get_or_insert_with(|| KeywordsAhead::new(&keyword_spans(value))),
                     )
             };
             let adjacent = || keyed || keyword_adjacent(value, i);
@@ -787,7 +785,7 @@ mod tests {
             keys in "(phone|x)",
         ) {
             let (mut new, mut old) = (Vec::new(), Vec::new());
-            find(&v, KeyContext { keys: &keys }, &mut new);
+            find_alone(&v, KeyContext { keys: &keys }, &mut new);
             find_stepwise(&v, KeyContext { keys: &keys }, &mut old);
             proptest::prop_assert_eq!(new, old);
         }
@@ -799,7 +797,7 @@ mod tests {
             v in r"([a-zé:,]{0,12}( |hotel|Telemetry|tel|fax |Mobile|sms|[.é]{1,30})?(\+44 20 7946 0958|\(415\) 555-2671|020 7946 0958|415 555 2671|\+?[0-9 ().+-]{0,45}))*",
         ) {
             let (mut new, mut old) = (Vec::new(), Vec::new());
-            find(&v, KeyContext { keys: "x" }, &mut new);
+            find_alone(&v, KeyContext { keys: "x" }, &mut new);
             find_stepwise(&v, KeyContext { keys: "x" }, &mut old);
             proptest::prop_assert_eq!(new, old);
         }

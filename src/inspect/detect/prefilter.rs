@@ -1,15 +1,18 @@
 //! The prefilter: one Aho-Corasick pass over a value finds the trigger strings (`@`, `://`,
 //! `AKIA`, `-----BEGIN `, `eyJ`, keywords, …) that decide which detectors are worth running.
 //!
-//! Built by the scanner from the built-in triggers and the custom identifiers' keywords. Built-in
-//! triggers use a non-overlapping DFA pass (no trigger string hides another of a different kind in
-//! realistic text); custom keywords get their own overlapping pass so no keyword is shadowed.
+//! Built by the scanner from the built-in triggers and the custom identifiers' keywords. Both
+//! passes report overlapping matches, so no trigger string hides another (`nas://`, `smssn`).
+//! The built-in pass also notes where the phone detector's keywords occur: the phone detector
+//! needs them for every number in a free-text field, and one pass over the text is half the
+//! cost of two.
 
 use aho_corasick::automaton::Automaton;
+use aho_corasick::automaton::StateID;
 use aho_corasick::dfa::DFA;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, Anchored, MatchKind};
 
-use super::saas;
+use super::{phone, saas};
 
 /// What a trigger string tells the scanner.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -129,9 +132,9 @@ const TRIGGERS: &[(&str, Trigger)] = &[
 ];
 
 /// Every built-in trigger string: [`TRIGGERS`], the SaaS token prefixes and vendor keywords,
-/// then the national-identifier keywords (short ones followed by each separator they may stand
-/// before).
-fn builtin_patterns() -> Vec<(String, Trigger)> {
+/// the national-identifier keywords (short ones followed by each separator they may stand
+/// before), then the phone detector's keywords, from the returned index on.
+fn builtin_patterns() -> (Vec<(String, Trigger)>, usize) {
     use super::national::keywords::{SHORT_ENDS, SHORT_TRIGGERS, TRIGGERS as NATIONAL};
     let mut all: Vec<(String, Trigger)> = TRIGGERS
         .iter()
@@ -166,7 +169,14 @@ fn builtin_patterns() -> Vec<(String, Trigger)> {
                 .map(|e| (format!("{w}{e}"), Trigger::National)),
         );
     }
-    all
+    let phone_from = all.len();
+    all.extend(
+        phone::KEYWORDS
+            .iter()
+            .chain(phone::SHORT_KEYWORDS)
+            .map(|w| ((*w).to_string(), Trigger::Phone)),
+    );
+    (all, phone_from)
 }
 
 /// Identifiers past this index are not prefiltered: they always run.
@@ -199,6 +209,8 @@ pub(crate) struct Prefilter {
     builtin: DFA,
     /// The trigger of each pattern of `builtin`.
     kinds: Vec<Trigger>,
+    /// Patterns of `builtin` from this index on are the phone detector's keywords.
+    phone_from: usize,
     custom: Option<AhoCorasick>,
     /// Identifier index of each custom pattern.
     owners: Vec<usize>,
@@ -207,7 +219,7 @@ pub(crate) struct Prefilter {
 impl Prefilter {
     /// Compile the built-in triggers and `keywords[i]` of every custom identifier `i`.
     pub(crate) fn new(keywords: &[&[String]]) -> Result<Prefilter, aho_corasick::BuildError> {
-        let patterns = builtin_patterns();
+        let (patterns, phone_from) = builtin_patterns();
         let builtin = aho_corasick::dfa::Builder::new()
             .ascii_case_insensitive(true)
             .build(patterns.iter().map(|(w, _)| w))?;
@@ -232,6 +244,7 @@ impl Prefilter {
         Ok(Prefilter {
             builtin,
             kinds,
+            phone_from,
             custom,
             owners,
         })
@@ -244,9 +257,7 @@ impl Prefilter {
 
     /// Whether `text` holds a [`Trigger::Url`] string: the same answer as
     /// `signals(text).has(Trigger::Url)`, for fields where no other trigger matters, without the
-    /// automaton's set-up cost (most such fields are short). The same because no trigger but the
-    /// short national keywords (handled in `signals`) ends in `:`, `:/`, or a prefix of
-    /// `%3a%2f%2f`, so none can overlap the start of `://` and hide it.
+    /// automaton's set-up cost (most such fields are short).
     pub(crate) fn has_url_trigger(text: &str) -> bool {
         let bytes = text.as_bytes();
         bytes.windows(3).any(|w| w == b"://")
@@ -255,42 +266,54 @@ impl Prefilter {
                 .any(|w| w.eq_ignore_ascii_case(b"%3a%2f%2f"))
     }
 
-    /// The built-in triggers `text` holds, as `find_iter` reports them: standard semantics
-    /// report a match at the first match state reached, and the next search starts afresh
-    /// after it. The automaton is unanchored and has no empty pattern, so it has no dead state
-    /// and its start state is no match.
-    fn builtin_triggers(&self, text: &str) -> u32 {
+    /// The built-in triggers `text` holds, as `find_overlapping_iter` reports them; `phone` gets
+    /// the span of every phone-keyword occurrence. The automaton is unanchored and has no empty
+    /// pattern, so it has no dead state and its start state is no match.
+    fn builtin_triggers(&self, text: &str, mut phone: impl FnMut(usize, usize)) -> u32 {
         let dfa = &self.builtin;
         let Ok(start) = dfa.start_state(Anchored::No) else {
             // Unreachable: an unanchored automaton has an unanchored start state.
             return 0;
         };
+        let bytes = text.as_bytes();
         let mut found = 0;
         let mut sid = start;
-        for &byte in text.as_bytes() {
-            sid = dfa.next_state(Anchored::No, sid, byte);
-            if dfa.is_match(sid) {
-                let pattern = dfa.match_pattern(sid, 0).as_usize();
-                if let Some(t) = self.kinds.get(pattern) {
+        let mut at = 0;
+        while let Some(end) = next_match(dfa, &mut sid, bytes, at) {
+            for i in 0..dfa.match_len(sid) {
+                let pattern = dfa.match_pattern(sid, i);
+                if let Some(t) = self.kinds.get(pattern.as_usize()) {
                     found |= *t as u32;
                 }
-                sid = start;
+                if pattern.as_usize() >= self.phone_from {
+                    phone(end - dfa.pattern_len(pattern), end);
+                }
             }
+            at = end;
         }
         found
     }
 
     /// The triggers present in `text`.
     pub(crate) fn signals(&self, text: &str) -> Signals {
+        self.signals_with(text, |_, _| ())
+    }
+
+    /// The triggers present in `text`, and the spans of the phone keywords in it (in the order
+    /// their ends occur) pushed to `phone_keywords`.
+    pub(crate) fn signals_and_phone_keywords(
+        &self,
+        text: &str,
+        phone_keywords: &mut Vec<(usize, usize)>,
+    ) -> Signals {
+        self.signals_with(text, |start, end| phone_keywords.push((start, end)))
+    }
+
+    fn signals_with(&self, text: &str, phone: impl FnMut(usize, usize)) -> Signals {
         let mut s = Signals {
-            builtin: self.builtin_triggers(text),
+            builtin: self.builtin_triggers(text, phone),
             custom: 0,
         };
-        // A short national keyword may end in `:` or `/` (`nas:`, `sin/`) and so hide the `://`
-        // of a URL right after it (`nas://admin:pw@host`): look for the URL again, only then.
-        if s.has(Trigger::National) && !s.has(Trigger::Url) && Self::has_url_trigger(text) {
-            s.builtin |= Trigger::Url as u32;
-        }
         if let Some(ac) = &self.custom {
             for m in ac.find_overlapping_iter(text) {
                 if let Some(i) = self.owners.get(m.pattern().as_usize()) {
@@ -302,6 +325,25 @@ impl Prefilter {
         }
         s
     }
+}
+
+/// Steps `dfa` from `*sid` through `bytes[at..]` and stops after the first byte that reaches a
+/// match state, returning the position after it (`None` at the end of `bytes`). A loop of its
+/// own: with the match handling in the same loop, the state is kept on the stack, and every
+/// byte waits for it to be stored and loaded again.
+#[inline(always)]
+fn next_match(dfa: &DFA, sid: &mut StateID, bytes: &[u8], at: usize) -> Option<usize> {
+    let mut state = *sid;
+    let rest = bytes.get(at..)?;
+    for (i, &byte) in rest.iter().enumerate() {
+        state = dfa.next_state(Anchored::No, state, byte);
+        if dfa.is_match(state) {
+            *sid = state;
+            return Some(at + i + 1);
+        }
+    }
+    *sid = state;
+    None
 }
 
 #[cfg(test)]
@@ -351,17 +393,32 @@ mod tests {
         }
     }
 
-    /// What `find_iter` of the same automaton reports: the stepped search must agree.
-    fn find_iter_triggers(text: &str) -> u32 {
-        let patterns = builtin_patterns();
+    /// What `find_overlapping_iter` of the same automaton reports (triggers, and phone keyword
+    /// spans by start): the stepped search must agree.
+    fn overlapping_triggers(text: &str) -> (u32, Vec<(usize, usize)>) {
+        let (patterns, phone_from) = builtin_patterns();
         let ac = AhoCorasickBuilder::new()
             .ascii_case_insensitive(true)
             .kind(Some(aho_corasick::AhoCorasickKind::DFA))
             .build(patterns.iter().map(|(w, _)| w))
             .unwrap();
-        ac.find_iter(text)
-            .map(|m| patterns[m.pattern().as_usize()].1 as u32)
-            .fold(0, |all, t| all | t)
+        let mut phone = Vec::new();
+        let mut all = 0;
+        for m in ac.find_overlapping_iter(text) {
+            all |= patterns[m.pattern().as_usize()].1 as u32;
+            if m.pattern().as_usize() >= phone_from {
+                phone.push((m.start(), m.end()));
+            }
+        }
+        phone.sort_unstable();
+        (all, phone)
+    }
+
+    fn stepped(p: &Prefilter, text: &str) -> (u32, Vec<(usize, usize)>) {
+        let mut phone = Vec::new();
+        let s = p.signals_and_phone_keywords(text, &mut phone);
+        phone.sort_unstable();
+        (s.builtin, phone)
     }
 
     #[test]
@@ -377,7 +434,7 @@ mod tests {
     }
 
     #[test]
-    fn stepped_search_hides_overlaps_like_find_iter() {
+    fn stepped_search_reports_overlaps_like_find_overlapping_iter() {
         let p = Prefilter::new(&[]).unwrap();
         for text in [
             "smssn",
@@ -388,18 +445,25 @@ mod tests {
             "xx@",
             "SECRET",
             "é@ü",
+            "Telefon: mobile Телефон",
         ] {
-            assert_eq!(p.builtin_triggers(text), find_iter_triggers(text), "{text}");
+            assert_eq!(stepped(&p, text), overlapping_triggers(text), "{text}");
         }
+        let sig = p.signals("smssn");
+        assert!(sig.has(Trigger::Phone) && sig.has(Trigger::Ssn));
+        let mut phone = Vec::new();
+        p.signals_and_phone_keywords("x telefon y", &mut phone);
+        phone.sort_unstable();
+        assert_eq!(phone, [(2, 5), (2, 9), (3, 9)]);
     }
 
     proptest::proptest! {
         #[test]
-        fn stepped_search_agrees_with_find_iter(
+        fn stepped_search_agrees_with_find_overlapping_iter(
             text in "([a-zA-Z:/%23@+ _.=-]|tel|akia|acca|ssn|sms|eyj|cell|fax|phone|social|secret|msisdn|mobile|whatsapp|telefon|-----begin |putty-user-key-file-|://|%3[aA]%2[fF]%2[fF]|é|ghp_|xox|sk-|sk_live_|sg\\.|sig=|aiza|twilio|dd_ap|azure){0,32}"
         ) {
             let p = Prefilter::new(&[]).unwrap();
-            proptest::prop_assert_eq!(p.builtin_triggers(&text), find_iter_triggers(&text));
+            proptest::prop_assert_eq!(stepped(&p, &text), overlapping_triggers(&text));
         }
 
         #[test]

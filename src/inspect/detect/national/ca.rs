@@ -1,7 +1,8 @@
 //! `ca-sin`: Canadian Social Insurance Number, `046 454 286`: nine digits, Luhn check, never
 //! starting with 0 or 8.
 
-use super::{all_digits, luhn, Spec};
+use super::super::luhn;
+use super::{all_digits, Spec};
 
 pub(super) const SPEC: Spec = Spec {
     rule: "ca-sin",

@@ -288,25 +288,6 @@ pub(super) fn weighted(b: &[u8], weights: &[u32]) -> u32 {
     b.iter().zip(weights).map(|(&c, w)| digit(c) * w).sum()
 }
 
-/// The Luhn check over all digits of `b`.
-pub(super) fn luhn(b: &[u8]) -> bool {
-    let sum: u32 = b
-        .iter()
-        .rev()
-        .enumerate()
-        .map(|(i, &c)| {
-            let d = digit(c);
-            if i % 2 == 1 {
-                let d2 = d * 2;
-                d2 / 10 + d2 % 10
-            } else {
-                d
-            }
-        })
-        .sum();
-    sum % 10 == 0
-}
-
 /// Whether `year-month-day` is a calendar date.
 pub(super) fn is_date(year: u32, month: u32, day: u32) -> bool {
     let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
@@ -340,6 +321,7 @@ pub(super) fn found(value: &str) -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::luhn;
     use super::*;
 
     #[test]

@@ -2,7 +2,8 @@
 //! the year one turns 100) or with the century, `19811228-9874`: a birth date (day plus 60 for a
 //! coordination number), three digits and a Luhn check over the last ten.
 
-use super::{all_digits, is_date, luhn, number, Spec};
+use super::super::luhn;
+use super::{all_digits, is_date, number, Spec};
 
 pub(super) const SPEC: Spec = Spec {
     rule: "se-personnummer",
