@@ -58,6 +58,8 @@ pub enum Refusal {
     DuplicateHost,
     /// The request body could not be read as HTTP (400).
     BadBody,
+    /// An HTTP/2 extended CONNECT for a protocol other than WebSocket (501).
+    UnsupportedProtocol,
 }
 
 impl Outcome {
@@ -77,6 +79,7 @@ impl Outcome {
             Outcome::Refused(Refusal::HostMismatch) => "MisdirectedRequest",
             Outcome::Refused(Refusal::DuplicateHost) => "DuplicateHost",
             Outcome::Refused(Refusal::BadBody) => "MalformedRequestBody",
+            Outcome::Refused(Refusal::UnsupportedProtocol) => "UnsupportedProtocol",
             Outcome::BodyReadTimeout => "BodyReadTimeout",
             Outcome::InspectionBudgetTimeout => "InspectionBudgetTimeout",
             Outcome::ProxyShutdown => "ProxyShutdown",
@@ -108,6 +111,9 @@ impl Outcome {
             }
             Outcome::Refused(Refusal::DuplicateHost) => "the request has more than one Host header",
             Outcome::Refused(Refusal::BadBody) => "the request body could not be read",
+            Outcome::Refused(Refusal::UnsupportedProtocol) => {
+                "extended CONNECT is relayed for the websocket protocol only"
+            }
             Outcome::BodyReadTimeout => "the client was too slow sending the request body",
             Outcome::InspectionBudgetTimeout => {
                 "no inspection memory became free in time (too many large calls at once)"
@@ -123,7 +129,7 @@ impl Outcome {
 }
 
 /// One of each outcome, for [`Outcome::from_code`] (`UpstreamReset` once: both share a code).
-const ALL: [Outcome; 16] = [
+const ALL: [Outcome; 17] = [
     Outcome::Completed,
     Outcome::Blocked,
     Outcome::ClientCancelled,
@@ -137,6 +143,7 @@ const ALL: [Outcome; 16] = [
     Outcome::Refused(Refusal::HostMismatch),
     Outcome::Refused(Refusal::DuplicateHost),
     Outcome::Refused(Refusal::BadBody),
+    Outcome::Refused(Refusal::UnsupportedProtocol),
     Outcome::BodyReadTimeout,
     Outcome::InspectionBudgetTimeout,
     Outcome::ProxyShutdown,

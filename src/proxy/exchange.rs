@@ -73,7 +73,8 @@ pub(crate) async fn handle(
     conn: Arc<ConnInfo>,
     req: Request<Incoming>,
 ) -> Result<Response<ResponseBody>, Infallible> {
-    let (parts, body) = req.into_parts();
+    let (mut parts, body) = req.into_parts();
+    let switch = super::upgrade::take_switch(&mut parts);
     let view = RequestView {
         method: parts.method.as_str(),
         host: &conn.host,
@@ -83,7 +84,11 @@ pub(crate) async fn handle(
     };
     let head = shared.engine.head(&view, &conn.profile);
     let limits = &shared.config.limits;
-    if let Some(refusal) = check_head(&conn, &parts, limits.max_header_bytes) {
+    let refused = match &switch {
+        Err(refusal) => Some(*refusal),
+        Ok(_) => check_head(&conn, &parts, limits.max_header_bytes),
+    };
+    if let Some(refusal) = refused {
         let outcome = Outcome::Refused(refusal);
         return Ok(unforwarded(&shared, &conn, &parts, head, outcome));
     }
@@ -149,16 +154,9 @@ pub(crate) async fn handle(
     };
     // From here the call is on its way to AWS: it is recorded however it ends.
     let record = CallRecord::new(event, shared.recorder.clone(), shared.shutdown.clone());
-    let upgrade = super::upgrade::is_upgrade(&parts)
-        .then(|| parts.headers.get(header::UPGRADE).cloned())
-        .flatten();
-    let mut upstream_req = upstream_request(&conn, parts, upstream_body);
-    if let Some(protocol) = upgrade {
-        // Hop-by-hop headers are dropped above; an upgrade asks the upstream for the same.
-        let headers = upstream_req.headers_mut();
-        headers.insert(header::UPGRADE, protocol);
-        headers.insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
-        return Ok(super::upgrade::forward(&shared, &conn, upstream_req, record).await);
+    let upstream_req = upstream_request(&conn, parts, upstream_body);
+    if let Ok(Some(switch)) = switch {
+        return Ok(super::upgrade::forward(&shared, &conn, upstream_req, switch, record).await);
     }
     let answer = shared.upstream.send(&conn.route, upstream_req).await;
     Ok(answered(&shared, &conn, record, protocol, answer))
@@ -423,6 +421,7 @@ fn unforwarded(
         Outcome::BodyReadTimeout => StatusCode::REQUEST_TIMEOUT,
         Outcome::InspectionBudgetTimeout => StatusCode::SERVICE_UNAVAILABLE,
         Outcome::Refused(Refusal::HeadTooLarge) => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+        Outcome::Refused(Refusal::UnsupportedProtocol) => StatusCode::NOT_IMPLEMENTED,
         _ => StatusCode::BAD_REQUEST,
     };
     let code = outcome.code().unwrap_or(policy::UPSTREAM_CODE);

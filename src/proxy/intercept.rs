@@ -14,6 +14,8 @@ use bytes::Bytes;
 use http_body::{Body, Frame, SizeHint};
 use tokio::sync::watch;
 
+use http::{Method, Request};
+use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
@@ -154,9 +156,15 @@ async fn serve_http<I>(
     let busy = activity.clone();
     // Boxed: hyper keeps a slot the size of the service's future for each connection, even an
     // idle one; a box makes that slot a pointer and costs one allocation per request instead.
-    let service = service_fn(move |req| {
+    let service = service_fn(move |mut req: Request<Incoming>| {
         // Counted from the request's arrival until its response body is gone, however it ends.
         let call = Busy::new(busy.clone());
+        if req.method() == Method::CONNECT {
+            // An extended CONNECT (RFC 8441) turns into a WebSocket relay that outlives its
+            // response: the relay holds this, so the connection is not closed as idle under it.
+            req.extensions_mut()
+                .insert(Arc::new(Busy::new(busy.clone())));
+        }
         let handled = exchange::handle(svc_shared.clone(), info.clone(), req);
         Box::pin(async move {
             let response = handled.await?;
@@ -173,9 +181,10 @@ async fn serve_http<I>(
     let result = if h2 {
         let mut builder = hyper::server::conn::http2::Builder::new(TokioExecutor::new());
         // Pings find peers that are gone; the idle timer (which pings do not reset) closes
-        // connections that are alive but unused.
+        // connections that are alive but unused. Extended CONNECT carries WebSockets.
         builder
             .timer(TokioTimer::new())
+            .enable_connect_protocol()
             .keep_alive_interval(Some(limits.header_read_timeout))
             .max_header_list_size(u32::try_from(limits.max_header_bytes).unwrap_or(u32::MAX));
         ends.run(builder.serve_connection(io, service), |c| {
@@ -284,7 +293,7 @@ impl Activity {
 }
 
 /// One call in flight on a connection (see [`Activity`]).
-struct Busy(Arc<Activity>);
+pub(crate) struct Busy(Arc<Activity>);
 
 impl Busy {
     fn new(activity: Arc<Activity>) -> Self {
