@@ -146,34 +146,8 @@
     const servername = options.servername || (net.isIP(host) ? undefined : host);
     const createConnection = () =>
       secureTunnel(host, port, { ...options, servername, ALPNProtocols: ['h2'] });
-    const session = originalConnect.call(this, authority, { ...options, createConnection }, listener);
-    const request = session.request;
-    session.request = function awsguardRequest(headers, ...rest) {
-      const stream = request.call(this, headers, ...rest);
-      if (expectsContinue(headers)) {
-        // On a session already open the stream is ready before request() returns: its caller
-        // adds its 'continue' listener after that, so the event waits a tick.
-        const go = () => process.nextTick(() => stream.emit('continue'));
-        if (stream.pending) stream.once('ready', go);
-        else go();
-      }
-      return stream;
-    };
-    return session;
+    return originalConnect.call(this, authority, { ...options, createConnection }, listener);
   };
-
-  // The JS SDK sends `expect: 100-continue` with S3 bodies over 2 MB and holds the body until the
-  // stream emits 'continue' or 6 s pass. awsguard answers the expectation over HTTP/1.1, but its
-  // HTTP/2 server cannot send an interim response (hyper does not expose one), so through the
-  // proxy the wait would always run out: the stream is told to continue as soon as it opens, as
-  // awsguard would have said. The header still goes out, and the upstream's own answer stands.
-  function expectsContinue(headers) {
-    if (!headers || typeof headers !== 'object') return false;
-    return Object.keys(headers).some(
-      (name) => name.toLowerCase() === 'expect'
-        && String(headers[name]).trim().toLowerCase() === '100-continue',
-    );
-  }
 
   // ES modules importing { connect } from 'http2' see the patched functions too.
   require('module').syncBuiltinESMExports();

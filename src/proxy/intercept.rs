@@ -22,6 +22,7 @@ use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio_rustls::TlsAcceptor;
 
 use super::body::ResponseBody;
+use super::continue_h2::ContinueH2;
 use super::exchange::{self, ConnInfo};
 use super::hello_peek::{peek_hello, Peeked};
 use super::record::connection_event;
@@ -138,7 +139,12 @@ pub(crate) async fn run<S>(
         cipher_suite: session.negotiated_cipher_suite().map(suite_name),
         exec_id,
     });
-    serve_http(shared, TokioIo::new(tls), info, h2, peer).await;
+    if h2 {
+        let io = TokioIo::new(ContinueH2::new(tls));
+        serve_http(shared, io, info, h2, peer).await;
+    } else {
+        serve_http(shared, TokioIo::new(tls), info, h2, peer).await;
+    }
 }
 
 async fn serve_http<I>(

@@ -14,6 +14,7 @@
 //! - `dial`: the TCP side of every upstream connection, direct or through `--upstream-proxy`.
 
 mod body;
+mod continue_h2;
 mod dial;
 mod exchange;
 mod front;
