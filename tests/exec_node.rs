@@ -253,3 +253,40 @@ fn a_5_mb_s3_upload_over_http2_lands_whole() {
         out.stderr
     );
 }
+
+/// The npm `ws` client opens its TLS socket itself (`createConnection`, no agent): under `exec`
+/// its WebSocket still goes through awsguard, is decided, and is recorded with its relay.
+const WS_CLIENT: &str = r#"
+const WebSocket = require('ws');
+const ws = new WebSocket('wss://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com/prod?stage=dev');
+ws.on('open', () => ws.send('hello from ws'));
+ws.on('message', (data) => { console.log(String(data)); ws.close(1000); });
+ws.on('error', (e) => { console.log(`error=${e.message}`); process.exitCode = 1; });
+"#;
+
+#[test]
+fn the_npm_ws_client_is_captured() {
+    let pki = upstream_pki();
+    let (_server, port) = start_ws_server(&pki);
+    let dir = tempfile::tempdir().unwrap();
+    let out = exec(dir.path(), &pki, port, &["node", "-e", WS_CLIENT]);
+    assert_eq!(out.status, 0, "{}\n{}", out.stdout, out.stderr);
+    assert_eq!(out.stdout.trim(), "echo:hello from ws", "{}", out.stderr);
+    let events = events(dir.path());
+    let call = events
+        .iter()
+        .find(|e| e["responseStatus"] == 101)
+        .unwrap_or_else(|| panic!("no upgrade event: {}", out.stderr));
+    assert_eq!(call["eventSource"], "execute-api.amazonaws.com");
+    assert_eq!(call["decision"], "allowed");
+    let closed = events
+        .iter()
+        .find(|e| e["connection"]["outcome"] == "websocket-closed")
+        .unwrap_or_else(|| panic!("no relay event: {}", out.stderr));
+    let relay = &closed["connection"]["relay"];
+    assert!(relay["bytesFromClient"].as_u64().unwrap() > 13, "{closed}");
+    assert!(
+        relay["bytesFromUpstream"].as_u64().unwrap() > 18,
+        "{closed}"
+    );
+}

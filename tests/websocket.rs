@@ -5,32 +5,9 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use common::*;
-
-/// The echo server over TLS with the test upstream certificate; its port.
-fn start_ws_server(pki: &Pki) -> (ChildGuard, u16) {
-    let script = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/clients/ws_echo_server.py"
-    );
-    let mut child = Command::new("python3")
-        .arg(script)
-        .arg(&pki.cert_pem)
-        .arg(&pki.key_pem)
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("python3 runs the websocket server");
-    let stdout = child.stdout.take().expect("server stdout");
-    let guard = ChildGuard(child);
-    let mut line = String::new();
-    BufReader::new(stdout)
-        .read_line(&mut line)
-        .expect("server prints its port");
-    (guard, line.trim().parse().expect("a port"))
-}
 
 fn ws_client(proxy: &ProxyProc, url: &str, messages: &[&str]) -> Output {
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/clients/ws_client.py");

@@ -123,6 +123,22 @@
     return secureTunnel(host, port, { ...opts, servername });
   };
 
+  // A request that brings its own `createConnection` and no agent (the npm `ws` client does, to
+  // open its TLS socket itself) never reaches the agent patched above: its own function still
+  // makes the connection, given a tunnel through the proxy as the socket to run TLS over.
+  const originalRequest = https.request;
+  https.request = function request(...args) {
+    const opts = args.find((a) => a && typeof a === 'object' && !(a instanceof URL));
+    const host = opts && (opts.host || opts.hostname);
+    if (opts && typeof opts.createConnection === 'function' && opts.agent == null && proxied(host)) {
+      const own = opts.createConnection;
+      const port = Number(opts.port || 443);
+      opts.createConnection = (options, ...rest) =>
+        own({ ...options, socket: tunnel(host, port) }, ...rest);
+    }
+    return originalRequest.apply(this, args);
+  };
+
   const originalConnect = http2.connect;
   http2.connect = function connect(authority, options, listener) {
     if (typeof options === 'function') {

@@ -525,6 +525,28 @@ pub fn start_moto(pki: &Pki) -> Moto {
     Moto { child, port }
 }
 
+/// The WebSocket echo server (python `websockets`) over TLS with the test upstream certificate; its port.
+pub fn start_ws_server(pki: &Pki) -> (ChildGuard, u16) {
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/clients/ws_echo_server.py"
+    );
+    let mut child = Command::new("python3")
+        .arg(script)
+        .arg(&pki.cert_pem)
+        .arg(&pki.key_pem)
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("python3 runs the websocket server");
+    let stdout = child.stdout.take().expect("server stdout");
+    let guard = ChildGuard(child);
+    let mut line = String::new();
+    BufReader::new(stdout)
+        .read_line(&mut line)
+        .expect("server prints its port");
+    (guard, line.trim().parse().expect("a port"))
+}
+
 /// A proxy routing every AWS host to `moto`, trusting the test PKI upstream.
 pub fn start_proxy_for_moto(pki: &Pki, moto: &Moto, extra: &[&str]) -> ProxyProc {
     start_proxy_routed(pki, moto.port, extra)
