@@ -124,7 +124,8 @@ pub(crate) async fn handle(
                         rest,
                         skimmer,
                     };
-                    return Ok(skimmed(&shared, &conn, parts, head, relayed).await);
+                    // Boxed, as the upgrade below: the common call's future stays small.
+                    return Ok(Box::pin(skimmed(&shared, &conn, parts, head, relayed)).await);
                 }
                 (
                     Err("the body is larger than the inspection limit"),
@@ -150,13 +151,14 @@ pub(crate) async fn handle(
         .evaluate(&view, &conn.profile, head, body_read);
     let (event, protocol) = match judge(&shared, &conn, &parts, evaluation) {
         Judged::Blocked(response) => return Ok(*response),
-        Judged::Allowed(event, protocol) => (*event, protocol),
+        Judged::Allowed(event, protocol) => (event, protocol),
     };
     // From here the call is on its way to AWS: it is recorded however it ends.
     let record = CallRecord::new(event, shared.recorder.clone(), shared.shutdown.clone());
     let upstream_req = upstream_request(&conn, parts, upstream_body);
     if let Ok(Some(switch)) = switch {
-        return Ok(super::upgrade::forward(&shared, &conn, upstream_req, switch, record).await);
+        let forward = super::upgrade::forward(&shared, &conn, upstream_req, switch, record);
+        return Ok(Box::pin(forward).await);
     }
     let answer = shared.upstream.send(&conn.route, upstream_req).await;
     Ok(answered(&shared, &conn, record, protocol, answer))
@@ -293,7 +295,7 @@ async fn skimmed(
                 Judged::Blocked(response) => *response,
                 Judged::Allowed(event, protocol) => {
                     let record =
-                        CallRecord::new(*event, shared.recorder.clone(), shared.shutdown.clone());
+                        CallRecord::new(event, shared.recorder.clone(), shared.shutdown.clone());
                     answered(shared, conn, record, protocol, answer)
                 }
             };
@@ -322,7 +324,7 @@ async fn skimmed(
             drop(tx);
             return *response;
         }
-        Judged::Allowed(event, protocol) => (*event, protocol),
+        Judged::Allowed(event, protocol) => (event, protocol),
     };
     let record = CallRecord::new(event, shared.recorder.clone(), shared.shutdown.clone());
     tail.release(&tx).await;

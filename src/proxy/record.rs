@@ -19,7 +19,9 @@ const SNIFF_CAP: usize = 16 * 1024;
 
 /// One call's event, recorded once whatever happens to the call.
 pub(crate) struct CallRecord {
-    event: Option<Event>,
+    /// Boxed: the record travels inside every call's future and response body, which hyper
+    /// moves; a pointer keeps them small.
+    event: Option<Box<Event>>,
     recorder: Recorder,
     shutdown: watch::Receiver<bool>,
     /// The start of an error response body without `x-amzn-ErrorType`, to find AWS's code in.
@@ -27,7 +29,11 @@ pub(crate) struct CallRecord {
 }
 
 impl CallRecord {
-    pub(crate) fn new(event: Event, recorder: Recorder, shutdown: watch::Receiver<bool>) -> Self {
+    pub(crate) fn new(
+        event: Box<Event>,
+        recorder: Recorder,
+        shutdown: watch::Receiver<bool>,
+    ) -> Self {
         CallRecord {
             event: Some(event),
             recorder,
@@ -38,7 +44,7 @@ impl CallRecord {
 
     /// The event, to add what is learnt before the call ends (status, request id, TLS).
     pub(crate) fn event_mut(&mut self) -> Option<&mut Event> {
-        self.event.as_mut()
+        self.event.as_deref_mut()
     }
 
     /// Takes down AWS's answer: its status and request id, and for an error its code (from
@@ -81,7 +87,7 @@ impl CallRecord {
             }
         }
         event.complete(outcome);
-        self.recorder.record(event);
+        self.recorder.record(*event);
     }
 }
 

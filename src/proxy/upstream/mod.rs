@@ -113,9 +113,7 @@ impl Upstream {
     /// A new connection of `route` outside the pool, for a call that takes the connection over
     /// (a WebSocket upgrade): it never goes back to the pool.
     pub(crate) async fn dial(&self, route: &Route) -> Result<Conn, ConnectError> {
-        self.connector
-            .connect_http1(route.host(), route.port())
-            .await
+        Box::pin(self.connector.connect_http1(route.host(), route.port())).await
     }
 
     /// The route to `host:port`: looked up once per client connection, used for its requests.
@@ -167,6 +165,18 @@ impl Upstream {
                 },
             },
         };
+        // Boxed: a new connection's path (the dial's turn, TCP, proxy CONNECT, TLS handshake) is
+        // a future of several KiB that every call's future would otherwise carry and copy,
+        // though most calls reuse a connection.
+        Box::pin(self.send_on_new(route, req)).await
+    }
+
+    /// Sends `req` on a new connection of `route`, which is then kept for later calls.
+    async fn send_on_new(
+        &self,
+        route: &Arc<Route>,
+        req: Request<RequestBody>,
+    ) -> Result<Answer, UpstreamError> {
         // Until the route is known to speak HTTP/1.1 only, dials take turns: the calls of a
         // burst then find the first one's HTTP/2 connection and share it.
         let turn = match route.protocol() {
