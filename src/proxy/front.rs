@@ -46,7 +46,7 @@ pub(crate) async fn serve(
     builder
         .timer(TokioTimer::new())
         .header_read_timeout(limits.header_read_timeout)
-        .max_buf_size(limits.max_header_bytes.max(8192));
+        .max_buf_size(super::http1_buf_bound(limits));
     let conn = builder
         .serve_connection(TokioIo::new(stream), service)
         .with_upgrades();

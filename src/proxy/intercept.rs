@@ -202,7 +202,7 @@ async fn serve_http<I>(
         builder
             .timer(TokioTimer::new())
             .header_read_timeout(limits.header_read_timeout)
-            .max_buf_size(limits.max_header_bytes.max(8192));
+            .max_buf_size(super::http1_buf_bound(limits));
         // With upgrades: a WebSocket call switches protocols after its decision.
         let conn = builder.serve_connection(io, service).with_upgrades();
         ends.run(conn, |c| c.graceful_shutdown()).await

@@ -54,6 +54,15 @@ const GRACE: Duration = Duration::from_secs(5);
 /// How long connections cut after the grace period get to record their calls.
 const CUT_WAIT: Duration = Duration::from_secs(1);
 
+/// hyper's read-buffer bound for HTTP/1 connections: twice the documented head limit. A head
+/// over the limit but within this is always read whole and answered by awsguard's own check
+/// (an AWS-shaped 431 and a call event). At the limit itself, whether hyper or awsguard refused a
+/// head would depend on how the client's bytes happened to arrive (hyper checks its bound only
+/// between reads, and a read may carry it past); hyper's own refusal remains for heads far larger.
+pub(crate) fn http1_buf_bound(limits: &crate::config::Limits) -> usize {
+    limits.max_header_bytes.saturating_mul(2).max(8192)
+}
+
 /// One of `--max-connections`, held by a client connection for its whole life (shared by the
 /// proxy-protocol leg and the tunnel or interception it turns into).
 pub(crate) type ConnPermit = Arc<tokio::sync::OwnedSemaphorePermit>;
