@@ -291,8 +291,8 @@ impl Event {
 /// Each recording task serialises its event and sends the line down a bounded channel to one
 /// writer thread, which writes whatever has queued up in one go: under load many events share
 /// one write ([`GATHER`]), and a call never waits for the file (unless the writer falls
-/// [`QUEUE_LINES`] behind). A failed write is reported on stderr at once and kept: [`Recorder::sink_error`]
-/// lets `exec` exit non-zero rather than claim a complete record.
+/// [`QUEUE_LINES`] behind). A failed write is reported on stderr at once and kept:
+/// [`Recorder::sink_error`] lets `exec` exit non-zero rather than claim a complete record.
 #[derive(Clone, Default)]
 pub struct Recorder {
     writer: Option<Arc<Output>>,

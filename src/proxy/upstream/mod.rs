@@ -113,7 +113,9 @@ impl Upstream {
     /// A new connection of `route` outside the pool, for a call that takes the connection over
     /// (a WebSocket upgrade): it never goes back to the pool.
     pub(crate) async fn dial(&self, route: &Route) -> Result<Conn, ConnectError> {
-        Box::pin(self.connector.connect_http1(route.host(), route.port())).await
+        self.connector
+            .connect_http1(route.host(), route.port())
+            .await
     }
 
     /// The route to `host:port`: looked up once per client connection, used for its requests.
